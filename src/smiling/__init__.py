@@ -1,0 +1,20 @@
+"""smiling: imitation learning by score matching (SMILING, arXiv 2410.13855).
+
+Public API: environments (:func:`make_env`), demonstrations (:class:`Demonstrations`,
+:func:`bundled_demos`), and the SAC learner (:mod:`smiling.rl.sac`).
+"""
+
+from smiling.bundled import bundled_demos
+from smiling.data.demos import Demonstrations
+from smiling.envs import make_env
+from smiling.errors import DemonstrationsError, SmilingError, UnknownEnvError
+
+__version__ = "0.1.0"
+__all__ = [
+    "Demonstrations",
+    "DemonstrationsError",
+    "SmilingError",
+    "UnknownEnvError",
+    "bundled_demos",
+    "make_env",
+]

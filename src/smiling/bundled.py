@@ -1,0 +1,40 @@
+"""Demonstrations and expert policies shipped inside the package (nothing is downloaded)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from smiling.data.demos import Demonstrations
+from smiling.errors import DemonstrationsError
+
+BUNDLED_ENVS = ("Pendulum-v1", "dmc:cartpole-swingup", "dmc:ball_in_cup-catch", "dmc:cheetah-run")
+
+
+def slug(env_id: str) -> str:
+    """File-system name of an env id (``dmc:cheetah-run`` -> ``dmc_cheetah-run``)."""
+    return env_id.replace(":", "_").replace("/", "_")
+
+
+def assets_dir() -> Path:
+    return Path(str(resources.files("smiling") / "assets"))
+
+
+def bundled_demos_path(env_id: str) -> Path:
+    path = assets_dir() / "demos" / f"{slug(env_id)}.npz"
+    if not path.is_file():
+        available = sorted(p.stem for p in (assets_dir() / "demos").glob("*.npz"))
+        raise DemonstrationsError(
+            f"no bundled demonstrations for '{env_id}'; bundled: {', '.join(available) or 'none'}. "
+            "Make your own with `smiling expert` and `smiling demos`."
+        )
+    return path
+
+
+def bundled_demos(env_id: str) -> Demonstrations:
+    """The 10-episode expert demonstrations shipped for ``env_id``."""
+    return Demonstrations.load(bundled_demos_path(env_id), env_id=env_id)
+
+
+def bundled_expert_dir(env_id: str) -> Path:
+    return assets_dir() / "experts" / slug(env_id)

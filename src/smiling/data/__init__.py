@@ -1,0 +1,1 @@
+"""Demonstrations, replay buffers and other data containers."""

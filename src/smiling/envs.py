@@ -1,0 +1,168 @@
+"""Environments with one contract for every learner in the package.
+
+``make_env`` returns a Gymnasium environment whose observations are flat ``float32`` vectors and
+whose actions live in ``[-1, 1]``, for any Gymnasium id and for DeepMind Control tasks named
+``dmc:<domain>-<task>``. DeepMind Control episodes last 1000 steps and always end by *truncation*,
+never termination, so a learner keeps bootstrapping through the time limit as SAC requires.
+Rendering works offscreen on a CPU-only machine through MuJoCo's EGL backend (Mesa's software
+renderer), which is why ``MUJOCO_GL`` is set before dm-control is imported.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from smiling.errors import UnknownEnvError
+
+DMC_PREFIX = "dmc:"
+NAMING_HELP = (
+    "name a Gymnasium environment by its id (e.g. 'Pendulum-v1') or a DeepMind Control task "
+    "as 'dmc:<domain>-<task>' (e.g. 'dmc:cheetah-run', 'dmc:ball_in_cup-catch')"
+)
+
+os.environ.setdefault("MUJOCO_GL", "egl")
+os.environ.setdefault("PYOPENGL_PLATFORM", os.environ["MUJOCO_GL"])
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+
+def make_env(env_id: str, seed: int | None = None) -> gym.Env:
+    """Build ``env_id`` with flat float32 observations and actions in [-1, 1].
+
+    ``seed`` seeds the environment's first reset and its action space, so two environments made
+    with the same seed produce the same first observations. Raises :class:`UnknownEnvError` with
+    the naming rules when the id is not known.
+    """
+    if not isinstance(env_id, str) or not env_id:
+        raise UnknownEnvError(f"environment id must be a non-empty string; {NAMING_HELP}")
+    env = (
+        _make_dmc(env_id[len(DMC_PREFIX) :]) if env_id.startswith(DMC_PREFIX) else _make_gym(env_id)
+    )
+    env = _FlatFloat32(env)
+    env = _unit_actions(env)
+    env.unwrapped.smiling_env_id = env_id  # type: ignore[attr-defined]
+    if seed is not None:
+        env.reset(seed=seed)
+        env.action_space.seed(seed)
+    return env
+
+
+def env_id_of(env: gym.Env) -> str:
+    """The id ``make_env`` was called with (used to match demonstrations to environments)."""
+    return str(getattr(env.unwrapped, "smiling_env_id", env.spec.id if env.spec else "unknown"))
+
+
+def _make_gym(env_id: str) -> gym.Env:
+    try:
+        env = gym.make(env_id, render_mode="rgb_array")
+    except gym.error.Error as err:  # NameNotFound, VersionNotFound, NamespaceNotFound, ...
+        raise UnknownEnvError(f"unknown environment '{env_id}' ({err}); {NAMING_HELP}") from None
+    if not isinstance(env.action_space, spaces.Box):
+        env.close()
+        raise UnknownEnvError(
+            f"environment '{env_id}' has a {type(env.action_space).__name__} action space; "
+            "smiling's learners need continuous (Box) actions"
+        )
+    return env
+
+
+def _make_dmc(name: str) -> gym.Env:
+    domain, sep, task = name.partition("-")
+    logging.getLogger("absl").setLevel(logging.ERROR)  # MuJoCo deprecation chatter per load
+    from dm_control import suite
+
+    if not sep or (domain, task) not in suite.ALL_TASKS:
+        raise UnknownEnvError(
+            f"unknown DeepMind Control task 'dmc:{name}'; {NAMING_HELP}. "
+            f"Known domains: {', '.join(sorted({d for d, _ in suite.ALL_TASKS}))}"
+        )
+    return DMCEnv(domain, task)
+
+
+class DMCEnv(gym.Env):
+    """A DeepMind Control task as a Gymnasium environment.
+
+    The time limit (1000 steps for the suite) is reported as ``truncated=True`` and never as
+    ``terminated``: DMC tasks have no terminal states, so the value must be bootstrapped there.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 50}
+
+    def __init__(self, domain: str, task: str, render_size: tuple[int, int] = (240, 320)):
+        from dm_control import suite
+
+        self._domain, self._task = domain, task
+        self._load = lambda seed: suite.load(domain, task, task_kwargs={"random": seed})
+        self._env = self._load(None)
+        self.render_mode = "rgb_array"
+        self._render_size = render_size
+        obs_spec = self._env.observation_spec()
+        dim = int(sum(int(np.prod(s.shape)) for s in obs_spec.values()))
+        self.observation_space = spaces.Box(-np.inf, np.inf, (dim,), np.float64)
+        act = self._env.action_spec()
+        self.action_space = spaces.Box(
+            act.minimum.astype(np.float32), act.maximum.astype(np.float32), act.shape, np.float32
+        )
+
+    def _flat(self, observation: dict[str, Any]) -> np.ndarray:
+        return np.concatenate([np.asarray(v, np.float64).ravel() for v in observation.values()])
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        if seed is not None:
+            # dm-control draws initial states from its own RandomState: rebuild it from the seed.
+            self._env.close()
+            self._env = self._load(seed)
+        ts = self._env.reset()
+        return self._flat(ts.observation), {}
+
+    def step(self, action):
+        ts = self._env.step(np.asarray(action, np.float64))
+        reward = float(ts.reward or 0.0)
+        truncated = bool(ts.last())
+        return self._flat(ts.observation), reward, False, truncated, {}
+
+    def render(self) -> np.ndarray:
+        height, width = self._render_size
+        return self._env.physics.render(height, width, camera_id=0)
+
+    def close(self) -> None:
+        self._env.close()
+
+
+class _FlatFloat32(gym.ObservationWrapper):
+    """Flatten any Box (or dict of Boxes) observation to one float32 vector."""
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        space = env.observation_space
+        if isinstance(space, spaces.Dict):
+            dim = sum(int(np.prod(s.shape)) for s in space.spaces.values())
+        elif isinstance(space, spaces.Box):
+            dim = int(np.prod(space.shape))
+        else:
+            raise UnknownEnvError(
+                f"environment observations of type {type(space).__name__} are not supported; "
+                "smiling needs Box or Dict-of-Box observations"
+            )
+        self.observation_space = spaces.Box(-np.inf, np.inf, (dim,), np.float32)
+
+    def observation(self, observation: Any) -> np.ndarray:
+        if isinstance(observation, dict):
+            return np.concatenate([np.ravel(v) for v in observation.values()]).astype(np.float32)
+        return np.asarray(observation, np.float32).ravel()
+
+
+def _unit_actions(env: gym.Env) -> gym.Env:
+    """Rescale actions to [-1, 1] unless they already are."""
+    box = env.action_space
+    if np.allclose(box.low, -1.0) and np.allclose(box.high, 1.0) and box.dtype == np.float32:
+        return env
+    low = np.full(box.shape, -1.0, np.float32)
+    high = np.full(box.shape, 1.0, np.float32)
+    return gym.wrappers.RescaleAction(env, low, high)

@@ -1,0 +1,24 @@
+"""User-facing errors.
+
+Every problem a user can cause (a bad file, an unknown environment, mismatched shapes) is raised as
+a :class:`SmilingError` with one sentence naming what is wrong. The CLI prints that sentence and
+exits non-zero without a traceback; library users can catch the one base class.
+"""
+
+from __future__ import annotations
+
+
+class SmilingError(Exception):
+    """Base class for errors caused by user input, reported without a traceback by the CLI."""
+
+
+class UnknownEnvError(SmilingError, ValueError):
+    """The environment id names no Gymnasium environment and no DeepMind Control task."""
+
+
+class DemonstrationsError(SmilingError, ValueError):
+    """A demonstrations file is missing, malformed, or does not fit the environment in use."""
+
+
+class ExpertError(SmilingError, ValueError):
+    """An expert directory is missing or incomplete."""

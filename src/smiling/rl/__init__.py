@@ -1,0 +1,1 @@
+"""Reinforcement-learning learners (SAC first) that every imitation method drives."""
