@@ -24,6 +24,7 @@ def _expert(args: argparse.Namespace) -> None:
         eval_every=args.eval_every,
         eval_episodes=args.eval_episodes,
         checkpoint_every=args.checkpoint_every,
+        seed_steps=args.seed_steps,
     )
     out = Path(args.out or f"experts/{args.env.replace(':', '_')}")
     summary = train_expert(run, out, resume=args.resume, progress=sys.stderr.isatty())
@@ -31,6 +32,40 @@ def _expert(args: argparse.Namespace) -> None:
         f"expert for {summary['env_id']}: best eval return {summary['best_eval_return']:.1f} "
         f"after {summary['env_steps']} steps ({summary['env_steps_per_second']} steps/s) -> {out}"
     )
+
+
+def _demos(args: argparse.Namespace) -> None:
+    from smiling.experts.collect import collect_demos
+    from smiling.experts.policy import load_expert
+
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:
+        raise SmilingError(f"'{out}' already exists; pass --overwrite to replace it")
+    if args.episodes < 1:
+        raise SmilingError("--episodes must be at least 1")
+    expert = load_expert(args.expert)
+    demos = collect_demos(expert, args.episodes, seed=args.seed, deterministic=args.deterministic)
+    if args.state_only:
+        demos = demos.state_only()
+    demos.save(out)
+    print(
+        f"{demos.num_episodes} episodes of {demos.env_id} -> {out}: expert return "
+        f"{demos.expert_return:.1f}, random return {demos.random_return:.1f}"
+    )
+
+
+def _info(args: argparse.Namespace) -> None:
+    from smiling.data.demos import Demonstrations
+
+    demos = Demonstrations.load(args.file)
+    returns = demos.episode_returns
+    print(f"file:            {args.file}")
+    print(f"env id:          {demos.env_id}")
+    print(f"episodes:        {demos.num_episodes} ({len(demos.observations)} states)")
+    print(f"observation dim: {demos.obs_dim}")
+    print(f"actions:         {demos.act_dim if demos.has_actions else 'none (state-only)'}")
+    print(f"episode returns: mean {returns.mean():.1f}, min {returns.min():.1f}")
+    print(f"expert / random: {demos.expert_return:.1f} / {demos.random_return:.1f}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,8 +83,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-every", type=int, default=10_000)
     p.add_argument("--eval-episodes", type=int, default=5)
     p.add_argument("--checkpoint-every", type=int, default=50_000)
+    p.add_argument(
+        "--seed-steps", type=int, help="uniform-random steps before learning (default: preset's)"
+    )
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     p.set_defaults(func=_expert)
+
+    p = sub.add_parser("demos", help="roll out an expert and write a demonstrations .npz file")
+    p.add_argument("--expert", required=True, help="expert directory written by `smiling expert`")
+    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--out", required=True, help="demonstrations file to write (.npz)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--deterministic", action="store_true", help="act with the policy mean (default: sample)"
+    )
+    p.add_argument("--state-only", action="store_true", help="do not store the expert's actions")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.set_defaults(func=_demos)
+
+    p = sub.add_parser("info", help="validate a demonstrations file and print its summary")
+    p.add_argument("file")
+    p.set_defaults(func=_info)
     return parser
 
 

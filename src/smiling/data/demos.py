@@ -161,6 +161,10 @@ class Demonstrations:
             raise DemonstrationsError(f"{where} does not exist")
         if path.is_dir():
             raise DemonstrationsError(f"{where} is a directory, not a .npz file")
+        if not zipfile.is_zipfile(path):
+            raise DemonstrationsError(
+                f"{where} is not a .npz archive (it may be truncated or in another format)"
+            )
         try:
             with np.load(path, allow_pickle=False) as npz:
                 if not isinstance(npz, np.lib.npyio.NpzFile):

@@ -1,15 +1,15 @@
 """Soft Actor-Critic in JAX with the whole update in one jitted function.
 
 The update (reward relabelling, critic, actor, temperature, target network) is a pure function
-of ``(state, batch, key, reward_fn)``. ``reward_fn`` is the hook every imitation method uses: when
-given, it *replaces* the batch's rewards inside the jitted update, so rewards always come from the current
-reward model (relabelling) and never from the environment.
+of ``(state, batch, key, reward_fn)``. ``reward_fn`` is the hook every imitation method uses:
+when given, it *replaces* the batch's rewards inside the jitted update, so rewards always come
+from the current reward model (relabelling) and never from the environment.
 
-A reward function is called as ``reward_fn(states, actions, key) -> rewards`` with ``states`` of
-shape ``(B, obs_dim)``, ``actions`` of shape ``(B, act_dim)`` and a PRNG key; it returns shape ``(B,)``
-and may ignore the arguments it does not need. Pass parameters that change during training (score
-models, discriminators) by wrapping it in :class:`jax.tree_util.Partial`: its bound arguments are
-traced like any other input, so new parameters never trigger recompilation.
+A reward function is called as ``reward_fn(states, actions, key) -> rewards`` with ``states``
+of shape ``(B, obs_dim)``, ``actions`` of shape ``(B, act_dim)`` and a PRNG key; it returns
+shape ``(B,)`` and may ignore the arguments it does not need. Pass parameters that change during
+training (score models, discriminators) by wrapping it in :class:`jax.tree_util.Partial`: its
+bound arguments are traced like any other input, so new parameters never trigger recompilation.
 """
 
 from __future__ import annotations

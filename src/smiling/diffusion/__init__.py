@@ -1,0 +1,63 @@
+"""Diffusion score models and the SMILING reward built from them (spec sections 2-3).
+
+``schedule`` holds the DDPM noise schedules, ``score_net`` the noise-prediction network and its
+trainer, ``reward`` the per-state cost estimator that the RL learner maximises (as a reward).
+"""
+
+from smiling.diffusion.reward import (
+    RewardConfig,
+    RewardConfigError,
+    fast_reward,
+    grid_timesteps,
+    make_reward_fn,
+    naive_reward,
+    network_predictor,
+    normalize_rewards,
+    timestep_weights,
+)
+from smiling.diffusion.schedule import (
+    NoiseSchedule,
+    cosine_schedule,
+    diffuse,
+    linear_schedule,
+    schedule_from_betas,
+)
+from smiling.diffusion.score_net import (
+    ScoreModel,
+    ScoreModelState,
+    ScoreNet,
+    ScoreNetConfig,
+    dsm_loss,
+    first_layer_parts,
+    init_score_model,
+    sinusoidal_embedding,
+    time_bias,
+    trunk,
+)
+
+__all__ = [
+    "NoiseSchedule",
+    "RewardConfig",
+    "RewardConfigError",
+    "ScoreModel",
+    "ScoreModelState",
+    "ScoreNet",
+    "ScoreNetConfig",
+    "cosine_schedule",
+    "diffuse",
+    "dsm_loss",
+    "fast_reward",
+    "first_layer_parts",
+    "grid_timesteps",
+    "init_score_model",
+    "linear_schedule",
+    "make_reward_fn",
+    "naive_reward",
+    "network_predictor",
+    "normalize_rewards",
+    "schedule_from_betas",
+    "sinusoidal_embedding",
+    "time_bias",
+    "timestep_weights",
+    "trunk",
+]

@@ -1,0 +1,303 @@
+"""Noise-prediction (score) network, its denoising loss and a small AdamW trainer.
+
+The network is the reference architecture (spec section 2)::
+
+    temb = Dense(temb_dim)(act(Dense(temb_hidden)(sinusoid(t))))
+    h    = Dense(hidden)([x_t, temb])            # first layer
+    out  = Dense(d)(act(... act(h) ...))          # depth hidden layers in all
+
+It is split into :meth:`ScoreNet.time_features`, the first layer and :meth:`ScoreNet.trunk`
+because the reward estimator evaluates it on a fixed grid of timesteps: the time branch and the
+time part of the first layer do not depend on the state, so the estimator computes them once per
+grid timestep (:func:`time_bias`) and only multiplies the state part (:func:`first_layer_parts`)
+per sample. ``__call__`` is built from the same pieces, so the two ways cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from typing import Any
+
+import flax.linen as nn
+import flax.serialization
+import flax.struct
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from smiling.diffusion.schedule import NoiseSchedule, diffuse, linear_schedule
+from smiling.errors import SmilingError
+
+Params = Any
+EpsFn = Callable[[Params, jax.Array, jax.Array], jax.Array]
+
+_ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
+    "leaky_relu": nn.leaky_relu,  # slope 0.01, as PyTorch's default LeakyReLU
+    "relu": nn.relu,
+    "silu": nn.silu,
+    "gelu": nn.gelu,
+    "tanh": jnp.tanh,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ScoreNetConfig:
+    """Architecture of a score network. Frozen (hashable) so it can be a static jit argument.
+
+    ``linear=True`` is the paper's linear ablation: every activation, the time branch's included,
+    is removed, so the output is affine in ``x_t`` and in the sinusoidal features of ``t``.
+    """
+
+    hidden: int = 256
+    depth: int = 1
+    temb_dim: int = 16
+    temb_hidden: int = 32
+    linear: bool = False
+    activation: str = "leaky_relu"
+
+    def __post_init__(self) -> None:
+        if self.activation not in _ACTIVATIONS:
+            raise SmilingError(
+                f"unknown activation '{self.activation}'; choose one of {sorted(_ACTIVATIONS)}"
+            )
+        if self.depth < 1 or self.hidden < 1 or self.temb_hidden < 1:
+            raise SmilingError("a score network needs depth, hidden and temb_hidden >= 1")
+        if self.temb_dim < 2 or self.temb_dim % 2:
+            raise SmilingError(f"temb_dim must be even and >= 2, got {self.temb_dim}")
+
+    def act(self, x: jax.Array) -> jax.Array:
+        """The configured nonlinearity, or the identity for the linear ablation."""
+        return x if self.linear else _ACTIVATIONS[self.activation](x)
+
+
+def sinusoidal_embedding(t: jax.Array, dim: int) -> jax.Array:
+    """Transformer-style ``[sin(t f_i), cos(t f_i)]`` with geometric frequencies ``f_i``."""
+    half = dim // 2
+    scale = math.log(10000.0) / max(half - 1, 1)
+    freqs = jnp.exp(-scale * jnp.arange(half, dtype=jnp.float32))
+    args = jnp.asarray(t, jnp.float32)[..., None] * freqs
+    return jnp.concatenate([jnp.sin(args), jnp.cos(args)], axis=-1)
+
+
+def _torch_like_init() -> nn.initializers.Initializer:
+    """U(-1/sqrt(fan_in), 1/sqrt(fan_in)) kernels, PyTorch Linear's default, as the reference."""
+    return nn.initializers.variance_scaling(1.0 / 3.0, "fan_in", "uniform")
+
+
+class ScoreNet(nn.Module):
+    """``eps_theta(x_t, t)``: predicts the noise that was added to a ``dim``-dim input."""
+
+    dim: int
+    config: ScoreNetConfig = ScoreNetConfig()
+
+    def setup(self) -> None:
+        c, init = self.config, _torch_like_init()
+        self.temb_in = nn.Dense(c.temb_hidden, kernel_init=init)
+        self.temb_out = nn.Dense(c.temb_dim, kernel_init=init)
+        self.layers = [nn.Dense(c.hidden, kernel_init=init) for _ in range(c.depth)]
+        self.out = nn.Dense(self.dim, kernel_init=init)
+
+    def time_mlp(self, emb: jax.Array) -> jax.Array:
+        """The time branch applied to sinusoidal features ``emb`` (affine when linear)."""
+        return self.temb_out(self.config.act(self.temb_in(emb)))
+
+    def time_features(self, t: jax.Array) -> jax.Array:
+        """The time embedding ``temb(t)``, shape ``t.shape + (temb_dim,)``."""
+        return self.time_mlp(sinusoidal_embedding(t, self.config.temb_dim))
+
+    def trunk(self, h: jax.Array) -> jax.Array:
+        """Everything after the first layer, given its pre-activation ``h``."""
+        for layer in self.layers[1:]:
+            h = layer(self.config.act(h))
+        return self.out(self.config.act(h))
+
+    def predict(self, x: jax.Array, emb: jax.Array) -> jax.Array:
+        """The network as a function of ``x`` and the sinusoidal features ``emb`` of ``t``.
+
+        Exposed so that tests can check the linear ablation is affine in both jointly.
+        """
+        temb = jnp.broadcast_to(self.time_mlp(emb), x.shape[:-1] + (self.config.temb_dim,))
+        return self.trunk(self.layers[0](jnp.concatenate([x, temb], axis=-1)))
+
+    def __call__(self, x: jax.Array, t: jax.Array) -> jax.Array:
+        return self.predict(x, sinusoidal_embedding(t, self.config.temb_dim))
+
+
+def first_layer_parts(params: Params) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """The first layer's kernel split into its ``x`` rows and ``temb`` rows, and its bias.
+
+    ``Dense([x, temb]) = x @ w_x + temb @ w_t + b``; the input dimension is read from the kernel.
+    """
+    layer = params["params"]["layers_0"]
+    kernel, bias = layer["kernel"], layer["bias"]
+    temb_rows = params["params"]["temb_out"]["kernel"].shape[1]
+    x_rows = kernel.shape[0] - temb_rows
+    return kernel[:x_rows], kernel[x_rows:], bias
+
+
+def time_bias(params: Params, t: jax.Array, dim: int, config: ScoreNetConfig) -> jax.Array:
+    """``temb(t) @ w_t + b``: the state-independent part of the first layer, ``t.shape + (H,)``."""
+    temb = ScoreNet(dim, config).apply(params, t, method=ScoreNet.time_features)
+    _, w_t, b = first_layer_parts(params)
+    return temb @ w_t + b
+
+
+def trunk(params: Params, h: jax.Array, dim: int, config: ScoreNetConfig) -> jax.Array:
+    """Apply everything after the first layer to its pre-activation ``h``."""
+    return ScoreNet(dim, config).apply(params, h, method=ScoreNet.trunk)
+
+
+def dsm_loss(
+    params: Params, apply: EpsFn, schedule: NoiseSchedule, x0: jax.Array, key: jax.Array
+) -> jax.Array:
+    """Denoising score matching: ``mean ||eps_theta(x_t, t) - eps||^2`` over dims and batch.
+
+    ``t ~ U{0, ..., T-1}`` and ``eps ~ N(0, I)``, one of each per example.
+    """
+    k_t, k_eps = jax.random.split(key)
+    t = jax.random.randint(k_t, x0.shape[:1], 0, schedule.num_steps)
+    eps = jax.random.normal(k_eps, x0.shape, x0.dtype)
+    pred = apply(params, diffuse(schedule, x0, t, eps), t)
+    return jnp.mean((pred - eps) ** 2)
+
+
+@flax.struct.dataclass
+class ScoreModelState:
+    """Everything a score model learns; a pytree, so ``flax.serialization`` checkpoints it."""
+
+    params: Params
+    opt_state: Any
+    step: jax.Array
+
+
+class ScoreModel:
+    """A score network with its schedule, AdamW optimiser and jitted training functions.
+
+    Like :class:`smiling.rl.sac.SAC` it holds no learning state: :meth:`init` makes a
+    :class:`ScoreModelState` and the training functions map one state to the next.
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        config: ScoreNetConfig = ScoreNetConfig(),
+        schedule: NoiseSchedule | None = None,
+        lr: float = 5e-3,
+        weight_decay: float = 1e-2,
+    ):
+        # weight_decay 1e-2 is PyTorch AdamW's default, which the reference relies on.
+        self.dim, self.config = dim, config
+        self.schedule = linear_schedule() if schedule is None else schedule
+        self.net = ScoreNet(dim, config)
+        self.tx = optax.adamw(lr, weight_decay=weight_decay)
+        self._train_steps = jax.jit(self._train_steps_impl)
+        self._validation = jax.jit(self._validation_impl, static_argnames="n_repeats")
+
+    # ----------------------------------------------------------------- model
+    def apply(self, params: Params, x: jax.Array, t: jax.Array) -> jax.Array:
+        """``eps_theta(x, t)``."""
+        return self.net.apply(params, x, t)
+
+    def init(self, key: jax.Array) -> ScoreModelState:
+        params = self.net.init(key, jnp.zeros((1, self.dim)), jnp.zeros((1,), jnp.int32))
+        return ScoreModelState(params, self.tx.init(params), jnp.zeros((), jnp.int32))
+
+    def to_bytes(self, state: ScoreModelState) -> bytes:
+        return flax.serialization.to_bytes(state)
+
+    def from_bytes(self, data: bytes) -> ScoreModelState:
+        return flax.serialization.from_bytes(self.init(jax.random.PRNGKey(0)), data)
+
+    # -------------------------------------------------------------- training
+    def train_steps(
+        self, state: ScoreModelState, batches: jax.Array, key: jax.Array
+    ) -> tuple[ScoreModelState, jax.Array]:
+        """One AdamW step per minibatch in ``batches`` (shape ``(S, B, dim)``), in one jit call.
+
+        The steps run in a ``lax.scan`` so S small steps cost one dispatch, not S. Returns the new
+        state and the S minibatch losses.
+        """
+        return self._train_steps(state, jnp.asarray(batches, jnp.float32), key)
+
+    def _train_steps_impl(self, state: ScoreModelState, batches: jax.Array, key: jax.Array):
+        def step(carry: ScoreModelState, inputs):
+            batch, k = inputs
+            loss, grads = jax.value_and_grad(dsm_loss)(
+                carry.params, self.net.apply, self.schedule, batch, k
+            )
+            updates, opt_state = self.tx.update(grads, carry.opt_state, carry.params)
+            params = optax.apply_updates(carry.params, updates)
+            return ScoreModelState(params, opt_state, carry.step + 1), loss
+
+        keys = jax.random.split(key, batches.shape[0])
+        return jax.lax.scan(step, state, (batches, keys))
+
+    def fit(
+        self,
+        states: np.ndarray,
+        steps: int,
+        key: jax.Array,
+        *,
+        state: ScoreModelState | None = None,
+        batch_size: int = 1024,
+        steps_per_call: int = 50,
+    ) -> tuple[ScoreModelState, np.ndarray]:
+        """Train for ``steps`` minibatches drawn epoch by epoch (shuffled, without replacement).
+
+        Starts from ``state`` (warm start, as the learner's model is never re-initialised) or from
+        a fresh initialisation. Returns the trained state and the per-step loss history.
+        """
+        states = np.asarray(states, np.float32)
+        if states.ndim != 2 or states.shape[1] != self.dim or len(states) == 0:
+            raise SmilingError(
+                f"score model of dim {self.dim} needs states of shape (N, {self.dim}), "
+                f"got {states.shape}"
+            )
+        k_init, k_seed, k_train = jax.random.split(key, 3)
+        state = self.init(k_init) if state is None else state
+        rng = np.random.default_rng(int(jax.random.randint(k_seed, (), 0, 2**31 - 1)))
+        index = _epoch_indices(rng, len(states), steps * batch_size)
+        losses = []
+        for start in range(0, steps, steps_per_call):
+            n = min(steps_per_call, steps - start)
+            idx = index[start * batch_size : (start + n) * batch_size]
+            batches = states[idx].reshape(n, batch_size, self.dim)
+            state, loss = self.train_steps(state, batches, jax.random.fold_in(k_train, start))
+            losses.append(np.asarray(loss))
+        history = np.concatenate(losses) if losses else np.zeros(0, np.float32)
+        return state, history
+
+    def validation_loss(
+        self, params: Params, states: np.ndarray, key: jax.Array, n_repeats: int = 8
+    ) -> float:
+        """DSM loss on ``states`` averaged over ``n_repeats`` fresh draws of ``t`` and ``eps``."""
+        return float(self._validation(params, jnp.asarray(states, jnp.float32), key, n_repeats))
+
+    def _validation_impl(self, params: Params, states: jax.Array, key: jax.Array, n_repeats: int):
+        losses = jax.lax.map(
+            lambda k: dsm_loss(params, self.net.apply, self.schedule, states, k),
+            jax.random.split(key, n_repeats),
+        )
+        return jnp.mean(losses)
+
+
+def _epoch_indices(rng: np.random.Generator, n: int, total: int) -> np.ndarray:
+    """``total`` indices made of consecutive shuffled passes over ``range(n)``."""
+    passes = -(-total // n)
+    return np.concatenate([rng.permutation(n) for _ in range(passes)])[:total]
+
+
+def init_score_model(
+    key: jax.Array,
+    dim: int,
+    config: ScoreNetConfig = ScoreNetConfig(),
+    lr: float = 5e-3,
+    weight_decay: float = 1e-2,
+    schedule: NoiseSchedule | None = None,
+) -> tuple[ScoreModel, ScoreModelState]:
+    """A :class:`ScoreModel` and a freshly initialised state for it."""
+    model = ScoreModel(dim, config, schedule, lr, weight_decay)
+    return model, model.init(key)
