@@ -18,7 +18,7 @@ def _eval_steps(out):
 
 def test_expert_resume_and_demos(tmp_path):
     out = tmp_path / "expert"
-    common = ["expert", "--env", "Pendulum-v1", "--out", str(out), "--seed-steps", "100"]
+    common = ["expert", "--env", "Pendulum-v1", "--out", str(out), "--set", "sac.seed_steps=100"]
     common += ["--eval-every", "200", "--eval-episodes", "1", "--checkpoint-every", "200"]
     assert main([*common, "--steps", "400"]) == 0
     assert _eval_steps(out) == [200, 400]

@@ -24,7 +24,7 @@ def _expert(args: argparse.Namespace) -> None:
         eval_every=args.eval_every,
         eval_episodes=args.eval_episodes,
         checkpoint_every=args.checkpoint_every,
-        seed_steps=args.seed_steps,
+        sac_overrides=tuple(_sac_pairs(args.set, allow_other=False)),
     )
     out = Path(args.out or f"experts/{args.env.replace(':', '_')}")
     summary = train_expert(run, out, resume=args.resume, progress=sys.stderr.isatty())
@@ -32,6 +32,75 @@ def _expert(args: argparse.Namespace) -> None:
         f"expert for {summary['env_id']}: best eval return {summary['best_eval_return']:.1f} "
         f"after {summary['env_steps']} steps ({summary['env_steps_per_second']} steps/s) -> {out}"
     )
+
+
+DEFAULT_STEPS = {
+    "Pendulum-v1": 20_000,
+    "dmc:cartpole-swingup": 150_000,
+    "dmc:ball_in_cup-catch": 150_000,
+    "dmc:cheetah-run": 1_000_000,
+}
+
+
+def _train(args: argparse.Namespace) -> None:
+    import time
+
+    from smiling.algos import ALGOS, LoopConfig
+    from smiling.algos.smiling import get_smiling_preset
+    from smiling.bundled import bundled_demos, bundled_demos_path
+    from smiling.config import apply_overrides
+    from smiling.data.demos import Demonstrations
+    from smiling.envs import make_env
+    from smiling.rl.sac import get_preset
+
+    make_env(args.env).close()  # an unknown env id fails here, before anything is written
+    if args.demos:
+        demos = Demonstrations.load(args.demos)
+    elif args.algo != "sac" or (args.env in DEFAULT_STEPS):
+        bundled_demos_path(args.env)  # clear error when nothing is bundled for this env
+        demos = bundled_demos(args.env)
+    else:
+        demos = None
+    if demos is not None and args.algo == "smiling":
+        demos = demos.state_only()  # the main setting: the learner never sees expert actions
+    steps = args.steps or DEFAULT_STEPS.get(args.env)
+    if not steps:
+        raise SmilingError(f"--steps is required for '{args.env}' (no default budget)")
+    slug = args.env.replace(":", "_")
+    out = Path(args.out or f"runs/{args.algo}-{slug}-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
+    if (out / "config.json").exists():
+        raise SmilingError(f"run directory '{out}' already exists; choose another --out")
+    loop = LoopConfig(eval_every=args.eval_every, eval_episodes=args.eval_episodes)
+    sac_pairs = _sac_pairs(args.set, allow_other=args.algo != "sac")
+    method_pairs = [p for p in args.set if not p.startswith("sac.")]
+    kwargs = {}
+    if args.algo == "smiling":
+        kwargs["config"] = apply_overrides(get_smiling_preset(args.preset), method_pairs)
+        sac_base = get_preset(kwargs["config"].sac_preset)
+    else:
+        sac_base = get_preset(args.preset)
+    sac_config = apply_overrides(sac_base, sac_pairs, "sac.")
+    learner = ALGOS[args.algo](
+        args.env,
+        demos,
+        preset=args.preset,
+        seed=args.seed,
+        loop=loop,
+        sac_config=sac_config,
+        **kwargs,
+    )
+    s = learner.learn(steps, run_dir=out, progress=None)
+    print(
+        f"\n{args.algo} on {args.env}: {s['env_steps']} env steps in {s['wall_seconds']:.0f} s "
+        f"({s['env_steps_per_second']:.1f} steps/s)"
+    )
+    if s["normalized_return"] is not None:
+        print(f"  learner return {s['eval_return']:9.1f}   normalised {s['normalized_return']:.2f}")
+        print(f"  expert  return {s['expert_return']:9.1f}   normalised 1.00")
+        print(f"  random  return {s['random_return']:9.1f}   normalised 0.00")
+    else:
+        print(f"  learner return {s['eval_return']:9.1f}")
+    print(f"  run directory: {out}")
 
 
 def _demos(args: argparse.Namespace) -> None:
@@ -68,6 +137,25 @@ def _info(args: argparse.Namespace) -> None:
     print(f"expert / random: {demos.expert_return:.1f} / {demos.random_return:.1f}")
 
 
+SET_HELP = (
+    "override a setting, repeatable: sac.<field>=V for SAC (e.g. sac.seed_steps=1000), "
+    "<field>=V or reward.<field>=V / net.<field>=V for the method (e.g. reward.num_timesteps=20)"
+)
+
+
+def _add_set(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
+
+
+def _sac_pairs(pairs: list[str], allow_other: bool = True) -> list[str]:
+    """The ``sac.`` overrides without their prefix; others are rejected unless allowed."""
+    sac = [p[len("sac.") :] for p in pairs if p.startswith("sac.")]
+    if not allow_other and len(sac) != len(pairs):
+        other = [p for p in pairs if not p.startswith("sac.")]
+        raise SmilingError(f"--set {other[0]}: only sac.<field> settings apply here")
+    return sac
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smiling", description="Imitation learning by score matching (SMILING)."
@@ -83,11 +171,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-every", type=int, default=10_000)
     p.add_argument("--eval-episodes", type=int, default=5)
     p.add_argument("--checkpoint-every", type=int, default=50_000)
-    p.add_argument(
-        "--seed-steps", type=int, help="uniform-random steps before learning (default: preset's)"
-    )
+    _add_set(p)
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     p.set_defaults(func=_expert)
+
+    p = sub.add_parser("train", help="train a learner (SMILING by default) and write a run dir")
+    p.add_argument("--algo", choices=["smiling", "sac"], default="smiling")
+    p.add_argument("--env", required=True, help="Gymnasium id or dmc:<domain>-<task>")
+    p.add_argument("--demos", help="demonstrations .npz (default: the bundled ones for --env)")
+    p.add_argument("--preset", default="fast", choices=["fast", "paper"])
+    p.add_argument("--steps", type=int, help="environment steps (default: per-task budget)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="run directory (default runs/<algo>-<env>-s<seed>-<time>)")
+    p.add_argument("--eval-every", type=int, default=5000)
+    p.add_argument("--eval-episodes", type=int, default=5)
+    _add_set(p)
+    p.set_defaults(func=_train)
 
     p = sub.add_parser("demos", help="roll out an expert and write a demonstrations .npz file")
     p.add_argument("--expert", required=True, help="expert directory written by `smiling expert`")

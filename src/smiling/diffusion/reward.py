@@ -51,6 +51,7 @@ from smiling.errors import SmilingError
 Params = Any
 EpsPredictor = Callable[[jax.Array, jax.Array], jax.Array]  # (x (N, d), t (N,)) -> eps (N, d)
 WEIGHTINGS = ("simple", "score")
+DEFAULT_NET = ScoreNetConfig()  # the reference architecture
 
 
 class RewardConfigError(SmilingError, ValueError):
@@ -191,7 +192,7 @@ def fast_reward(
     *,
     schedule: NoiseSchedule,
     config: RewardConfig = RewardConfig(),
-    net_config: ScoreNetConfig = ScoreNetConfig(),
+    net_config: ScoreNetConfig = DEFAULT_NET,
 ) -> jax.Array:
     """Same values as :func:`naive_reward` on two :class:`ScoreNet` s, computed cheaply.
 
@@ -208,7 +209,12 @@ def fast_reward(
             f"reward's model input has dim {d} (use_actions={config.use_actions})"
         )
     hidden = wx_e.shape[1]
-    grid = jnp.asarray(grid_timesteps(schedule.num_steps, config.grid_size))
+    n_grid = config.grid_size
+    n_chunks, size = chunk_layout(n_grid, config.chunk_size)
+    # Chunks all have one shape (one compiled body); the few padded slots past the grid reuse
+    # its last timestep and get weight 0.
+    slots = jnp.arange(n_chunks * size, dtype=jnp.int32)
+    grid = jnp.asarray(grid_timesteps(schedule.num_steps, n_grid))[jnp.minimum(slots, n_grid - 1)]
 
     # State-independent work, once per call: fused first-layer kernel, per-timestep biases.
     w_x = jnp.concatenate([wx_e, wx_l], axis=1)  # (d, 2H)
@@ -218,37 +224,41 @@ def fast_reward(
             time_bias(learner_params, grid, d, net_config),
         ],
         axis=1,
-    )  # (G, 2H)
+    )  # (slots, 2H)
     s_w = x0 @ w_x  # (B, 2H), reused at every timestep
     coef_s = schedule.sqrt_alpha_bars[grid]
     coef_eps = schedule.sigmas[grid]
-    weights = timestep_weights(schedule, grid, config.weighting)
+    weights = jnp.where(slots < n_grid, timestep_weights(schedule, grid, config.weighting), 0.0)
+    signs = jnp.asarray(config.signs, jnp.float32)[:, None, None, None]  # (S, 1, 1, 1)
 
     def chunk_sum(gs: jax.Array) -> jax.Array:
-        """Sum over the grid indices ``gs`` (and signs) of the weighted loss gaps, ``(B,)``."""
+        """Weighted loss gaps summed over the grid slots ``gs`` and the noise signs, ``(B,)``."""
         eps = jax.vmap(lambda g: grid_noise(key, g, (b, d)))(gs)  # (c, B, d)
-        e_w = eps @ w_x  # (c, B, 2H): one matmul for both models and both signs
+        e_w = eps @ w_x  # (c, B, 2H): one matmul serves both models and both signs
         base = coef_s[gs][:, None, None] * s_w + t_bias[gs][:, None, :]
-        scale = coef_eps[gs][:, None, None]
-        total = jnp.zeros((b,), jnp.float32)
-        for sign in config.signs:
-            h = base + (sign * scale) * e_w
-            target = sign * eps
-            pred_e = trunk(expert_params, h[..., :hidden], d, net_config)
-            pred_l = trunk(learner_params, h[..., hidden:], d, net_config)
-            gap = jnp.mean((pred_l - target) ** 2, -1) - jnp.mean((pred_e - target) ** 2, -1)
-            total = total + jnp.sum(weights[gs][:, None] * gap, axis=0)
-        return total
+        h = base + signs * (coef_eps[gs][:, None, None] * e_w)  # (S, c, B, 2H)
+        target = signs * eps  # (S, c, B, d)
+        pred_e = trunk(expert_params, h[..., :hidden], d, net_config)
+        pred_l = trunk(learner_params, h[..., hidden:], d, net_config)
+        gap = jnp.mean((pred_l - target) ** 2, -1) - jnp.mean((pred_e - target) ** 2, -1)
+        return jnp.sum(weights[gs][None, :, None] * gap, axis=(0, 1))
 
-    size = min(config.chunk_size, config.grid_size)
-    n_full, rest = divmod(config.grid_size, size)
-    chunks = jnp.arange(n_full * size, dtype=jnp.int32).reshape(n_full, size)
     total, _ = jax.lax.scan(
-        lambda acc, gs: (acc + chunk_sum(gs), None), jnp.zeros((b,), jnp.float32), chunks
+        lambda acc, gs: (acc + chunk_sum(gs), None),
+        jnp.zeros((b,), jnp.float32),
+        slots.reshape(n_chunks, size),
     )
-    if rest:
-        total = total + chunk_sum(jnp.arange(n_full * size, config.grid_size, dtype=jnp.int32))
     return _finish(total / config.num_timesteps, config)
+
+
+def chunk_layout(grid_size: int, chunk_size: int) -> tuple[int, int]:
+    """``(number of chunks, timesteps per chunk)`` covering the grid with equal chunks.
+
+    The chunks are balanced (at most ``chunk_size`` each) so padding wastes fewer slots than
+    there are chunks: a grid of 12 in chunks of at most 5 becomes 3 x 4, not 5 + 5 + 2.
+    """
+    n_chunks = -(-grid_size // max(1, min(chunk_size, grid_size)))
+    return n_chunks, -(-grid_size // n_chunks)
 
 
 # ------------------------------------------------------------------------------ the SAC hook
@@ -286,7 +296,7 @@ def make_reward_fn(
     expert_params: Params,
     learner_params: Params,
     config: RewardConfig = RewardConfig(),
-    net_config: ScoreNetConfig = ScoreNetConfig(),
+    net_config: ScoreNetConfig = DEFAULT_NET,
     schedule: NoiseSchedule | None = None,
 ) -> Partial:
     """The SAC reward hook ``(states, actions, key) -> (B,)`` for the current score models.

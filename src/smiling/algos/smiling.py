@@ -1,0 +1,191 @@
+"""SMILING: SAC on the diffusion-score reward (spec section 4).
+
+1. Pre-train the expert score model g_e on the expert states (cached in the run directory).
+2. Repeat: environment steps of SAC whose sampled batches are relabelled, inside the jitted
+   update, with r(s) = learner denoising loss - expert denoising loss at s (the current g_e,
+   g_k); every ``learner_update_every`` steps, fit the learner score model g_k (warm-started,
+   never re-initialised) on states drawn with replacement from a FIFO of every visited state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+import flax.serialization
+import jax
+import numpy as np
+
+from smiling.algos.base import Learner, LoopConfig
+from smiling.data.demos import Demonstrations
+from smiling.data.fifo import ObservationFIFO
+from smiling.diffusion import (
+    RewardConfig,
+    ScoreModel,
+    ScoreNetConfig,
+    cosine_schedule,
+    linear_schedule,
+    make_reward_fn,
+)
+from smiling.errors import SmilingError
+from smiling.rl.sac import RewardFn, SACConfig, get_preset
+from smiling.runs import RunDir
+
+
+@dataclasses.dataclass(frozen=True)
+class SmilingConfig:
+    """Every number of the SMILING loop. ``SMILING_PRESETS`` holds the named settings."""
+
+    sac_preset: str = "fast"
+    reward: RewardConfig = RewardConfig()
+    net: ScoreNetConfig = ScoreNetConfig()
+    diffusion_steps: int = 5000
+    schedule: str = "linear"  # or "cosine"
+    score_lr: float = 5e-3
+    score_batch: int = 1024
+    expert_pretrain_steps: int = 20_000
+    learner_update_every: int = 1001
+    learner_samples: int = 100_000  # drawn with replacement from the FIFO per learner update
+    fifo_capacity: int = 200_000
+    val_episodes: int = 5  # demonstration episodes held out for the validation loss
+
+    def replace(self, **changes: Any) -> SmilingConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+SMILING_PRESETS: dict[str, SmilingConfig] = {
+    # The paper's numbers exactly (spec sections 2-5).
+    "paper": SmilingConfig(
+        sac_preset="paper",
+        reward=RewardConfig(num_timesteps=500, antithetic=False, weighting="simple"),
+    ),
+    # CPU default, chosen from benchmarks/results/reward_estimator.* and smiling_learning.*:
+    # SAC 256x2, K = 8 antithetic (4 timesteps x 2 signs), fewer expert pre-training steps.
+    "fast": SmilingConfig(
+        sac_preset="fast",
+        reward=RewardConfig(num_timesteps=8, antithetic=True, weighting="simple"),
+        expert_pretrain_steps=5000,
+    ),
+}
+
+
+def get_smiling_preset(name: str) -> SmilingConfig:
+    if name not in SMILING_PRESETS:
+        raise SmilingError(f"unknown preset '{name}'; choose one of {sorted(SMILING_PRESETS)}")
+    return SMILING_PRESETS[name]
+
+
+class SMILING(Learner):
+    """Score-matching imitation from (state-only) demonstrations.
+
+    >>> agent = SMILING("Pendulum-v1", smiling.bundled_demos("Pendulum-v1"), preset="fast")
+    >>> agent.learn(20_000, run_dir="runs/pendulum")
+    >>> agent.predict(obs)
+    """
+
+    algo: ClassVar[str] = "smiling"
+
+    def __init__(
+        self,
+        env_id: str,
+        demos: Demonstrations,
+        preset: str = "fast",
+        seed: int = 0,
+        config: SmilingConfig | None = None,
+        loop: LoopConfig = LoopConfig(),
+        sac_config: SACConfig | None = None,
+    ):
+        self.config = config if config is not None else get_smiling_preset(preset)
+        if demos is None:
+            raise SmilingError("SMILING needs demonstrations")
+        if self.config.reward.use_actions and not demos.has_actions:
+            raise SmilingError(
+                f"{demos.source}: state-only demonstrations cannot train a state-action "
+                "score model (drop --use-actions or use demonstrations with actions)"
+            )
+        sac_config = sac_config or get_preset(self.config.sac_preset)
+        super().__init__(env_id, demos, sac_config, seed, loop, self.config.to_dict())
+        self.preset = preset
+        cfg = self.config
+        self.input_dim = self.obs_dim + (self.act_dim if cfg.reward.use_actions else 0)
+        self.schedule = (
+            linear_schedule(cfg.diffusion_steps)
+            if cfg.schedule == "linear"
+            else cosine_schedule(cfg.diffusion_steps)
+        )
+        self.score_model = ScoreModel(self.input_dim, cfg.net, self.schedule, lr=cfg.score_lr)
+        self.key, k_e, k_k = jax.random.split(self.key, 3)
+        self.expert_score = self.score_model.init(k_e)
+        self.learner_score = self.score_model.init(k_k)
+        self.fifo = ObservationFIFO(self.input_dim, cfg.fifo_capacity)
+        if demos.num_episodes > cfg.val_episodes:
+            self.train_demos, self.val_demos = demos.split(cfg.val_episodes)
+        else:
+            self.train_demos, self.val_demos = demos, None
+
+    # ------------------------------------------------------------ the method
+    def _model_input(self, demos: Demonstrations) -> np.ndarray:
+        if self.config.reward.use_actions:
+            return np.concatenate([demos.observations, demos.actions], axis=1)
+        return demos.observations
+
+    def _prepare(self, run: RunDir | None) -> None:
+        """Pre-train g_e on the expert states, or reuse the copy cached in the run directory."""
+        cache = None if run is None else run.path / "expert_score.msgpack"
+        if cache is not None and cache.exists():
+            self.expert_score = self.score_model.from_bytes(cache.read_bytes())
+            return
+        self.key, key = jax.random.split(self.key)
+        self.expert_score, losses = self.score_model.fit(
+            self._model_input(self.train_demos),
+            self.config.expert_pretrain_steps,
+            key,
+            batch_size=self.config.score_batch,
+        )
+        self.last_metrics["losses/expert_score_train"] = float(np.mean(losses[-100:]))
+        if self.val_demos is not None:
+            self.key, key = jax.random.split(self.key)
+            self.last_metrics["losses/expert_score_val"] = self.score_model.validation_loss(
+                self.expert_score.params, self._model_input(self.val_demos), key
+            )
+        if cache is not None:
+            cache.write_bytes(self.score_model.to_bytes(self.expert_score))
+
+    def _reward_fn(self) -> RewardFn:
+        return make_reward_fn(
+            self.expert_score.params,
+            self.learner_score.params,
+            self.config.reward,
+            self.config.net,
+            self.schedule,
+        )
+
+    def _observe(self, obs: np.ndarray, action: np.ndarray) -> None:
+        self.fifo.add(np.concatenate([obs, action]) if self.config.reward.use_actions else obs)
+
+    def _after_step(self, env_steps: int) -> dict[str, float]:
+        cfg = self.config
+        if env_steps % cfg.learner_update_every != 0:
+            return {}
+        steps = max(1, cfg.learner_samples // cfg.score_batch)
+        batches = self.fifo.sample(steps * cfg.score_batch, self.rng)
+        batches = batches.reshape(steps, cfg.score_batch, self.input_dim)
+        self.key, key = jax.random.split(self.key)
+        self.learner_score, losses = self.score_model.train_steps(self.learner_score, batches, key)
+        return {"losses/learner_score": float(np.mean(losses))}
+
+    # ------------------------------------------------------------ checkpoint
+    def _extra_state(self) -> dict[str, bytes]:
+        return {
+            "expert_score": self.score_model.to_bytes(self.expert_score),
+            "learner_score": self.score_model.to_bytes(self.learner_score),
+            "fifo": flax.serialization.msgpack_serialize(self.fifo.state_dict()),
+        }
+
+    def _restore_extra(self, blobs: dict[str, bytes]) -> None:
+        self.expert_score = self.score_model.from_bytes(blobs["expert_score"])
+        self.learner_score = self.score_model.from_bytes(blobs["learner_score"])
+        self.fifo.load_state_dict(flax.serialization.msgpack_restore(blobs["fifo"]))

@@ -1,0 +1,65 @@
+"""``--set key=value`` overrides for the frozen config dataclasses, so every number is settable.
+
+Keys are dotted paths into a dataclass (``reward.num_timesteps=20``); the value is parsed to the
+type of the field's current value, so a typo or a wrong type fails with one clear message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from smiling.errors import SmilingError
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def parse_value(text: str, current: Any, key: str) -> Any:
+    """``text`` converted to the type of ``current``."""
+    try:
+        if isinstance(current, bool):
+            if text.lower() not in _TRUE | _FALSE:
+                raise ValueError(text)
+            return text.lower() in _TRUE
+        if isinstance(current, int):
+            return int(text.replace("_", ""))
+        if isinstance(current, float):
+            return float(text)
+        if isinstance(current, tuple):
+            return tuple(int(v) for v in text.replace("x", ",").split(",") if v)
+        if current is None:
+            return None if text.lower() == "none" else float(text)
+        return text
+    except ValueError:
+        kind = type(current).__name__
+        raise SmilingError(f"--set {key}={text}: expected a value of type {kind}") from None
+
+
+def apply_overrides(config: Any, pairs: list[str], prefix: str = "") -> Any:
+    """A copy of the dataclass ``config`` with ``key=value`` pairs applied (nested by dots)."""
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep:
+            raise SmilingError(f"--set expects key=value, got '{pair}'")
+        config = _set(config, key.strip().split("."), text.strip(), prefix + key.strip())
+    return config
+
+
+def _set(config: Any, path: list[str], text: str, full_key: str) -> Any:
+    names = {f.name for f in dataclasses.fields(config)}
+    head = path[0]
+    if head not in names:
+        raise SmilingError(f"--set {full_key}: unknown setting '{head}'; known: {sorted(names)}")
+    current = getattr(config, head)
+    if len(path) > 1:
+        if not dataclasses.is_dataclass(current):
+            raise SmilingError(f"--set {full_key}: '{head}' has no sub-settings")
+        value = _set(current, path[1:], text, full_key)
+    else:
+        if dataclasses.is_dataclass(current):
+            raise SmilingError(f"--set {full_key}: '{head}' is a group; set one of its fields")
+        value = parse_value(text, current, full_key)
+    try:
+        return dataclasses.replace(config, **{head: value})
+    except (ValueError, TypeError) as err:
+        raise SmilingError(f"--set {full_key}={text}: {err}") from None

@@ -1,0 +1,531 @@
+"""Diffusion package: schedules, score network and trainer, and the SMILING reward estimator.
+
+The estimator is checked three ways: the fast (chunked, fused) version against the naive one for
+the same key; instrumented predictors whose estimate is deterministic, so each state's value must
+equal the average over the WHOLE grid (the reference's state/timestep tiling would fail this);
+and Gaussian data, where the optimal noise predictors and the DS divergence are closed-form.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import flax.serialization
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.tree_util import Partial
+
+from smiling.diffusion import (
+    RewardConfig,
+    RewardConfigError,
+    ScoreModel,
+    ScoreNet,
+    ScoreNetConfig,
+    cosine_schedule,
+    diffuse,
+    dsm_loss,
+    fast_reward,
+    grid_timesteps,
+    init_score_model,
+    linear_schedule,
+    make_reward_fn,
+    naive_reward,
+    network_predictor,
+    normalize_rewards,
+    schedule_from_betas,
+)
+from smiling.errors import SmilingError
+
+SMALL_NET = ScoreNetConfig(hidden=32, temb_dim=16, temb_hidden=32)
+SCHEDULE = linear_schedule()
+
+
+def random_params(seed: int, dim: int, config: ScoreNetConfig = SMALL_NET):
+    """Initialised parameters with a larger spread, so expert and learner clearly differ."""
+    net = ScoreNet(dim, config)
+    params = net.init(jax.random.PRNGKey(seed), jnp.zeros((1, dim)), jnp.zeros((1,), jnp.int32))
+    return jax.tree.map(lambda p: 2.0 * p, params)
+
+
+def states_of(seed: int, b: int, d: int, scale: float = 1.0) -> jnp.ndarray:
+    return scale * jax.random.normal(jax.random.PRNGKey(seed), (b, d))
+
+
+# ---------------------------------------------------------------------------------- schedules
+def test_linear_schedule_matches_the_paper_numbers():
+    s = linear_schedule()
+    assert s.num_steps == 5000
+    np.testing.assert_allclose(s.betas[jnp.array([0, -1])], [1e-4, 0.02], rtol=1e-6)
+    np.testing.assert_allclose(s.alpha_bars[0], 1 - 1e-4, rtol=1e-6)
+    assert 1e-4 < float(s.alpha_bars[2000]) < 1e-3  # "alpha_bar_2000 ~ 3e-4"
+    np.testing.assert_allclose(s.sigmas**2 + s.alpha_bars, 1.0, atol=1e-6)
+    np.testing.assert_allclose(s.sqrt_alpha_bars**2, s.alpha_bars, rtol=1e-5)
+
+
+def test_cosine_schedule_is_monotone_and_clipped():
+    s = cosine_schedule(1000)
+    assert s.num_steps == 1000
+    assert float(jnp.max(s.betas)) <= 0.999 + 1e-6
+    assert bool(jnp.all(jnp.diff(s.alpha_bars) < 0))
+    assert float(s.alpha_bars[-1]) < 1e-3 < float(s.alpha_bars[0])
+
+
+def test_schedule_rejects_bad_betas():
+    with pytest.raises(SmilingError):
+        schedule_from_betas(np.array([0.1, 1.5]))
+    with pytest.raises(SmilingError):
+        linear_schedule(T=0)
+
+
+def test_diffuse_is_the_forward_process():
+    x0, eps = states_of(0, 4, 3), states_of(1, 4, 3)
+    t = jnp.array([0, 10, 2000, 4999])
+    want = SCHEDULE.sqrt_alpha_bars[t][:, None] * x0 + SCHEDULE.sigmas[t][:, None] * eps
+    np.testing.assert_allclose(diffuse(SCHEDULE, x0, t, eps), want, rtol=1e-6)
+    scalar = diffuse(SCHEDULE, x0, 7, eps)  # one timestep for the whole batch
+    np.testing.assert_allclose(scalar, diffuse(SCHEDULE, x0, jnp.full(4, 7), eps), rtol=1e-6)
+
+
+# ------------------------------------------------------------------------------ score network
+def test_score_net_shapes_and_first_layer_split():
+    from smiling.diffusion import first_layer_parts, time_bias, trunk
+
+    params = random_params(0, 3)
+    x, t = states_of(1, 5, 3), jnp.array([0, 1, 50, 999, 4999])
+    out = ScoreNet(3, SMALL_NET).apply(params, x, t)
+    assert out.shape == (5, 3)
+    w_x, w_t, b = first_layer_parts(params)
+    assert w_x.shape == (3, 32) and w_t.shape == (16, 32) and b.shape == (32,)
+    # The pieces the fast estimator uses rebuild the full network.
+    rebuilt = trunk(params, x @ w_x + time_bias(params, t, 3, SMALL_NET), 3, SMALL_NET)
+    np.testing.assert_allclose(rebuilt, out, rtol=1e-5, atol=1e-6)
+
+
+def test_score_net_config_validates():
+    with pytest.raises(SmilingError):
+        ScoreNetConfig(activation="swish-ish")
+    with pytest.raises(SmilingError):
+        ScoreNetConfig(temb_dim=15)
+
+
+def _affine_gap(config: ScoreNetConfig) -> dict[str, float]:
+    """Largest violation of f(a u1 + (1-a) u2) = a f(u1) + (1-a) f(u2) for each input path."""
+    net = ScoreNet(3, config)
+    params = random_params(0, 3, config)
+    x1, x2 = states_of(1, 8, 3, 3.0), states_of(2, 8, 3, 3.0)
+    e1, e2 = states_of(3, 8, 16, 3.0), states_of(4, 8, 16, 3.0)
+    f = lambda x, e: net.apply(params, x, e, method=ScoreNet.predict)
+    g = lambda e: net.apply(params, e, method=ScoreNet.time_mlp)
+    a = 0.3
+    mix = lambda u, v: a * u + (1 - a) * v
+    return {
+        "x": float(jnp.max(jnp.abs(f(mix(x1, x2), e1) - mix(f(x1, e1), f(x2, e1))))),
+        "time": float(jnp.max(jnp.abs(f(x1, mix(e1, e2)) - mix(f(x1, e1), f(x1, e2))))),
+        "joint": float(jnp.max(jnp.abs(f(mix(x1, x2), mix(e1, e2)) - mix(f(x1, e1), f(x2, e2))))),
+        "time_mlp": float(jnp.max(jnp.abs(g(mix(e1, e2)) - mix(g(e1), g(e2))))),
+    }
+
+
+def test_linear_variant_has_no_nonlinearity():
+    linear = _affine_gap(ScoreNetConfig(hidden=32, linear=True))
+    assert max(linear.values()) < 1e-4, linear
+    nonlinear = _affine_gap(ScoreNetConfig(hidden=32, linear=False))
+    assert all(v > 1e-2 for v in nonlinear.values()), nonlinear
+
+
+def test_dsm_loss_is_zero_for_the_exact_noise_predictor():
+    # With x0 = 0 the noise is x_t / sigma_t exactly.
+    oracle = lambda params, x, t: x / SCHEDULE.sigmas[t][:, None]
+    loss = dsm_loss(None, oracle, SCHEDULE, jnp.zeros((64, 2)), jax.random.PRNGKey(0))
+    assert float(loss) < 1e-8
+    zero = lambda params, x, t: jnp.zeros_like(x)
+    loss = dsm_loss(None, zero, SCHEDULE, jnp.zeros((4096, 2)), jax.random.PRNGKey(0))
+    assert abs(float(loss) - 1.0) < 0.05  # E eps^2 = 1
+
+
+def test_score_model_trains_checkpoints_and_warm_starts():
+    # Every training call runs 20 steps of batch 128, so train_steps compiles once.
+    rng = np.random.default_rng(0)
+    data = rng.normal(1.0, 0.2, size=(600, 2)).astype(np.float32)
+    model, fresh = init_score_model(jax.random.PRNGKey(0), 2, SMALL_NET)
+    before = model.validation_loss(fresh.params, data, jax.random.PRNGKey(1), n_repeats=4)
+    fit = functools.partial(model.fit, batch_size=128, steps_per_call=20)
+    state, history = fit(data, 100, jax.random.PRNGKey(2))
+    assert history.shape == (100,) and int(state.step) == 100
+    after = model.validation_loss(state.params, data, jax.random.PRNGKey(1), n_repeats=4)
+    assert after < 0.7 * before
+    # The state is a pytree: it round-trips through flax.serialization.
+    restored = model.from_bytes(model.to_bytes(state))
+    assert int(restored.step) == 100
+    for a, b in zip(jax.tree.leaves(state), jax.tree.leaves(restored), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert "layers_0" in flax.serialization.to_state_dict(state)["params"]["params"]
+    # Warm start continues from the given state; train_steps runs S minibatches in one call.
+    state, _ = fit(data, 20, jax.random.PRNGKey(3), state=state)
+    assert int(state.step) == 120
+    batches = data[rng.integers(0, 600, 20 * 128)].reshape(20, 128, 2)
+    state, losses = model.train_steps(state, batches, jax.random.PRNGKey(4))
+    assert losses.shape == (20,) and int(state.step) == 140
+
+
+def test_fit_rejects_wrong_shapes():
+    model = ScoreModel(3, SMALL_NET)
+    with pytest.raises(SmilingError):
+        model.fit(np.zeros((10, 2), np.float32), 1, jax.random.PRNGKey(0))
+
+
+# ---------------------------------------------------------------------- fast == naive estimator
+# One jitted estimator for the whole file: each (config, shapes) compiles once and is reused.
+FAST = jax.jit(fast_reward, static_argnames=("config", "net_config"))
+OBS, ACT, B = 3, 2, 16
+
+
+def fast(config, expert, learner, states, actions, key, net_config=SMALL_NET):
+    out = FAST(
+        expert,
+        learner,
+        states,
+        actions,
+        key,
+        schedule=SCHEDULE,
+        config=config,
+        net_config=net_config,
+    )
+    return np.asarray(out)
+
+
+@functools.partial(jax.jit, static_argnames=("config", "net_config"))
+def _naive_jit(expert, learner, states, actions, key, *, config, net_config):
+    return naive_reward(
+        network_predictor(expert, net_config),
+        network_predictor(learner, net_config),
+        states,
+        actions,
+        key,
+        schedule=SCHEDULE,
+        config=config,
+    )
+
+
+def naive(config, expert, learner, states, actions, key, net_config=SMALL_NET):
+    out = _naive_jit(expert, learner, states, actions, key, config=config, net_config=net_config)
+    return np.asarray(out)
+
+
+# K = 14: chunks of 7 divide the grid; chunks of 5 (grid 14 -> 3 x 5) and of 2 (antithetic grid
+# 7 -> 4 x 2) need a padded slot; 64 exceeds the grid. Each option value appears at least once.
+DEEP, LINEAR = ScoreNetConfig(hidden=16, depth=3), ScoreNetConfig(hidden=16, linear=True)
+CASES = [
+    # antithetic, weighting, use_actions, chunk_size, normalize, net
+    (False, "simple", False, 5, False, SMALL_NET),
+    (False, "score", True, 7, False, DEEP),
+    (True, "simple", True, 2, False, LINEAR),
+    (True, "score", False, 64, True, SMALL_NET),
+]
+
+
+def case_config(antithetic, weighting, use_actions, chunk_size, normalize, net=None):
+    return RewardConfig(
+        num_timesteps=14,
+        antithetic=antithetic,
+        weighting=weighting,
+        normalize=normalize,
+        chunk_size=chunk_size,
+        use_actions=use_actions,
+    )
+
+
+@pytest.mark.parametrize("antithetic,weighting,use_actions,chunk_size,normalize,net", CASES)
+def test_fast_estimator_equals_naive(
+    antithetic, weighting, use_actions, chunk_size, normalize, net
+):
+    dim = OBS + ACT if use_actions else OBS
+    config = case_config(antithetic, weighting, use_actions, chunk_size, normalize)
+    args = (
+        config,
+        random_params(1, dim, net),
+        random_params(2, dim, net),
+        states_of(0, B, OBS),
+        states_of(1, B, ACT),
+        jax.random.PRNGKey(3),
+        net,
+    )
+    got, want = fast(*args), naive(*args)
+    assert got.shape == (B,)
+    scale = np.max(np.abs(want))
+    assert scale > 0
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * scale)
+
+
+def test_chunk_layout_is_balanced():
+    from smiling.diffusion.reward import chunk_layout
+
+    assert chunk_layout(12, 5) == (3, 4)  # 3 x 4, not 5 + 5 + 2
+    assert chunk_layout(7, 5) == (2, 4)  # one padded slot
+    assert chunk_layout(500, 5) == (100, 5)
+    assert chunk_layout(5, 64) == (1, 5)
+    for grid in range(1, 40):
+        for size in range(1, 12):
+            n, c = chunk_layout(grid, size)
+            assert c <= size and grid <= n * c < grid + n
+
+
+# ------------------------------------------------------------- every state sees every timestep
+def _instrumented(schedule, h):
+    """Predictors that make the estimate deterministic.
+
+    With ``x = a_t s + sigma_t eps``: ``x / sigma_t - eps = a_t s / sigma_t`` whatever the noise,
+    so ``expert = x / sigma_t`` and ``learner = x / sigma_t + h(t)`` give per-sample errors that
+    depend only on (s, t), and the noise sign cancels the same way.
+    """
+    expert = lambda x, t: x / schedule.sigmas[t][:, None]
+    learner = lambda x, t: x / schedule.sigmas[t][:, None] + h(t)[:, None]
+    return expert, learner
+
+
+def _instrumented_truth(schedule, states, h, grid, weighting):
+    """Exact value: mean over the grid of w(t) * mean_dims[(u + h(t))^2 - u^2], u = a s / sigma."""
+    s = np.asarray(states, np.float64)
+    total = np.zeros(len(s))
+    for t in grid:
+        sig = float(schedule.sigmas[t])
+        u = float(schedule.sqrt_alpha_bars[t]) * s / sig
+        w = 1.0 / sig**2 if weighting == "score" else 1.0
+        total += w * np.mean((u + float(h(jnp.array([t]))[0])) ** 2 - u**2, axis=1)
+    return total / len(grid)
+
+
+@pytest.mark.parametrize("antithetic", [False, True])
+@pytest.mark.parametrize("weighting", ["simple", "score"])
+def test_each_state_averages_the_whole_grid(antithetic, weighting):
+    schedule = linear_schedule(T=200, beta_1=1e-3, beta_T=0.05)
+    h = lambda t: jnp.cos(t.astype(jnp.float32) / 17.0) + t.astype(jnp.float32) / 100.0
+    expert, learner = _instrumented(schedule, h)
+    k = 8
+    config = RewardConfig(
+        num_timesteps=k, antithetic=antithetic, weighting=weighting, normalize=False
+    )
+    grid = grid_timesteps(schedule.num_steps, config.grid_size)
+    np.testing.assert_array_equal(grid, np.arange(config.grid_size) * 200 // config.grid_size)
+    states = states_of(0, k, 2, 0.5)  # B = K: a tiling of states and timesteps would pair them
+    run = lambda s, key: np.asarray(
+        naive_reward(expert, learner, s, None, key, schedule=schedule, config=config)
+    )
+    batch = run(states, jax.random.PRNGKey(1))
+    truth = _instrumented_truth(schedule, states, h, grid, weighting)
+    np.testing.assert_allclose(batch, truth, rtol=2e-4)
+    # Each state alone (a different batch size, a different key) gets the same value.
+    alone = np.array([run(states[i : i + 1], jax.random.PRNGKey(10 + i))[0] for i in range(k)])
+    np.testing.assert_allclose(alone, batch, rtol=2e-4)
+
+
+def test_fast_estimator_gives_each_state_the_whole_grid():
+    # Zero x-kernels make both networks functions of t only: g_m(t). With antithetic noise the
+    # eps terms cancel exactly, so every state's reward is mean_grid mean_dims(g_l^2 - g_e^2).
+    def time_only(params):
+        params = jax.tree.map(lambda p: p, params)
+        kernel = params["params"]["layers_0"]["kernel"]
+        params["params"]["layers_0"]["kernel"] = kernel.at[:3].set(0.0)
+        return params
+
+    expert, learner = time_only(random_params(1, 3)), time_only(random_params(2, 3))
+    k = 12
+    config = RewardConfig(num_timesteps=k, antithetic=True, normalize=False, chunk_size=5)
+    grid = jnp.asarray(grid_timesteps(SCHEDULE.num_steps, config.grid_size))
+    g = lambda p: ScoreNet(3, SMALL_NET).apply(p, jnp.zeros((len(grid), 3)), grid)
+    truth = float(jnp.mean(jnp.mean(g(learner) ** 2 - g(expert) ** 2, axis=1)))
+    states = states_of(0, k, 3)  # B = K
+    batch = fast(config, expert, learner, states, None, jax.random.PRNGKey(0))
+    np.testing.assert_allclose(batch, truth, rtol=1e-4, atol=1e-6)
+    alone = [
+        fast(config, expert, learner, states[i : i + 1], None, jax.random.PRNGKey(i))[0]
+        for i in range(3)
+    ]
+    np.testing.assert_allclose(alone, truth, rtol=1e-4, atol=1e-6)
+
+
+# ------------------------------------------------------------------------ Gaussian ground truth
+def gaussian_eps(schedule, mu, std):
+    """Optimal noise predictor of N(mu, std^2 I) after diffusion to step t (closed form)."""
+    mu = jnp.asarray(mu, jnp.float32)
+
+    def predictor(x, t):
+        ab, a, sig = (
+            c[t][:, None] for c in (schedule.alpha_bars, schedule.sqrt_alpha_bars, schedule.sigmas)
+        )
+        return sig * (x - a * mu) / (ab * std**2 + sig**2)
+
+    return predictor
+
+
+def ds_per_dim(schedule, t, mu_k, std_k, mu_e, std_e):
+    """E_{x ~ p_k,t} ||score_k - score_e||^2 / d for isotropic Gaussians, per timestep t."""
+    ab = np.asarray(schedule.alpha_bars, np.float64)[t]
+    v_k, v_e = ab * std_k**2 + (1 - ab), ab * std_e**2 + (1 - ab)
+    dmu2 = np.sum((np.asarray(mu_k) - np.asarray(mu_e)) ** 2)
+    return v_k * (1 / v_e - 1 / v_k) ** 2 + ab * dmu2 / (len(mu_k) * v_e**2)
+
+
+@pytest.mark.parametrize("weighting", ["score", "simple"])
+@pytest.mark.parametrize("antithetic", [False, True])
+def test_mean_reward_is_minus_the_ds_divergence(weighting, antithetic):
+    schedule = linear_schedule(T=200, beta_1=1e-3, beta_T=0.05)
+    mu_e, std_e, mu_k, std_k = [0.5, -0.5], 0.6, [-0.3, 0.2], 0.9
+    config = RewardConfig(
+        num_timesteps=20, antithetic=antithetic, weighting=weighting, normalize=False
+    )
+    learner_states = jnp.asarray(mu_k) + std_k * states_of(0, 40_000, 2)
+    r = naive_reward(
+        gaussian_eps(schedule, mu_e, std_e),
+        gaussian_eps(schedule, mu_k, std_k),
+        learner_states,
+        None,
+        jax.random.PRNGKey(1),
+        schedule=schedule,
+        config=config,
+    )
+    r = np.asarray(r, np.float64)
+    grid = grid_timesteps(schedule.num_steps, config.grid_size)
+    per_t = ds_per_dim(schedule, grid, mu_k, std_k, mu_e, std_e)
+    if weighting == "simple":
+        per_t = per_t * (1 - np.asarray(schedule.alpha_bars, np.float64)[grid])
+    expected = -float(np.mean(per_t))
+    sem = r.std() / np.sqrt(len(r))
+    assert abs(r.mean() - expected) < max(4 * sem, 1e-3 * abs(expected)), (r.mean(), expected, sem)
+    assert abs(r.mean() - expected) < 0.05 * abs(expected)
+
+
+def _expected_gap(schedule, states, t, mu_e, std_e, mu_k, std_k, weighting):
+    """E_eps of w(t) * (err_learner - err_expert) at state s, for the Gaussian predictors."""
+    ab = float(schedule.alpha_bars[t])
+    sig = np.sqrt(1 - ab)
+    out = np.zeros(len(states))
+    for sign, mu, std in ((1, mu_k, std_k), (-1, mu_e, std_e)):
+        c = sig / (ab * std**2 + sig**2)
+        # pred - eps = c a (s - mu) + (c sigma - 1) eps
+        out += sign * (c**2 * ab * np.mean((states - np.asarray(mu)) ** 2, 1) + (c * sig - 1) ** 2)
+    return out * (1 / sig**2 if weighting == "score" else 1.0)
+
+
+def test_estimator_is_unbiased_per_state():
+    # T = K = 100: the grid is every timestep, so the mean over repeats must reach the exact
+    # E_t E_eps value of each state; with K = 10 it must reach the exact average over its grid.
+    schedule = linear_schedule(T=100, beta_1=1e-3, beta_T=0.1)
+    mu_e, std_e, mu_k, std_k = [1.0, 0.0], 0.5, [-1.0, 0.5], 0.8
+    states = np.random.default_rng(0).normal(0, 1.2, (6, 2)).astype(np.float32)
+    expert, learner = gaussian_eps(schedule, mu_e, std_e), gaussian_eps(schedule, mu_k, std_k)
+    for k, antithetic, weighting, repeats in (
+        (100, False, "simple", 200),
+        (10, True, "score", 2000),
+    ):
+        config = RewardConfig(
+            num_timesteps=k, antithetic=antithetic, weighting=weighting, normalize=False
+        )
+        one = functools.partial(
+            naive_reward, expert, learner, states, None, schedule=schedule, config=config
+        )
+        runs = np.asarray(jax.vmap(one)(jax.random.split(jax.random.PRNGKey(k), repeats)))
+        grid = grid_timesteps(100, config.grid_size)
+        truth = np.mean(
+            [_expected_gap(schedule, states, t, mu_e, std_e, mu_k, std_k, weighting) for t in grid],
+            axis=0,
+        )
+        sem = runs.std(axis=0) / np.sqrt(repeats)
+        assert np.all(np.abs(runs.mean(axis=0) - truth) < 4 * sem + 1e-4), (k, runs.mean(0), truth)
+        assert np.all(sem < 0.1 * np.abs(truth).mean())  # the check has power
+
+
+def test_trained_models_rank_states_and_learners():
+    rng = np.random.default_rng(0)
+    net = ScoreNetConfig(hidden=64)
+    mu_e, mu_near, mu_far, std = (
+        np.array([1.5, 1.5]),
+        np.array([1.0, 1.0]),
+        np.array([-1.5, -1.5]),
+        0.3,
+    )
+    sample = lambda mu, n=2000: (mu + std * rng.normal(size=(n, 2))).astype(np.float32)
+    model = ScoreModel(2, net)
+    trained = {
+        name: model.fit(sample(mu), 600, jax.random.PRNGKey(i), batch_size=256)[0].params
+        for i, (name, mu) in enumerate((("expert", mu_e), ("near", mu_near), ("far", mu_far)))
+    }
+    config = RewardConfig(num_timesteps=100, antithetic=True, normalize=False, chunk_size=10)
+    reward = jax.jit(
+        functools.partial(fast_reward, config=config, net_config=net, schedule=model.schedule)
+    )
+    key = jax.random.PRNGKey(7)
+    expert_states, far_states = sample(mu_e, 512), sample(mu_far, 512)
+    near_states = sample(mu_near, 512)
+    # Against the far learner: expert-like states are rewarded, the learner's own are not.
+    r_expert = np.asarray(reward(trained["expert"], trained["far"], expert_states, None, key))
+    r_far = np.asarray(reward(trained["expert"], trained["far"], far_states, None, key))
+    assert r_expert.mean() > 0 > r_far.mean()
+    assert np.mean(r_expert > np.median(r_far)) > 0.95
+    # The cost (minus the mean reward on the learner's own states) grows with the distance.
+    cost_near = -np.mean(reward(trained["expert"], trained["near"], near_states, None, key))
+    cost_far = -np.mean(r_far)
+    assert 0 < cost_near < 0.5 * cost_far
+
+
+# ------------------------------------------------------------------------ options and the hook
+def test_state_action_inputs():
+    config = case_config(*CASES[2])  # use_actions=True; compiled already by the equality test
+    expert, learner = random_params(1, OBS + ACT, LINEAR), random_params(2, OBS + ACT, LINEAR)
+    states, actions, key = states_of(0, B, OBS), states_of(1, B, ACT), jax.random.PRNGKey(0)
+    r = fast(config, expert, learner, states, actions, key, LINEAR)
+    assert r.shape == (B,) and np.all(np.isfinite(r))
+    # The actions matter: the same states with other actions get other rewards.
+    assert not np.allclose(r, fast(config, expert, learner, states, -actions, key, LINEAR))
+    with pytest.raises(RewardConfigError):  # models of dim OBS + ACT cannot read states alone
+        fast(config.replace(use_actions=False), expert, learner, states, actions, key, LINEAR)
+    with pytest.raises(RewardConfigError):  # use_actions needs the actions
+        fast(config, expert, learner, states, None, key, LINEAR)
+
+
+def test_normalisation_gives_mean_zero_and_std_point_one():
+    config = case_config(*CASES[3])  # normalize=True
+    assert config.normalize
+    args = (random_params(1, OBS), random_params(2, OBS), states_of(0, B, OBS, 2.0))
+    r = fast(config, *args, states_of(1, B, ACT), jax.random.PRNGKey(0))
+    assert abs(float(np.mean(r))) < 1e-6
+    np.testing.assert_allclose(np.std(r), 0.1, rtol=1e-4)
+    raw = np.random.default_rng(0).normal(3.0, 7.0, 100).astype(np.float32)
+    want = (raw - raw.mean()) / (raw.std() + 1e-6) * 0.1
+    np.testing.assert_allclose(normalize_rewards(jnp.asarray(raw)), want, rtol=1e-4, atol=1e-6)
+
+
+def test_reward_config_validates():
+    with pytest.raises(RewardConfigError):
+        RewardConfig(num_timesteps=5, antithetic=True)
+    with pytest.raises(RewardConfigError):
+        RewardConfig(weighting="snr")
+    with pytest.raises(RewardConfigError):
+        RewardConfig(num_timesteps=0)
+    with pytest.raises(RewardConfigError):
+        RewardConfig(chunk_size=0)
+    assert RewardConfig(num_timesteps=10, antithetic=True).grid_size == 5
+
+
+def test_make_reward_fn_is_the_fast_estimator_and_never_recompiles():
+    # The SAC hook contract: reward_fn(states, actions, key) -> (B,) called inside jit, with the
+    # parameters bound as Partial arguments (traced), so new score models reuse the compilation.
+    config = case_config(*CASES[0])
+    traces = []
+
+    @jax.jit
+    def sac_like_update(reward_fn, states, actions, key):
+        traces.append(1)
+        return jnp.reshape(reward_fn(states, actions, key), (states.shape[0],))
+
+    states, actions, key = states_of(0, B, OBS), states_of(1, B, ACT), jax.random.PRNGKey(2)
+    for seed in range(3):
+        expert, learner = random_params(seed, OBS), random_params(seed + 10, OBS)
+        reward_fn = make_reward_fn(expert, learner, config, SMALL_NET, linear_schedule())
+        assert isinstance(reward_fn, Partial)
+        got = np.asarray(sac_like_update(reward_fn, states, actions, key))
+        want = fast(config, expert, learner, states, actions, key)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert len(traces) == 1  # new parameters are traced inputs, not baked-in constants
