@@ -138,7 +138,7 @@ def test_linear_variant_has_no_nonlinearity():
 def test_dsm_loss_is_zero_for_the_exact_noise_predictor():
     # With x0 = 0 the noise is x_t / sigma_t exactly.
     oracle = lambda params, x, t: x / SCHEDULE.sigmas[t][:, None]
-    loss = dsm_loss(None, oracle, SCHEDULE, jnp.zeros((64, 2)), jax.random.PRNGKey(0))
+    loss = dsm_loss(None, oracle, SCHEDULE, jnp.zeros((4096, 2)), jax.random.PRNGKey(0))
     assert float(loss) < 1e-8
     zero = lambda params, x, t: jnp.zeros_like(x)
     loss = dsm_loss(None, zero, SCHEDULE, jnp.zeros((4096, 2)), jax.random.PRNGKey(0))
@@ -214,35 +214,37 @@ def naive(config, expert, learner, states, actions, key, net_config=SMALL_NET):
     return np.asarray(out)
 
 
-# K = 14: chunks of 7 divide the grid; chunks of 5 (grid 14 -> 3 x 5) and of 2 (antithetic grid
-# 7 -> 4 x 2) need a padded slot; 64 exceeds the grid. Each option value appears at least once.
+# K = 14 and B = 16. Timestep chunks: 5 leaves a padded slot (grid 14 -> 3 x 5), 2 too (the
+# antithetic grid of 7 -> 4 x 2), 7 divides the antithetic grid, 0 (automatic) exceeds the grid.
+# State blocks: 0 (automatic) is the whole batch, 5 divides it as 4 x 4, 6 and 3 need padding.
+# Each option value appears at least once.
 DEEP, LINEAR = ScoreNetConfig(hidden=16, depth=3), ScoreNetConfig(hidden=16, linear=True)
 CASES = [
-    # antithetic, weighting, use_actions, chunk_size, normalize, net
-    (False, "simple", False, 5, False, SMALL_NET),
-    (False, "score", True, 7, False, DEEP),
-    (True, "simple", True, 2, False, LINEAR),
-    (True, "score", False, 64, True, SMALL_NET),
+    # antithetic, weighting, use_actions, chunk_size, block_size, normalize, net
+    (False, "simple", False, 5, 0, False, SMALL_NET),
+    (False, "score", True, 0, 6, False, DEEP),
+    (True, "simple", True, 2, 5, False, LINEAR),
+    (True, "score", False, 7, 3, True, SMALL_NET),
 ]
 
 
-def case_config(antithetic, weighting, use_actions, chunk_size, normalize, net=None):
+def case_config(antithetic, weighting, use_actions, chunk_size, block_size, normalize, net=None):
     return RewardConfig(
         num_timesteps=14,
         antithetic=antithetic,
         weighting=weighting,
         normalize=normalize,
         chunk_size=chunk_size,
+        block_size=block_size,
         use_actions=use_actions,
     )
 
 
-@pytest.mark.parametrize("antithetic,weighting,use_actions,chunk_size,normalize,net", CASES)
-def test_fast_estimator_equals_naive(
-    antithetic, weighting, use_actions, chunk_size, normalize, net
-):
+@pytest.mark.parametrize("case", CASES)
+def test_fast_estimator_equals_naive(case):
+    net, use_actions = case[-1], case[2]
     dim = OBS + ACT if use_actions else OBS
-    config = case_config(antithetic, weighting, use_actions, chunk_size, normalize)
+    config = case_config(*case)
     args = (
         config,
         random_params(1, dim, net),
@@ -332,18 +334,15 @@ def test_fast_estimator_gives_each_state_the_whole_grid():
 
     expert, learner = time_only(random_params(1, 3)), time_only(random_params(2, 3))
     k = 12
-    config = RewardConfig(num_timesteps=k, antithetic=True, normalize=False, chunk_size=5)
+    config = RewardConfig(
+        num_timesteps=k, antithetic=True, normalize=False, chunk_size=5, block_size=5
+    )
     grid = jnp.asarray(grid_timesteps(SCHEDULE.num_steps, config.grid_size))
     g = lambda p: ScoreNet(3, SMALL_NET).apply(p, jnp.zeros((len(grid), 3)), grid)
     truth = float(jnp.mean(jnp.mean(g(learner) ** 2 - g(expert) ** 2, axis=1)))
     states = states_of(0, k, 3)  # B = K
     batch = fast(config, expert, learner, states, None, jax.random.PRNGKey(0))
     np.testing.assert_allclose(batch, truth, rtol=1e-4, atol=1e-6)
-    alone = [
-        fast(config, expert, learner, states[i : i + 1], None, jax.random.PRNGKey(i))[0]
-        for i in range(3)
-    ]
-    np.testing.assert_allclose(alone, truth, rtol=1e-4, atol=1e-6)
 
 
 # ------------------------------------------------------------------------ Gaussian ground truth
@@ -426,7 +425,7 @@ def test_estimator_is_unbiased_per_state():
         one = functools.partial(
             naive_reward, expert, learner, states, None, schedule=schedule, config=config
         )
-        runs = np.asarray(jax.vmap(one)(jax.random.split(jax.random.PRNGKey(k), repeats)))
+        runs = np.asarray(jax.jit(jax.vmap(one))(jax.random.split(jax.random.PRNGKey(k), repeats)))
         grid = grid_timesteps(100, config.grid_size)
         truth = np.mean(
             [_expected_gap(schedule, states, t, mu_e, std_e, mu_k, std_k, weighting) for t in grid],
@@ -438,35 +437,26 @@ def test_estimator_is_unbiased_per_state():
 
 
 def test_trained_models_rank_states_and_learners():
+    # Score networks trained by the library on samples (same model settings as the trainer test,
+    # so the training step compiles once for the file).
     rng = np.random.default_rng(0)
-    net = ScoreNetConfig(hidden=64)
-    mu_e, mu_near, mu_far, std = (
-        np.array([1.5, 1.5]),
-        np.array([1.0, 1.0]),
-        np.array([-1.5, -1.5]),
-        0.3,
-    )
+    mu_e, mu_near, mu_far, std = np.array([1.5, 1.5]), np.array([1.0, 1.0]), -np.ones(2) * 1.5, 0.3
     sample = lambda mu, n=2000: (mu + std * rng.normal(size=(n, 2))).astype(np.float32)
-    model = ScoreModel(2, net)
-    trained = {
-        name: model.fit(sample(mu), 600, jax.random.PRNGKey(i), batch_size=256)[0].params
-        for i, (name, mu) in enumerate((("expert", mu_e), ("near", mu_near), ("far", mu_far)))
-    }
-    config = RewardConfig(num_timesteps=100, antithetic=True, normalize=False, chunk_size=10)
-    reward = jax.jit(
-        functools.partial(fast_reward, config=config, net_config=net, schedule=model.schedule)
+    model = ScoreModel(2, SMALL_NET)
+    fit = functools.partial(model.fit, batch_size=128, steps_per_call=20)
+    expert, near, far = (
+        fit(sample(mu), 300, jax.random.PRNGKey(i))[0].params
+        for i, mu in enumerate((mu_e, mu_near, mu_far))
     )
+    config = RewardConfig(num_timesteps=100, antithetic=True, normalize=False)
     key = jax.random.PRNGKey(7)
-    expert_states, far_states = sample(mu_e, 512), sample(mu_far, 512)
-    near_states = sample(mu_near, 512)
+    reward = lambda learner, states: fast(config, expert, learner, states, None, key)
     # Against the far learner: expert-like states are rewarded, the learner's own are not.
-    r_expert = np.asarray(reward(trained["expert"], trained["far"], expert_states, None, key))
-    r_far = np.asarray(reward(trained["expert"], trained["far"], far_states, None, key))
+    r_expert, r_far = reward(far, sample(mu_e, 512)), reward(far, sample(mu_far, 512))
     assert r_expert.mean() > 0 > r_far.mean()
     assert np.mean(r_expert > np.median(r_far)) > 0.95
     # The cost (minus the mean reward on the learner's own states) grows with the distance.
-    cost_near = -np.mean(reward(trained["expert"], trained["near"], near_states, None, key))
-    cost_far = -np.mean(r_far)
+    cost_near, cost_far = -np.mean(reward(near, sample(mu_near, 512))), -np.mean(r_far)
     assert 0 < cost_near < 0.5 * cost_far
 
 
@@ -505,7 +495,9 @@ def test_reward_config_validates():
     with pytest.raises(RewardConfigError):
         RewardConfig(num_timesteps=0)
     with pytest.raises(RewardConfigError):
-        RewardConfig(chunk_size=0)
+        RewardConfig(chunk_size=-1)
+    with pytest.raises(RewardConfigError):
+        RewardConfig(block_size=-1)
     assert RewardConfig(num_timesteps=10, antithetic=True).grid_size == 5
 
 

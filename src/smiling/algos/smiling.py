@@ -63,10 +63,10 @@ SMILING_PRESETS: dict[str, SmilingConfig] = {
         reward=RewardConfig(num_timesteps=500, antithetic=False, weighting="simple"),
     ),
     # CPU default, chosen from benchmarks/results/reward_estimator.* and smiling_learning.*:
-    # SAC 256x2, K = 8 antithetic (4 timesteps x 2 signs), fewer expert pre-training steps.
+    # SAC 256x2, K = 8 on a stratified (randomly shifted) grid, fewer pre-training steps.
     "fast": SmilingConfig(
         sac_preset="fast",
-        reward=RewardConfig(num_timesteps=8, antithetic=True, weighting="simple"),
+        reward=RewardConfig(num_timesteps=8, stratified=True, weighting="simple"),
         expert_pretrain_steps=5000,
     ),
 }

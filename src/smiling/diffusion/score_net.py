@@ -16,6 +16,7 @@ per sample. ``__call__`` is built from the same pieces, so the two ways cannot d
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -190,11 +191,10 @@ class ScoreModel:
     ):
         # weight_decay 1e-2 is PyTorch AdamW's default, which the reference relies on.
         self.dim, self.config = dim, config
+        self.lr, self.weight_decay = float(lr), float(weight_decay)
         self.schedule = linear_schedule() if schedule is None else schedule
         self.net = ScoreNet(dim, config)
-        self.tx = optax.adamw(lr, weight_decay=weight_decay)
-        self._train_steps = jax.jit(self._train_steps_impl)
-        self._validation = jax.jit(self._validation_impl, static_argnames="n_repeats")
+        self.tx = _adamw(self.lr, self.weight_decay)
 
     # ----------------------------------------------------------------- model
     def apply(self, params: Params, x: jax.Array, t: jax.Array) -> jax.Array:
@@ -220,20 +220,16 @@ class ScoreModel:
         The steps run in a ``lax.scan`` so S small steps cost one dispatch, not S. Returns the new
         state and the S minibatch losses.
         """
-        return self._train_steps(state, jnp.asarray(batches, jnp.float32), key)
-
-    def _train_steps_impl(self, state: ScoreModelState, batches: jax.Array, key: jax.Array):
-        def step(carry: ScoreModelState, inputs):
-            batch, k = inputs
-            loss, grads = jax.value_and_grad(dsm_loss)(
-                carry.params, self.net.apply, self.schedule, batch, k
-            )
-            updates, opt_state = self.tx.update(grads, carry.opt_state, carry.params)
-            params = optax.apply_updates(carry.params, updates)
-            return ScoreModelState(params, opt_state, carry.step + 1), loss
-
-        keys = jax.random.split(key, batches.shape[0])
-        return jax.lax.scan(step, state, (batches, keys))
+        return _train_steps(
+            state,
+            jnp.asarray(batches, jnp.float32),
+            key,
+            self.schedule,
+            dim=self.dim,
+            config=self.config,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+        )
 
     def fit(
         self,
@@ -274,14 +270,66 @@ class ScoreModel:
         self, params: Params, states: np.ndarray, key: jax.Array, n_repeats: int = 8
     ) -> float:
         """DSM loss on ``states`` averaged over ``n_repeats`` fresh draws of ``t`` and ``eps``."""
-        return float(self._validation(params, jnp.asarray(states, jnp.float32), key, n_repeats))
-
-    def _validation_impl(self, params: Params, states: jax.Array, key: jax.Array, n_repeats: int):
-        losses = jax.lax.map(
-            lambda k: dsm_loss(params, self.net.apply, self.schedule, states, k),
-            jax.random.split(key, n_repeats),
+        states = jnp.asarray(states, jnp.float32)
+        loss = _validation_loss(
+            params,
+            states,
+            key,
+            self.schedule,
+            dim=self.dim,
+            config=self.config,
+            n_repeats=n_repeats,
         )
-        return jnp.mean(losses)
+        return float(loss)
+
+
+# The jitted functions live at module level with the configuration as static arguments, so every
+# ScoreModel of one configuration shares one compilation (the learner's model is rebuilt freely).
+def _adamw(lr: float, weight_decay: float) -> optax.GradientTransformation:
+    return optax.adamw(lr, weight_decay=weight_decay)
+
+
+@functools.partial(jax.jit, static_argnames=("dim", "config", "lr", "weight_decay"))
+def _train_steps(
+    state: ScoreModelState,
+    batches: jax.Array,
+    key: jax.Array,
+    schedule: NoiseSchedule,
+    *,
+    dim: int,
+    config: ScoreNetConfig,
+    lr: float,
+    weight_decay: float,
+) -> tuple[ScoreModelState, jax.Array]:
+    apply, tx = ScoreNet(dim, config).apply, _adamw(lr, weight_decay)
+
+    def step(carry: ScoreModelState, inputs):
+        batch, k = inputs
+        loss, grads = jax.value_and_grad(dsm_loss)(carry.params, apply, schedule, batch, k)
+        updates, opt_state = tx.update(grads, carry.opt_state, carry.params)
+        params = optax.apply_updates(carry.params, updates)
+        return ScoreModelState(params, opt_state, carry.step + 1), loss
+
+    keys = jax.random.split(key, batches.shape[0])
+    return jax.lax.scan(step, state, (batches, keys))
+
+
+@functools.partial(jax.jit, static_argnames=("dim", "config", "n_repeats"))
+def _validation_loss(
+    params: Params,
+    states: jax.Array,
+    key: jax.Array,
+    schedule: NoiseSchedule,
+    *,
+    dim: int,
+    config: ScoreNetConfig,
+    n_repeats: int,
+) -> jax.Array:
+    apply = ScoreNet(dim, config).apply
+    losses = jax.lax.map(
+        lambda k: dsm_loss(params, apply, schedule, states, k), jax.random.split(key, n_repeats)
+    )
+    return jnp.mean(losses)
 
 
 def _epoch_indices(rng: np.random.Generator, n: int, total: int) -> np.ndarray:

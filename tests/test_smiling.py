@@ -1,0 +1,124 @@
+"""SMILING end to end on a tiny budget: the loop, the run directory, save/load and CLI errors."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from conftest import make_demos
+
+from smiling import DemonstrationsError, SmilingError
+from smiling.algos import SMILING, LoopConfig, SmilingConfig
+from smiling.cli import main
+from smiling.diffusion import RewardConfig, ScoreNetConfig
+from smiling.rl.sac import SACConfig
+
+TINY_SAC = SACConfig(hidden=(32, 32), batch_size=32, seed_steps=100)
+TINY = SmilingConfig(
+    reward=RewardConfig(num_timesteps=4, antithetic=True),
+    net=ScoreNetConfig(hidden=32),
+    expert_pretrain_steps=20,
+    learner_update_every=100,
+    learner_samples=256,
+    score_batch=64,
+    val_episodes=1,
+)
+SUMMARY_KEYS = {
+    "algo",
+    "env_id",
+    "seed",
+    "env_steps",
+    "wall_seconds",
+    "env_steps_per_second",
+    "eval_return",
+    "normalized_return",
+}
+
+
+def test_learn_writes_run_dir_and_reloads(tmp_path):
+    demos = make_demos(episodes=3, length=50).state_only()
+    agent = SMILING(
+        "Pendulum-v1",
+        demos,
+        config=TINY,
+        sac_config=TINY_SAC,
+        loop=LoopConfig(eval_every=150, eval_episodes=1),
+    )
+    summary = agent.learn(300, run_dir=tmp_path / "run", progress=False)
+    assert SUMMARY_KEYS <= summary.keys()
+    assert summary["env_steps"] == 300 and summary["algo"] == "smiling"
+    assert math.isfinite(summary["normalized_return"])
+    assert summary["normalized_return"] == pytest.approx(demos.normalize(summary["eval_return"]))
+    on_disk = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert on_disk == json.loads(json.dumps(summary))
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["method"]["reward"]["num_timesteps"] == 4
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["env_steps"] for line in lines] == [150, 300]
+    assert "losses/learner_score" in json.loads(lines[-1])
+    assert (tmp_path / "run" / "expert_score.msgpack").exists()
+
+    action = agent.predict(np.zeros(3, np.float32))
+    assert action.shape == (1,) and np.all(np.abs(action) <= 1)
+
+
+def test_use_actions_needs_actions():
+    with pytest.raises(SmilingError, match="state-only"):
+        SMILING(
+            "Pendulum-v1",
+            make_demos().state_only(),
+            config=TINY.replace(reward=RewardConfig(num_timesteps=4, use_actions=True)),
+        )
+
+
+def test_demos_for_another_env_rejected():
+    with pytest.raises(DemonstrationsError, match="not for 'dmc:cartpole-swingup'"):
+        SMILING("dmc:cartpole-swingup", make_demos(), config=TINY)
+
+
+def test_cli_train_smiling_end_to_end(tmp_path, capsys):
+    demos_path = tmp_path / "d.npz"
+    make_demos(episodes=2, length=100).save(demos_path)
+    out = tmp_path / "run"
+    args = ["train", "--algo", "smiling", "--env", "Pendulum-v1", "--demos", str(demos_path)]
+    args += ["--steps", "200", "--eval-every", "200", "--eval-episodes", "1", "--out", str(out)]
+    args += [
+        "--set",
+        "sac.hidden=32,32",
+        "--set",
+        "sac.batch_size=32",
+        "--set",
+        "sac.seed_steps=100",
+    ]
+    args += ["--set", "expert_pretrain_steps=10", "--set", "learner_update_every=100"]
+    args += ["--set", "reward.num_timesteps=4", "--set", "net.hidden=16", "--set", "val_episodes=1"]
+    assert main(args) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert SUMMARY_KEYS <= summary.keys() and summary["env_steps"] == 200
+    assert "run directory" in capsys.readouterr().out
+    assert main(args) == 2  # never overwrites an existing run
+    assert "already exists" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--demos", "missing.npz"], "does not exist"),
+        (["--set", "reward.num_timesteps=many"], "expected a value of type int"),
+        (["--set", "bogus=1"], "unknown setting 'bogus'"),
+        (["--set", "reward.antithetic=true", "--set", "reward.num_timesteps=5"], "even"),
+    ],
+)
+def test_cli_train_bad_input(tmp_path, capsys, extra, message):
+    args = ["train", "--env", "Pendulum-v1", "--steps", "10", "--out", str(tmp_path / "r"), *extra]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_cli_train_unknown_env(tmp_path, capsys):
+    assert main(["train", "--env", "dmc:cheetah-fly", "--out", str(tmp_path / "r")]) == 2
+    assert "dmc:<domain>-<task>" in capsys.readouterr().err
