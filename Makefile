@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/smiling expert --env Pendulum-v1 --steps 20000 --eval-every 2000 --out runs/expert-pendulum-$$(date +%Y%m%d-%H%M%S)
+	$(BIN)/smiling train --algo smiling --env Pendulum-v1 --steps 20000 --eval-every 2500
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

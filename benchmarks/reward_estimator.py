@@ -196,9 +196,9 @@ def main() -> None:
     for b in BATCHES:
         for antithetic in (False, True):
             n_signs = 2 if antithetic else 1
-            for rows in (64, 128, 256, 512, 1024, 4096):
-                block = min(b, rows)
-                chunk = max(1, rows // (n_signs * block))
+            for tile_rows in (64, 128, 256, 512, 1024, 4096):
+                block = min(b, max(1, tile_rows // n_signs))
+                chunk = max(1, tile_rows // (n_signs * block))
                 config = RewardConfig(
                     num_timesteps=100,
                     antithetic=antithetic,
@@ -214,7 +214,7 @@ def main() -> None:
                         "K": 100,
                         "mode": "antithetic" if antithetic else "plain",
                         "batch": b,
-                        "tile_rows": rows,
+                        "tile_rows": tile_rows,
                         "chunk_size": chunk,
                         "block_size": block,
                         "fast_ms": round(ms, 3),

@@ -1,6 +1,6 @@
 """Diffusion package: schedules, score network and trainer, and the SMILING reward estimator.
 
-The estimator is checked three ways: the fast (chunked, fused) version against the naive one for
+The estimator is checked three ways: the fast (tiled, fused) version against the naive one for
 the same key; instrumented predictors whose estimate is deterministic, so each state's value must
 equal the average over the WHOLE grid (the reference's state/timestep tiling would fail this);
 and Gaussian data, where the optimal noise predictors and the DS divergence are closed-form.

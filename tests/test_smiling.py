@@ -60,8 +60,15 @@ def test_learn_writes_run_dir_and_reloads(tmp_path):
     assert "losses/learner_score" in json.loads(lines[-1])
     assert (tmp_path / "run" / "expert_score.msgpack").exists()
 
-    action = agent.predict(np.zeros(3, np.float32))
+    obs = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    action = agent.predict(obs[0])
     assert action.shape == (1,) and np.all(np.abs(action) <= 1)
+
+    loaded = SMILING.load(tmp_path / "run" / "model")
+    np.testing.assert_allclose(loaded.predict(obs), agent.predict(obs), rtol=1e-6)
+    assert loaded.config == agent.config and loaded.demos.num_episodes == 3
+    with pytest.raises(SmilingError, match="no saved model"):
+        SMILING.load(tmp_path)
 
 
 def test_use_actions_needs_actions():

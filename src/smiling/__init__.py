@@ -1,9 +1,11 @@
 """smiling: imitation learning by score matching (SMILING, arXiv 2410.13855).
 
-Public API: environments (:func:`make_env`), demonstrations (:class:`Demonstrations`,
-:func:`bundled_demos`), and the SAC learner (:mod:`smiling.rl.sac`).
+Public API: the learners (:class:`SMILING`, :class:`TrueRewardSAC`), environments
+(:func:`make_env`), demonstrations (:class:`Demonstrations`, :func:`bundled_demos`), and the SAC
+learner (:mod:`smiling.rl.sac`).
 """
 
+from smiling.algos import SMILING, TrueRewardSAC
 from smiling.bundled import bundled_demos
 from smiling.data.demos import Demonstrations
 from smiling.envs import make_env
@@ -11,6 +13,8 @@ from smiling.errors import DemonstrationsError, SmilingError, UnknownEnvError
 
 __version__ = "0.1.0"
 __all__ = [
+    "SMILING",
+    "TrueRewardSAC",
     "Demonstrations",
     "DemonstrationsError",
     "SmilingError",

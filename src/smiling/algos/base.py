@@ -32,7 +32,7 @@ from smiling.data.replay import ReplayBuffer
 from smiling.envs import make_env
 from smiling.errors import SmilingError
 from smiling.evaluation import run_episodes
-from smiling.io import atomic_write, package_versions
+from smiling.io import atomic_write, package_versions, write_json
 from smiling.rl.sac import SAC, RewardFn, SACConfig, SACState
 from smiling.runs import RunDir
 
@@ -218,6 +218,7 @@ class Learner:
         if run is not None:
             if not self.loop.keep_best:
                 atomic_write(run.path / "actor.msgpack", _bytes_writer(self.state.actor_params))
+            self.save(run.path / "model")
             run.write_summary(summary)
         return summary
 
@@ -278,6 +279,53 @@ class Learner:
             "expert_return": None if self.demos is None else self.demos.expert_return,
             "random_return": None if self.demos is None else self.demos.random_return,
         }
+
+    # ------------------------------------------------------------ save / load
+    def save(self, directory: str | Path) -> None:
+        """Write the learner (config, SAC state, method state, demonstrations) to ``directory``.
+
+        The demonstrations travel with the model so :meth:`load` needs nothing else.
+        """
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        atomic_write(d / "state.msgpack", lambda f: f.write(self.sac.to_bytes(self.state)))
+        for name, blob in self._extra_state().items():
+            atomic_write(d / f"{name}.msgpack", lambda f, blob=blob: f.write(blob))
+        if self.demos is not None:
+            self.demos.save(d / "demos.npz")
+        write_json(d / "config.json", self.config_dict())
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Learner:
+        """Rebuild a learner written by :meth:`save` (of this class or, from ``Learner``, any)."""
+        from smiling.algos import ALGOS
+
+        d = Path(directory)
+        if not (d / "config.json").is_file():
+            raise SmilingError(f"'{d}' holds no saved model (config.json is missing)")
+        config = json.loads((d / "config.json").read_text())
+        algo = ALGOS.get(config.get("algo", ""))
+        if algo is None or not issubclass(algo, cls):
+            raise SmilingError(f"'{d}' holds a '{config.get('algo')}' model, not {cls.algo}")
+        demos = Demonstrations.load(d / "demos.npz") if (d / "demos.npz").exists() else None
+        sac_dict = dict(config["sac"], hidden=tuple(config["sac"]["hidden"]))
+        learner = algo._from_config(
+            config, demos, SACConfig(**sac_dict), LoopConfig(**config["loop"])
+        )
+        try:
+            learner.state = learner.sac.from_bytes((d / "state.msgpack").read_bytes())
+            extra = {p.stem: p.read_bytes() for p in d.glob("*.msgpack") if p.stem != "state"}
+            learner._restore_extra(extra)
+        except (ValueError, KeyError, OSError) as err:
+            raise SmilingError(f"'{d}': saved model is unreadable ({err})") from None
+        learner._prepared = True
+        return learner
+
+    @classmethod
+    def _from_config(
+        cls, config: dict, demos: Demonstrations | None, sac: SACConfig, loop: LoopConfig
+    ) -> Learner:
+        raise NotImplementedError
 
     # ------------------------------------------------------------ checkpoints
     def save_checkpoint(self, path: str | Path) -> None:

@@ -27,3 +27,8 @@ class TrueRewardSAC(Learner):
         sac_config = sac_config or get_preset(preset)
         super().__init__(env_id, demos, sac_config, seed, loop, {"sac_preset": preset})
         self.preset = preset
+
+    @classmethod
+    def _from_config(cls, config, demos, sac, loop) -> TrueRewardSAC:
+        preset = config["method"]["sac_preset"]
+        return cls(config["env_id"], demos, preset, config["seed"], loop, sac)

@@ -55,6 +55,15 @@ class SmilingConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SmilingConfig:
+        net = dict(data["net"])
+        return cls(
+            **{k: v for k, v in data.items() if k not in ("reward", "net")},
+            reward=RewardConfig(**data["reward"]),
+            net=ScoreNetConfig(**net),
+        )
+
 
 SMILING_PRESETS: dict[str, SmilingConfig] = {
     # The paper's numbers exactly (spec sections 2-5).
@@ -176,6 +185,18 @@ class SMILING(Learner):
         self.key, key = jax.random.split(self.key)
         self.learner_score, losses = self.score_model.train_steps(self.learner_score, batches, key)
         return {"losses/learner_score": float(np.mean(losses))}
+
+    @classmethod
+    def _from_config(cls, config, demos, sac, loop) -> SMILING:
+        smiling_config = SmilingConfig.from_dict(config["method"])
+        return cls(
+            config["env_id"],
+            demos,
+            seed=config["seed"],
+            config=smiling_config,
+            loop=loop,
+            sac_config=sac,
+        )
 
     # ------------------------------------------------------------ checkpoint
     def _extra_state(self) -> dict[str, bytes]:

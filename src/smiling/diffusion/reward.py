@@ -77,8 +77,8 @@ class RewardConfig:
     normalize: per batch ``(r - mean) / (std + 1e-6) * 0.1`` as the reference (population std).
     chunk_size: grid timesteps per tile in :func:`fast_reward`; 0 picks it so that a tile has
         about ``TILE_ROWS`` rows (timesteps x signs x states). Never changes the values.
-    block_size: states per tile in :func:`fast_reward`; 0 means ``min(B, TILE_ROWS)``. Never
-        changes the values.
+    block_size: states per tile in :func:`fast_reward`; 0 means ``min(B, TILE_ROWS / signs)``.
+        Never changes the values.
     use_actions: the models see ``[s, a]`` (state-action demonstrations).
     stratified: shift the whole grid by one random offset in ``[0, T // G)`` per call (shared by
         the batch, so per-timestep precomputation still applies). The fixed grid is a biased
@@ -245,7 +245,7 @@ def fast_reward(
         )
     hidden = wx_e.shape[1]
     n_grid, n_signs = config.grid_size, len(config.signs)
-    n_blocks, block = chunk_layout(b, config.block_size or TILE_ROWS)
+    n_blocks, block = chunk_layout(b, config.block_size or max(1, TILE_ROWS // n_signs))
     n_chunks, size = chunk_layout(n_grid, config.chunk_size or TILE_ROWS // (n_signs * block))
     # Chunks all have one shape (one compiled body); the few padded slots past the grid reuse
     # its last timestep and get weight 0. Padded states (zeros) are computed and dropped.
