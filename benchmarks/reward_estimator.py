@@ -15,6 +15,11 @@ antithetic} (antithetic K = 5 is run as K = 6: pairs need an even K):
 * and, at K = 100, how the tile size (rows of timesteps x signs x states processed together)
   changes the fast estimator's cost; the default is ``TILE_ROWS``.
 
+Reading noise/signal at small K: the fixed grid's per-state quadrature error is deterministic,
+so it counts as "signal"; with 3 grid timesteps (antithetic K = 6) the ratio looks very small
+while the estimate is still far from the reference. The correlation with the reference is the
+fairer comparison there.
+
 Writes benchmarks/results/reward_estimator.{json,csv}. Timings are inflated when other work
 shares the CPU; the JSON records the load averages and whether background load was present.
 """

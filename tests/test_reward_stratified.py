@@ -76,9 +76,9 @@ def test_stratified_is_unbiased_for_the_all_timestep_average():
         keys = jax.random.split(jax.random.PRNGKey(0), n)
         return np.asarray(jnp.mean(jax.jit(jax.vmap(f))(keys), axis=0))
 
-    reference = mean_over_keys(RewardConfig(num_timesteps=T, normalize=False), 200)
-    strat = mean_over_keys(RewardConfig(num_timesteps=4, stratified=True, normalize=False), 3000)
-    fixed = mean_over_keys(RewardConfig(num_timesteps=4, normalize=False), 3000)
+    reference = mean_over_keys(RewardConfig(num_timesteps=T, normalize=False), 2000)
+    strat = mean_over_keys(RewardConfig(num_timesteps=4, stratified=True, normalize=False), 8000)
+    fixed = mean_over_keys(RewardConfig(num_timesteps=4, normalize=False), 8000)
     scale = np.abs(reference).max()
-    assert np.abs(strat - reference).max() < 0.1 * scale
+    assert np.abs(strat - reference).max() < 0.15 * scale
     assert np.abs(fixed - reference).max() > 2 * np.abs(strat - reference).max()
