@@ -19,15 +19,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from common import provenance  # noqa: E402
 
-from smiling.bundled import assets_dir, bundled_demos  # noqa: E402
+from smiling.bundled import EXPERT_TARGETS, assets_dir, bundled_demos  # noqa: E402
 from smiling.errors import DemonstrationsError  # noqa: E402
 
-TARGETS = {
-    "Pendulum-v1": -200.0,
-    "dmc:cartpole-swingup": 800.0,
-    "dmc:ball_in_cup-catch": 950.0,
-    "dmc:cheetah-run": 750.0,
-}
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -44,7 +38,7 @@ def read_expert(directory: Path) -> dict:
         "returns": [r["return_mean"] for r in rows],
         "env_steps_per_second": rows[-1]["env_steps_per_second"] if rows else None,
         "best_eval_return": max(r["return_mean"] for r in rows),
-        "target": TARGETS.get(env_id),
+        "target": EXPERT_TARGETS.get(env_id),
     }
     try:
         demos = bundled_demos(env_id)

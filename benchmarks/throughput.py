@@ -16,7 +16,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 from common import provenance
 
 from smiling.algos import SMILING, LoopConfig, TrueRewardSAC
@@ -25,31 +24,19 @@ from smiling.bundled import bundled_demos
 from smiling.data.demos import Demonstrations
 from smiling.envs import make_env
 from smiling.errors import DemonstrationsError
-from smiling.evaluation import random_policy
+from smiling.evaluation import random_policy, record_episodes
 from smiling.rl.sac import get_preset
 
 
 def random_demos(env_id: str, episodes: int = 10) -> Demonstrations:
     env = make_env(env_id, seed=0)
-    policy = random_policy(env)
-    obs_list, act_list, rew, lengths = [], [], [], []
-    for i in range(episodes):
-        obs, _ = env.reset(seed=i)
-        done, n = False, 0
-        while not done:
-            a = policy(obs)
-            nxt, r, term, trunc, _ = env.step(a)
-            obs_list.append(obs)
-            act_list.append(a)
-            rew.append(r)
-            obs, n, done = nxt, n + 1, term or trunc
-        lengths.append(n)
+    obs, actions, rewards, lengths = record_episodes(env, random_policy(env), episodes, seed=0)
     return Demonstrations(
         env_id=env_id,
-        observations=np.asarray(obs_list),
-        actions=np.asarray(act_list),
-        rewards=np.asarray(rew),
-        episode_lengths=np.asarray(lengths),
+        observations=obs,
+        actions=actions,
+        rewards=rewards,
+        episode_lengths=lengths,
         expert_return=1.0,
         random_return=0.0,
     )

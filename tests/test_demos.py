@@ -7,7 +7,7 @@ import pytest
 from conftest import make_demos
 
 from smiling import Demonstrations, DemonstrationsError, bundled_demos
-from smiling.bundled import BUNDLED_ENVS
+from smiling.bundled import BUNDLED_ENVS, EXPERT_TARGETS
 
 
 def test_round_trip(tmp_path, demos):
@@ -162,6 +162,8 @@ def test_bundled_demos_load(env_id):
         pytest.fail(f"bundled demonstrations for {env_id} missing: {err}")
     assert demos.env_id == env_id and demos.num_episodes == 10 and demos.has_actions
     assert demos.expert_return > demos.random_return
+    assert demos.expert_return >= EXPERT_TARGETS[env_id]
+    np.testing.assert_allclose(demos.expert_return, demos.episode_returns.mean(), rtol=1e-5)
 
 
 def test_unknown_bundled_env():

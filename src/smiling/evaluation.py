@@ -12,18 +12,38 @@ Policy = Callable[[np.ndarray], np.ndarray]
 
 def run_episodes(env: gym.Env, policy: Policy, episodes: int, seed: int) -> list[float]:
     """Returns of ``episodes`` full episodes of ``policy``; episode i starts from ``seed + i``."""
-    returns = []
-    for i in range(episodes):
-        obs, _ = env.reset(seed=seed + i)
-        total, done = 0.0, False
-        while not done:
-            obs, reward, terminated, truncated, _ = env.step(policy(obs))
-            total += float(reward)
-            done = terminated or truncated
-        returns.append(total)
-    return returns
+    _, _, rewards, lengths = record_episodes(env, policy, episodes, seed)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    return [float(r) for r in np.add.reduceat(rewards.astype(np.float64), starts)]
 
 
 def random_policy(env: gym.Env) -> Policy:
     """Uniform-random actions: the lower end of the normalised return."""
     return lambda _obs: env.action_space.sample()
+
+
+def record_episodes(
+    env: gym.Env, policy: Policy, episodes: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Observations s_t, actions a_t, rewards r_t and episode lengths of ``policy``'s episodes.
+
+    Episode i starts from ``env.reset(seed=seed + i)``, so recordings are reproducible.
+    """
+    observations, actions, rewards, lengths = [], [], [], []
+    for i in range(episodes):
+        obs, _ = env.reset(seed=seed + i)
+        done, n = False, 0
+        while not done:
+            action = policy(obs)
+            next_obs, reward, terminated, truncated, _ = env.step(action)
+            observations.append(obs)
+            actions.append(action)
+            rewards.append(reward)
+            obs, n, done = next_obs, n + 1, terminated or truncated
+        lengths.append(n)
+    return (
+        np.asarray(observations, np.float32),
+        np.asarray(actions, np.float32),
+        np.asarray(rewards, np.float32),
+        np.asarray(lengths, np.int64),
+    )
