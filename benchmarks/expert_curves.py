@@ -29,11 +29,11 @@ def read_expert(directory: Path) -> dict:
     config = json.loads((directory / "config.json").read_text())
     with open(directory / "eval.csv") as f:
         rows = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
-    env_id = config["run"]["env_id"]
+    env_id = config["env_id"]
     entry = {
         "env_id": env_id,
-        "preset": config["run"]["preset"],
-        "seed": config["run"]["seed"],
+        "preset": config["method"]["sac_preset"],
+        "seed": config["seed"],
         "steps": [int(r["env_steps"]) for r in rows],
         "returns": [r["return_mean"] for r in rows],
         "env_steps_per_second": rows[-1]["env_steps_per_second"] if rows else None,
