@@ -1,0 +1,1 @@
+"""Expert training on the true reward and demonstration collection."""
