@@ -47,4 +47,3 @@ def collect_demos(
         deterministic=deterministic,
         versions=package_versions(),
     )
-
