@@ -99,13 +99,13 @@ def report(args: argparse.Namespace) -> None:
         ax.set_ylabel("normalised return")
         ax.legend(loc="lower right")
         final = norm[:, -1]
-        first_09 = next((s for i, s in enumerate(steps) if iqm(norm[:, i]) >= 0.9), None)
+        first_09 = next((int(s) for i, s in enumerate(steps) if iqm(norm[:, i]) >= 0.9), None)
         table.append(
             {
                 "algo": algo,
                 "env_id": env_id,
                 "seeds": [r["seed"] for r in runs],
-                "final_env_steps": steps[-1],
+                "final_env_steps": int(steps[-1]),
                 "final_normalized_per_seed": [round(float(v), 3) for v in final],
                 "final_iqm": round(iqm(final), 3),
                 "final_iqm_ci95": [round(v, 3) for v in bootstrap_ci(final)],
