@@ -42,7 +42,3 @@ def bundled_demos_path(env_id: str) -> Path:
 def bundled_demos(env_id: str) -> Demonstrations:
     """The 10-episode expert demonstrations shipped for ``env_id``."""
     return Demonstrations.load(bundled_demos_path(env_id), env_id=env_id)
-
-
-def bundled_expert_dir(env_id: str) -> Path:
-    return assets_dir() / "experts" / slug(env_id)

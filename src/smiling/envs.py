@@ -45,16 +45,10 @@ def make_env(env_id: str, seed: int | None = None) -> gym.Env:
     )
     env = _FlatFloat32(env)
     env = _unit_actions(env)
-    env.unwrapped.smiling_env_id = env_id  # type: ignore[attr-defined]
     if seed is not None:
         env.reset(seed=seed)
         env.action_space.seed(seed)
     return env
-
-
-def env_id_of(env: gym.Env) -> str:
-    """The id ``make_env`` was called with (used to match demonstrations to environments)."""
-    return str(getattr(env.unwrapped, "smiling_env_id", env.spec.id if env.spec else "unknown"))
 
 
 def _make_gym(env_id: str) -> gym.Env:

@@ -74,6 +74,3 @@ class RunDir:
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         write_json(self.path / "summary.json", summary)
-
-    def read_summary(self) -> dict[str, Any]:
-        return json.loads((self.path / "summary.json").read_text())

@@ -288,9 +288,7 @@ class Learner:
         """
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
-        atomic_write(d / "state.msgpack", lambda f: f.write(self.sac.to_bytes(self.state)))
-        for name, blob in self._extra_state().items():
-            atomic_write(d / f"{name}.msgpack", lambda f, blob=blob: f.write(blob))
+        self._write_state(d)
         if self.demos is not None:
             self.demos.save(d / "demos.npz")
         write_json(d / "config.json", self.config_dict())
@@ -313,13 +311,23 @@ class Learner:
             config, demos, SACConfig(**sac_dict), LoopConfig(**config["loop"])
         )
         try:
-            learner.state = learner.sac.from_bytes((d / "state.msgpack").read_bytes())
-            extra = {p.stem: p.read_bytes() for p in d.glob("*.msgpack") if p.stem != "state"}
-            learner._restore_extra(extra)
+            learner._read_state(d)
         except (ValueError, KeyError, OSError) as err:
             raise SmilingError(f"'{d}': saved model is unreadable ({err})") from None
         learner._prepared = True
         return learner
+
+    def _write_state(self, d: Path) -> None:
+        """SAC state and method state as ``state.msgpack`` + ``<name>.msgpack`` in ``d``."""
+        atomic_write(d / "state.msgpack", lambda f: f.write(self.sac.to_bytes(self.state)))
+        for name, blob in self._extra_state().items():
+            atomic_write(d / f"{name}.msgpack", lambda f, blob=blob: f.write(blob))
+
+    def _read_state(self, d: Path) -> None:
+        """Inverse of :meth:`_write_state`."""
+        self.state = self.sac.from_bytes((d / "state.msgpack").read_bytes())
+        extra = {p.stem: p.read_bytes() for p in d.glob("*.msgpack") if p.stem != "state"}
+        self._restore_extra(extra)
 
     @classmethod
     def _from_config(
@@ -338,11 +346,9 @@ class Learner:
         tmp, final, old = path / "checkpoint.tmp", path / "checkpoint", path / "checkpoint.old"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        (tmp / "state.msgpack").write_bytes(self.sac.to_bytes(self.state))
+        self._write_state(tmp)
         if self.buffer is not None:
             self.buffer.save(tmp / "buffer.npz")
-        for name, blob in self._extra_state().items():
-            (tmp / f"{name}.msgpack").write_bytes(blob)
         progress = {
             "step": self.env_steps,
             "best": self.best_return,
@@ -369,12 +375,10 @@ class Learner:
             raise SmilingError(f"{path}: no checkpoint to resume from")
         try:
             progress = json.loads((folder / "progress.json").read_text())
-            self.state = self.sac.from_bytes((folder / "state.msgpack").read_bytes())
+            self._read_state(folder)
             self.buffer = ReplayBuffer(self.obs_dim, self.act_dim, capacity)
             if (folder / "buffer.npz").exists():
                 self.buffer.load(folder / "buffer.npz")
-            extra = {p.stem: p.read_bytes() for p in folder.glob("*.msgpack") if p.stem != "state"}
-            self._restore_extra(extra)
         except (ValueError, KeyError, OSError) as err:
             raise SmilingError(f"{folder}: checkpoint is unreadable ({err})") from None
         self.env_steps = int(progress["step"])
