@@ -23,7 +23,7 @@ Two implementations compute the same numbers from the same key:
   ``lax.scan`` over timestep chunks, a ``lax.map`` over state blocks, so the ``(rows, 2H)``
   intermediates stay in cache instead of materialising ``(K, B, 2H)``.
 
-Noise for grid index ``g`` is ``normal(fold_in(key, g), (B, dim))`` in both, which is what lets
+Noise for grid index ``g`` is ``grid_noise(key, g, (B, dim))`` in both, which is what lets
 the chunked version reproduce the naive one exactly.
 """
 
@@ -39,6 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.tree_util import Partial
 
+from smiling.diffusion.noise import MAX_COUNTER, counter_normal
 from smiling.diffusion.schedule import NoiseSchedule, diffuse, linear_schedule
 from smiling.diffusion.score_net import (
     ScoreNet,
@@ -156,8 +157,12 @@ def timestep_weights(schedule: NoiseSchedule, t: jax.Array, weighting: str) -> j
 
 
 def grid_noise(key: jax.Array, g: jax.Array, shape: tuple[int, ...]) -> jax.Array:
-    """The noise of grid index ``g`` for the whole batch; a function of (key, g) only."""
-    return jax.random.normal(jax.random.fold_in(key, g), shape, jnp.float32)
+    """The noise of grid index ``g`` for the whole batch; a function of (key, g) only.
+
+    Drawn by :func:`smiling.diffusion.noise.counter_normal` (a counter hash, several times
+    cheaper than threefry on a CPU); the streams of distinct ``g`` never overlap.
+    """
+    return counter_normal(key, g, shape)
 
 
 def model_input(states: jax.Array, actions: jax.Array | None, use_actions: bool) -> jax.Array:
@@ -168,6 +173,15 @@ def model_input(states: jax.Array, actions: jax.Array | None, use_actions: bool)
     if actions is None:
         raise RewardConfigError("use_actions=True needs the actions of the batch")
     return jnp.concatenate([states, jnp.asarray(actions, jnp.float32)], axis=-1)
+
+
+def check_noise_budget(batch: int, dim: int, config: RewardConfig) -> None:
+    """The counter-based noise streams of one call must not overlap (static shapes)."""
+    if batch * dim * config.grid_size > MAX_COUNTER:
+        raise RewardConfigError(
+            f"batch {batch} x input dim {dim} x {config.grid_size} grid timesteps exceeds the "
+            f"noise generator's {MAX_COUNTER} counters per call; use a smaller batch or K"
+        )
 
 
 def normalize_rewards(r: jax.Array) -> jax.Array:
@@ -198,6 +212,7 @@ def naive_reward(
     """
     x0 = model_input(states, actions, config.use_actions)
     b, d = x0.shape
+    check_noise_budget(b, d, config)
     grid = timestep_grid(schedule.num_steps, config.grid_size, key, config.stratified)
     eps = jax.vmap(lambda g: grid_noise(key, g, (b, d)))(jnp.arange(config.grid_size))
     eps = jnp.concatenate([s * eps for s in config.signs])  # (K, B, d)
@@ -243,6 +258,7 @@ def fast_reward(
             f"score models take inputs of dim {wx_e.shape[0]} and {wx_l.shape[0]}, but the "
             f"reward's model input has dim {d} (use_actions={config.use_actions})"
         )
+    check_noise_budget(b, d, config)
     hidden = wx_e.shape[1]
     n_grid, n_signs = config.grid_size, len(config.signs)
     n_blocks, block = chunk_layout(b, config.block_size or max(1, TILE_ROWS // n_signs))
