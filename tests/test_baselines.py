@@ -11,11 +11,12 @@ import flax.serialization
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 from conftest import make_demos
 
 from smiling import SmilingError
-from smiling.algos import BC, DAC, BCConfig, DACConfig, Learner
+from smiling.algos import BC, DAC, BCConfig, DACConfig, IQLearn, IQLearnConfig, Learner
 from smiling.algos.discriminator import (
     DiscriminatorConfig,
     DiscriminatorModel,
@@ -23,6 +24,7 @@ from smiling.algos.discriminator import (
     gradient_penalty,
     make_dac_reward_fn,
 )
+from smiling.algos.iq_learn import IQSAC, expert_transitions, iq_loss
 from smiling.cli import _method_config, build_parser, main
 from smiling.data.demos import Demonstrations
 from smiling.rl.sac import SAC, SACConfig
@@ -149,6 +151,119 @@ def test_cli_train_dac_end_to_end_and_reload(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+# ---------------------------------------------------------------------- IQ-Learn
+def _tabular_mdp(discount: float = 0.9, temperature: float = 1.0):
+    """3 states x 3 actions, deterministic. Action 0 pays +0.5 now but leads to the bad state,
+    so the reward prefers action 0 while the optimal soft-Q prefers action 1."""
+    reward = np.array([1.0, 0.0, -1.0])[:, None] + np.array([0.5, 0.0, 0.0])[None]
+    nxt = np.array([[2, 0, 1]] * 3)
+    q = np.zeros((3, 3))
+    for _ in range(500):  # soft value iteration
+        v = temperature * np.log(np.exp(q / temperature).sum(1))
+        q = reward + discount * v[nxt]
+    return reward, nxt, q
+
+
+@pytest.mark.parametrize("chi2_weight", [0.0, 0.5])
+def test_iq_loss_recovers_optimal_soft_q_ordering_on_tabular_mdp(chi2_weight):
+    discount, temperature = 0.9, 1.0
+    reward, nxt, q_star = _tabular_mdp(discount, temperature)
+    assert (reward.argmax(1) != q_star.argmax(1)).all()  # needs the dynamics, not the reward
+    expert_pi = np.exp(q_star / temperature)
+    expert_pi /= expert_pi.sum(1, keepdims=True)
+    rng = np.random.default_rng(0)
+    s_list, a_list = [], []
+    for _ in range(200):
+        s = rng.integers(3)
+        for _ in range(50):
+            a = rng.choice(3, p=expert_pi[s])
+            s_list.append(s)
+            a_list.append(a)
+            s = nxt[s, a]
+    s, a = np.array(s_list), np.array(a_list)
+    s_next, not_done = nxt[s, a], jnp.ones(len(s))
+
+    def loss(q):
+        v = temperature * jax.nn.logsumexp(q / temperature, axis=1)  # exact soft value
+        terms = (q[s, a], v[s], v[s_next], not_done)
+        return iq_loss(terms, terms, discount, chi2_weight, "expert", "expert")[0]
+
+    tx = optax.adam(0.05)
+
+    @jax.jit
+    def step(q, opt):
+        grads = jax.grad(loss)(q)
+        updates, opt = tx.update(grads, opt)
+        return optax.apply_updates(q, updates), opt
+
+    q, opt = jnp.zeros((3, 3)), tx.init(jnp.zeros((3, 3)))
+    for _ in range(3000):
+        q, opt = step(q, opt)
+    q = np.asarray(q)
+    np.testing.assert_array_equal(np.argsort(q, axis=1), np.argsort(q_star, axis=1))
+    if chi2_weight == 0.0:  # phi(x) = x: the objective is the expert's log-likelihood
+        learned_pi = np.asarray(jax.nn.softmax(q / temperature, axis=1))
+        np.testing.assert_allclose(learned_pi, expert_pi, atol=0.03)
+
+
+def test_iq_critic_update_prefers_expert_actions():
+    """On fixed data the implicit reward rises on expert actions and the actor moves to them."""
+    rng = np.random.default_rng(0)
+    n, obs_dim = 256, 3
+    expert = {
+        "obs": rng.normal(size=(n, obs_dim)).astype(np.float32),
+        "actions": np.full((n, 1), 0.8, np.float32),
+        "next_obs": rng.normal(size=(n, obs_dim)).astype(np.float32),
+        "terminated": np.zeros(n, np.float32),
+    }
+    batch = {
+        "obs": rng.normal(size=(64, obs_dim)).astype(np.float32),
+        "actions": rng.uniform(-1, 1, (64, 1)).astype(np.float32),
+        "rewards": np.zeros(64, np.float32),
+        "next_obs": rng.normal(size=(64, obs_dim)).astype(np.float32),
+        "terminated": np.zeros(64, np.float32),
+    }
+    config = SACConfig(hidden=(32, 32), batch_size=64, actor_lr=1e-3, critic_lr=1e-3)
+    sac = IQSAC(obs_dim, 1, config, IQLearnConfig(), expert)
+    state = sac.init(jax.random.PRNGKey(0))
+    for i in range(300):
+        state, metrics = sac.update(state, batch, jax.random.PRNGKey(i))
+    assert float(metrics["charts/expert_reward_mean"]) > float(metrics["charts/reward_mean"])
+    actions = sac.act(state.actor_params, batch["obs"], None, deterministic=True)
+    assert np.mean(actions) > 0.4
+    with pytest.raises(ValueError, match="implicit"):
+        sac.update(state, batch, jax.random.PRNGKey(0), lambda s, a, k: s[:, 0])
+
+
+def test_expert_transitions_stay_within_episodes():
+    demos = make_demos(episodes=3, length=5)
+    t = expert_transitions(demos)
+    assert len(t["obs"]) == 3 * 4
+    np.testing.assert_array_equal(t["next_obs"][:4], demos.observations[1:5])
+    np.testing.assert_array_equal(t["obs"][4], demos.observations[5])
+
+
+def test_iq_learn_needs_actions_and_valid_settings():
+    with pytest.raises(SmilingError, match="needs demonstrations with actions"):
+        IQLearn("Pendulum-v1", make_demos().state_only())
+    with pytest.raises(SmilingError, match="unknown value_on"):
+        IQLearnConfig(value_on="replay")
+
+
+def test_cli_train_iq_learn_end_to_end_and_reload(tmp_path):
+    args = _cli_args(tmp_path, "iq-learn", make_demos(episodes=2, length=100)) + TINY_SAC
+    args += ["--set", "use_target=true"]
+    assert main(args) == 0
+    run = tmp_path / "run"
+    summary = json.loads((run / "summary.json").read_text())
+    assert SUMMARY_KEYS <= summary.keys() and summary["algo"] == "iq-learn"
+    assert summary["env_steps"] == 200 and math.isfinite(summary["normalized_return"])
+    loaded = Learner.load(run / "model")
+    assert isinstance(loaded, IQLearn) and loaded.config.use_target
+    assert int(loaded.state.step) == 101  # IQ updates from env step 100 (seed steps) to 200
+    assert isinstance(loaded.sac, IQSAC)
+
+
 # ---------------------------------------------------------------------------- BC
 def _linear_policy_demos(noise: float, n: int = 4000) -> tuple[Demonstrations, np.ndarray]:
     rng = np.random.default_rng(0)
@@ -229,6 +344,8 @@ def test_variant_flags_set_the_config(algo):
         ("smiling", ["--use-actions"], True, "needs expert actions"),
         ("dac", ["--use-actions"], True, "needs expert actions"),
         ("bc", [], True, "needs expert actions"),
+        ("iq-learn", [], True, "needs expert actions"),
+        ("iq-learn", ["--linear"], False, "--linear is not supported by --algo iq-learn"),
         ("bc", ["--linear"], False, "--linear is not supported by --algo bc"),
         ("sac", ["--linear"], False, "--linear is not supported by --algo sac"),
         ("sac", ["--use-actions"], False, "--use-actions is not supported by --algo sac"),

@@ -6,7 +6,7 @@ Public API: the learners (:class:`SMILING`, the baselines :class:`DAC`, :class:`
 learner (:mod:`smiling.rl.sac`).
 """
 
-from smiling.algos import BC, DAC, SMILING, TrueRewardSAC
+from smiling.algos import BC, DAC, SMILING, IQLearn, TrueRewardSAC
 from smiling.bundled import bundled_demos
 from smiling.data.demos import Demonstrations
 from smiling.envs import make_env
@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 __all__ = [
     "SMILING",
     "DAC",
+    "IQLearn",
     "BC",
     "TrueRewardSAC",
     "Demonstrations",

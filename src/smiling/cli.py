@@ -112,6 +112,7 @@ def _train(args: argparse.Namespace) -> None:
 VARIANTS = {
     "smiling": {"use_actions", "linear"},
     "dac": {"use_actions", "linear"},
+    "iq-learn": {"use_actions"},
     "bc": {"use_actions"},
     "sac": set(),
 }
@@ -123,13 +124,19 @@ def _method_config(args: argparse.Namespace):
 
     from smiling.algos.bc import get_bc_preset
     from smiling.algos.dac import get_dac_preset
+    from smiling.algos.iq_learn import get_iq_preset
     from smiling.algos.smiling import get_smiling_preset
     from smiling.config import apply_overrides
 
     for flag, name in (("--use-actions", "use_actions"), ("--linear", "linear")):
         if getattr(args, name) and name not in VARIANTS[args.algo]:
             raise SmilingError(f"{flag} is not supported by --algo {args.algo}")
-    presets = {"smiling": get_smiling_preset, "dac": get_dac_preset, "bc": get_bc_preset}
+    presets = {
+        "smiling": get_smiling_preset,
+        "dac": get_dac_preset,
+        "iq-learn": get_iq_preset,
+        "bc": get_bc_preset,
+    }
     if args.algo not in presets:
         return None
     config = presets[args.algo](args.preset)
