@@ -338,6 +338,22 @@ def test_variant_flags_set_the_config(algo):
     assert not plain.net.linear
 
 
+def test_cli_train_smiling_with_actions(tmp_path):
+    """--use-actions keeps the demos' actions: SMILING's score models see [s, a].
+
+    (--linear only sets net.linear, checked by test_variant_flags_set_the_config.)"""
+    args = _cli_args(tmp_path, "smiling", make_demos(episodes=2, length=100)) + TINY_SAC
+    args += ["--use-actions", "--set", "expert_pretrain_steps=10"]
+    args += ["--set", "learner_update_every=100", "--set", "reward.num_timesteps=4"]
+    args += ["--set", "net.hidden=16", "--set", "val_episodes=1", "--set", "learner_samples=256"]
+    assert main(args) == 0
+    run = tmp_path / "run"
+    assert json.loads((run / "summary.json").read_text())["env_steps"] == 200
+    loaded = Learner.load(run / "model")
+    assert loaded.config.reward.use_actions and loaded.demos.has_actions
+    assert loaded.input_dim == 4
+
+
 @pytest.mark.parametrize(
     "algo, flags, state_only, message",
     [

@@ -194,7 +194,8 @@ def _info(args: argparse.Namespace) -> None:
 
 SET_HELP = (
     "override a setting, repeatable: sac.<field>=V for SAC (e.g. sac.seed_steps=1000), "
-    "<field>=V or reward.<field>=V / net.<field>=V for the method (e.g. reward.num_timesteps=20)"
+    "<field>=V or reward.<field>=V / net.<field>=V for the method (e.g. reward.num_timesteps=20, "
+    "dac: reward_style=airl, iq-learn: chi2_weight=0.5, bc: loss=mse)"
 )
 
 
