@@ -1,11 +1,12 @@
 """smiling: imitation learning by score matching (SMILING, arXiv 2410.13855).
 
-Public API: the learners (:class:`SMILING`, :class:`TrueRewardSAC`), environments
+Public API: the learners (:class:`SMILING`, the baselines :class:`DAC`, :class:`IQLearn` and
+:class:`BC`, :class:`TrueRewardSAC`), environments
 (:func:`make_env`), demonstrations (:class:`Demonstrations`, :func:`bundled_demos`), and the SAC
 learner (:mod:`smiling.rl.sac`).
 """
 
-from smiling.algos import SMILING, TrueRewardSAC
+from smiling.algos import BC, DAC, SMILING, IQLearn, TrueRewardSAC
 from smiling.bundled import bundled_demos
 from smiling.data.demos import Demonstrations
 from smiling.envs import make_env
@@ -14,6 +15,9 @@ from smiling.errors import DemonstrationsError, SmilingError, UnknownEnvError
 __version__ = "0.1.0"
 __all__ = [
     "SMILING",
+    "DAC",
+    "IQLearn",
+    "BC",
     "TrueRewardSAC",
     "Demonstrations",
     "DemonstrationsError",

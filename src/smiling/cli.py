@@ -46,7 +46,6 @@ def _train(args: argparse.Namespace) -> None:
     import time
 
     from smiling.algos import ALGOS, LoopConfig
-    from smiling.algos.smiling import get_smiling_preset
     from smiling.bundled import bundled_demos, bundled_demos_path
     from smiling.config import apply_overrides
     from smiling.data.demos import Demonstrations
@@ -54,6 +53,7 @@ def _train(args: argparse.Namespace) -> None:
     from smiling.rl.sac import get_preset
 
     make_env(args.env).close()  # an unknown env id fails here, before anything is written
+    method = _method_config(args)  # None for sac; unsupported variants fail here
     if args.demos:
         demos = Demonstrations.load(args.demos)
     elif args.algo != "sac" or (args.env in DEFAULT_STEPS):
@@ -61,8 +61,14 @@ def _train(args: argparse.Namespace) -> None:
         demos = bundled_demos(args.env)
     else:
         demos = None
-    if demos is not None and args.algo == "smiling":
-        demos = demos.state_only()  # the main setting: the learner never sees expert actions
+    if demos is not None and method is not None:
+        if _needs_actions(args.algo, method) and not demos.has_actions:
+            raise SmilingError(
+                f"{args.algo} with these settings needs expert actions, but {demos.source} is "
+                "state-only (use demonstrations with actions)"
+            )
+        if not _needs_actions(args.algo, method):
+            demos = demos.state_only()  # the main setting: the learner never sees expert actions
     steps = args.steps or DEFAULT_STEPS.get(args.env)
     if not steps:
         raise SmilingError(f"--steps is required for '{args.env}' (no default budget)")
@@ -72,11 +78,10 @@ def _train(args: argparse.Namespace) -> None:
         raise SmilingError(f"run directory '{out}' already exists; choose another --out")
     loop = LoopConfig(eval_every=args.eval_every, eval_episodes=args.eval_episodes)
     sac_pairs = _sac_pairs(args.set, allow_other=args.algo != "sac")
-    method_pairs = [p for p in args.set if not p.startswith("sac.")]
     kwargs = {}
-    if args.algo == "smiling":
-        kwargs["config"] = apply_overrides(get_smiling_preset(args.preset), method_pairs)
-        sac_base = get_preset(kwargs["config"].sac_preset)
+    if method is not None:
+        kwargs["config"] = method
+        sac_base = get_preset(method.sac_preset)
     else:
         sac_base = get_preset(args.preset)
     sac_config = apply_overrides(sac_base, sac_pairs, "sac.")
@@ -101,6 +106,56 @@ def _train(args: argparse.Namespace) -> None:
     else:
         print(f"  learner return {s['eval_return']:9.1f}")
     print(f"  run directory: {out}")
+
+
+# Which variants each method supports (--use-actions, --linear); bc and iq-learn always use actions.
+VARIANTS = {
+    "smiling": {"use_actions", "linear"},
+    "dac": {"use_actions", "linear"},
+    "iq-learn": {"use_actions"},
+    "bc": {"use_actions"},
+    "sac": set(),
+}
+
+
+def _method_config(args: argparse.Namespace):
+    """The method's preset with ``--set`` overrides and variant flags applied (None for sac)."""
+    import dataclasses
+
+    from smiling.algos.bc import get_bc_preset
+    from smiling.algos.dac import get_dac_preset
+    from smiling.algos.iq_learn import get_iq_preset
+    from smiling.algos.smiling import get_smiling_preset
+    from smiling.config import apply_overrides
+
+    for flag, name in (("--use-actions", "use_actions"), ("--linear", "linear")):
+        if getattr(args, name) and name not in VARIANTS[args.algo]:
+            raise SmilingError(f"{flag} is not supported by --algo {args.algo}")
+    presets = {
+        "smiling": get_smiling_preset,
+        "dac": get_dac_preset,
+        "iq-learn": get_iq_preset,
+        "bc": get_bc_preset,
+    }
+    if args.algo not in presets:
+        return None
+    config = presets[args.algo](args.preset)
+    if args.algo == "smiling" and args.use_actions:
+        config = config.replace(reward=dataclasses.replace(config.reward, use_actions=True))
+    if args.algo == "dac" and args.use_actions:
+        config = config.replace(use_actions=True)
+    if args.linear:
+        config = config.replace(net=dataclasses.replace(config.net, linear=True))
+    return apply_overrides(config, [p for p in args.set if not p.startswith("sac.")])
+
+
+def _needs_actions(algo: str, config) -> bool:
+    """Whether the method, as configured, reads the expert's actions."""
+    if algo == "smiling":
+        return config.reward.use_actions
+    if algo == "dac":
+        return config.use_actions
+    return True  # bc, iq-learn
 
 
 def _demos(args: argparse.Namespace) -> None:
@@ -139,7 +194,8 @@ def _info(args: argparse.Namespace) -> None:
 
 SET_HELP = (
     "override a setting, repeatable: sac.<field>=V for SAC (e.g. sac.seed_steps=1000), "
-    "<field>=V or reward.<field>=V / net.<field>=V for the method (e.g. reward.num_timesteps=20)"
+    "<field>=V or reward.<field>=V / net.<field>=V for the method (e.g. reward.num_timesteps=20, "
+    "dac: reward_style=airl, iq-learn: chi2_weight=0.5, bc: loss=mse)"
 )
 
 
@@ -176,15 +232,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_expert)
 
     p = sub.add_parser("train", help="train a learner (SMILING by default) and write a run dir")
-    p.add_argument("--algo", choices=["smiling", "sac"], default="smiling")
+    p.add_argument("--algo", choices=list(VARIANTS), default="smiling")
     p.add_argument("--env", required=True, help="Gymnasium id or dmc:<domain>-<task>")
     p.add_argument("--demos", help="demonstrations .npz (default: the bundled ones for --env)")
     p.add_argument("--preset", default="fast", choices=["fast", "paper"])
-    p.add_argument("--steps", type=int, help="environment steps (default: per-task budget)")
+    p.add_argument(
+        "--steps", type=int, help="environment steps, bc: gradient steps (default: per-task budget)"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="run directory (default runs/<algo>-<env>-s<seed>-<time>)")
     p.add_argument("--eval-every", type=int, default=5000)
     p.add_argument("--eval-episodes", type=int, default=5)
+    p.add_argument(
+        "--use-actions",
+        action="store_true",
+        help="smiling/dac: the score models / discriminator see [s, a] (needs demos with actions)",
+    )
+    p.add_argument(
+        "--linear",
+        action="store_true",
+        help="smiling/dac: score networks / discriminator without activations (linear ablation)",
+    )
     _add_set(p)
     p.set_defaults(func=_train)
 

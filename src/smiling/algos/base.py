@@ -106,6 +106,10 @@ class Learner:
     def _restore_extra(self, blobs: dict[str, bytes]) -> None:
         """Inverse of :meth:`_extra_state`."""
 
+    def _curve_step(self) -> int:
+        """The learning curve's x value: environment steps (BC, which takes none: its updates)."""
+        return self.env_steps
+
     # ---------------------------------------------------------------- config
     def config_dict(self) -> dict[str, Any]:
         return {
@@ -229,7 +233,7 @@ class Learner:
         sps = self.env_steps / max(self.wall_seconds, 1e-9)
         self.curve.append(
             [
-                self.env_steps,
+                self._curve_step(),
                 mean,
                 float(np.std(returns)),
                 float("nan") if norm is None else norm,
@@ -257,7 +261,7 @@ class Learner:
         bar.set_postfix_str(f"eval return {shown}, {sps:.0f} steps/s")
         if not progress:
             print(
-                f"[{self.algo} {self.env_id}] step {self.env_steps}: eval return {shown}, "
+                f"[{self.algo} {self.env_id}] step {self._curve_step()}: eval return {shown}, "
                 f"{sps:.1f} steps/s",
                 flush=True,
             )

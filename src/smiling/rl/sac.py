@@ -182,7 +182,6 @@ class SAC:
         return self._update(state, batch, key, reward_fn)
 
     def _update_impl(self, state: SACState, batch: Batch, key, reward_fn):
-        cfg = self.config
         k_reward, k_next, k_actor = jax.random.split(key, 3)
         obs, actions = batch["obs"], batch["actions"]
         if reward_fn is None:
@@ -192,11 +191,11 @@ class SAC:
         alpha = jnp.exp(state.log_alpha)
 
         # Critic: soft Bellman target from the target network; time limits are not terminal.
-        mean, log_std = self.actor.apply(state.actor_params, batch["next_obs"])
-        next_actions, next_logp = sample_tanh_gaussian(mean, log_std, k_next)
-        next_q = self.critic.apply(state.target_critic_params, batch["next_obs"], next_actions)
+        next_v = self.soft_value(
+            state.actor_params, state.target_critic_params, batch["next_obs"], alpha, k_next
+        )
         not_done = 1.0 - batch["terminated"]
-        target = rewards + cfg.discount * not_done * (jnp.min(next_q, axis=0) - alpha * next_logp)
+        target = rewards + self.config.discount * not_done * jnp.min(next_v, axis=0)
         target = jax.lax.stop_gradient(target)
 
         def critic_loss(params):
@@ -206,11 +205,45 @@ class SAC:
         (c_loss, q), c_grads = jax.value_and_grad(critic_loss, has_aux=True)(state.critic_params)
         c_updates, critic_opt = self.critic_tx.update(c_grads, state.critic_opt)
         critic_params = optax.apply_updates(state.critic_params, c_updates)
+        metrics = {
+            "losses/critic": c_loss,
+            "charts/q_mean": jnp.mean(q),
+            "charts/reward_mean": jnp.mean(rewards),
+        }
+        return self.policy_update(state, critic_params, critic_opt, obs, k_actor, metrics)
+
+    def soft_value(
+        self, actor_params: Any, critic_params: Any, obs: jax.Array, alpha: jax.Array, key
+    ) -> jax.Array:
+        """``V(s) = Q(s, a) - alpha log pi(a|s)`` with one ``a ~ pi(.|s)``, per critic: (2, B).
+
+        Gradients flow into ``critic_params`` only; the sampled action is a constant.
+        """
+        mean, log_std = self.actor.apply(actor_params, obs)
+        a, logp = jax.lax.stop_gradient(sample_tanh_gaussian(mean, log_std, key))
+        return self.critic.apply(critic_params, obs, a) - alpha * logp[None]
+
+    def policy_update(
+        self,
+        state: SACState,
+        critic_params: Any,
+        critic_opt: Any,
+        obs: jax.Array,
+        key: jax.Array,
+        metrics: dict[str, jax.Array],
+    ) -> tuple[SACState, dict[str, jax.Array]]:
+        """Actor, temperature and target-network steps after a critic step; the new state.
+
+        Shared by every critic objective (SAC's Bellman regression, IQ-Learn's inverse one):
+        the actor maximises ``min Q - alpha log pi`` on ``obs`` against the new critic.
+        """
+        cfg = self.config
+        alpha = jnp.exp(state.log_alpha)
 
         # Actor against the freshly updated critic (pytorch_sac order).
         def actor_loss(params):
             m, ls = self.actor.apply(params, obs)
-            a, logp = sample_tanh_gaussian(m, ls, k_actor)
+            a, logp = sample_tanh_gaussian(m, ls, key)
             q_pi = jnp.min(self.critic.apply(critic_params, obs, a), axis=0)
             return jnp.mean(alpha * logp - q_pi), logp
 
@@ -247,12 +280,10 @@ class SAC:
             step=step,
         )
         metrics = {
-            "losses/critic": c_loss,
+            **metrics,
             "losses/actor": a_loss,
             "losses/temperature": t_loss,
             "charts/temperature": alpha,
-            "charts/q_mean": jnp.mean(q),
             "charts/entropy": -jnp.mean(logp),
-            "charts/reward_mean": jnp.mean(rewards),
         }
         return new_state, metrics

@@ -1,0 +1,179 @@
+"""DAC: SAC on a discriminator's reward (the GAN-style baseline of spec section 8).
+
+Same loop, same SAC and same data schedule as SMILING's learner score model; only the objective
+differs. Every ``update_every`` environment steps the discriminator (warm-started, never
+re-initialised) takes one pass over ``learner_samples`` states drawn with replacement from the
+FIFO of visited states and as many expert states, and SAC's sampled batches are relabelled,
+inside the jitted update, with the current discriminator's reward.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+import flax.serialization
+import jax
+import numpy as np
+
+from smiling.algos.base import Learner, LoopConfig
+from smiling.algos.discriminator import (
+    REWARD_STYLES,
+    DiscriminatorConfig,
+    DiscriminatorModel,
+    make_dac_reward_fn,
+)
+from smiling.data.demos import Demonstrations
+from smiling.data.fifo import ObservationFIFO
+from smiling.errors import SmilingError
+from smiling.rl.sac import RewardFn, SACConfig, get_preset
+
+
+@dataclasses.dataclass(frozen=True)
+class DACConfig:
+    """Every number of DAC. ``DAC_PRESETS`` holds the named settings."""
+
+    sac_preset: str = "fast"
+    net: DiscriminatorConfig = DiscriminatorConfig()
+    use_actions: bool = False  # the discriminator sees [s, a] (needs demos with actions)
+    reward_style: str = "gail"  # or "airl" (the logit)
+    normalize_reward: bool = False  # the paper does not normalise DAC's reward
+    lr: float = 5e-3
+    weight_decay: float = 1e-2
+    gp_weight: float = 10.0
+    batch_size: int = 1024
+    update_every: int = 1001
+    learner_samples: int = 100_000  # per discriminator update, with replacement from the FIFO
+    expert_samples: int = 100_000  # per discriminator update, with replacement from the demos
+    fifo_capacity: int = 200_000
+
+    def __post_init__(self) -> None:
+        if self.reward_style not in REWARD_STYLES:
+            raise SmilingError(
+                f"unknown reward_style '{self.reward_style}'; choose one of {list(REWARD_STYLES)}"
+            )
+        if min(self.batch_size, self.update_every, self.learner_samples, self.fifo_capacity) < 1:
+            raise SmilingError(
+                "batch_size, update_every, learner_samples and fifo_capacity must be >= 1"
+            )
+
+    def replace(self, **changes: Any) -> DACConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DACConfig:
+        rest = {k: v for k, v in data.items() if k != "net"}
+        return cls(**rest, net=DiscriminatorConfig(**data["net"]))
+
+
+DAC_PRESETS: dict[str, DACConfig] = {
+    "paper": DACConfig(sac_preset="paper"),  # the paper's DAC and SAC (spec sections 5, 8)
+    "fast": DACConfig(sac_preset="fast"),  # the CPU SAC; the discriminator costs little
+}
+
+
+def get_dac_preset(name: str) -> DACConfig:
+    if name not in DAC_PRESETS:
+        raise SmilingError(f"unknown preset '{name}'; choose one of {sorted(DAC_PRESETS)}")
+    return DAC_PRESETS[name]
+
+
+class DAC(Learner):
+    """Discriminator-actor-critic imitation from (state-only by default) demonstrations.
+
+    >>> agent = DAC("Pendulum-v1", smiling.bundled_demos("Pendulum-v1").state_only())
+    >>> agent.learn(20_000, run_dir="runs/dac-pendulum")
+    """
+
+    algo: ClassVar[str] = "dac"
+
+    def __init__(
+        self,
+        env_id: str,
+        demos: Demonstrations,
+        preset: str = "fast",
+        seed: int = 0,
+        config: DACConfig | None = None,
+        loop: LoopConfig = LoopConfig(),
+        sac_config: SACConfig | None = None,
+    ):
+        self.config = config if config is not None else get_dac_preset(preset)
+        if demos is None:
+            raise SmilingError("DAC needs demonstrations")
+        if self.config.use_actions and not demos.has_actions:
+            raise SmilingError(
+                f"{demos.source}: state-only demonstrations cannot train a state-action "
+                "discriminator (drop --use-actions or use demonstrations with actions)"
+            )
+        sac_config = sac_config or get_preset(self.config.sac_preset)
+        super().__init__(env_id, demos, sac_config, seed, loop, self.config.to_dict())
+        self.preset = preset
+        cfg = self.config
+        self.input_dim = self.obs_dim + (self.act_dim if cfg.use_actions else 0)
+        self.model = DiscriminatorModel(
+            self.input_dim,
+            cfg.net,
+            lr=cfg.lr,
+            weight_decay=cfg.weight_decay,
+            gp_weight=cfg.gp_weight,
+        )
+        self.key, key = jax.random.split(self.key)
+        self.disc = self.model.init(key)
+        self.fifo = ObservationFIFO(self.input_dim, cfg.fifo_capacity)
+        self.expert_inputs = (
+            np.concatenate([demos.observations, demos.actions], axis=1)
+            if cfg.use_actions
+            else demos.observations
+        )
+
+    # ------------------------------------------------------------ the method
+    def _reward_fn(self) -> RewardFn:
+        cfg = self.config
+        return make_dac_reward_fn(
+            self.disc.params, cfg.net, cfg.reward_style, cfg.normalize_reward, cfg.use_actions
+        )
+
+    def _observe(self, obs: np.ndarray, action: np.ndarray) -> None:
+        self.fifo.add(np.concatenate([obs, action]) if self.config.use_actions else obs)
+
+    def _after_step(self, env_steps: int) -> dict[str, float]:
+        cfg = self.config
+        if env_steps % cfg.update_every != 0:
+            return {}
+        steps = max(1, min(cfg.learner_samples, cfg.expert_samples) // cfg.batch_size)
+        shape = (steps, cfg.batch_size, self.input_dim)
+        learner = self.fifo.sample(steps * cfg.batch_size, self.rng).reshape(shape)
+        idx = self.rng.integers(0, len(self.expert_inputs), steps * cfg.batch_size)
+        expert = self.expert_inputs[idx].reshape(shape)
+        self.key, key = jax.random.split(self.key)
+        self.disc, parts = self.model.train_steps(self.disc, learner, expert, key)
+        return {
+            "losses/discriminator": float(np.mean(parts["loss"])),
+            "losses/discriminator_gp": float(np.mean(parts["gp"])),
+            "charts/discriminator_accuracy": float(np.mean(parts["accuracy"])),
+        }
+
+    @classmethod
+    def _from_config(cls, config, demos, sac, loop) -> DAC:
+        return cls(
+            config["env_id"],
+            demos,
+            seed=config["seed"],
+            config=DACConfig.from_dict(config["method"]),
+            loop=loop,
+            sac_config=sac,
+        )
+
+    # ------------------------------------------------------------ checkpoint
+    def _extra_state(self) -> dict[str, bytes]:
+        return {
+            "discriminator": self.model.to_bytes(self.disc),
+            "fifo": flax.serialization.msgpack_serialize(self.fifo.state_dict()),
+        }
+
+    def _restore_extra(self, blobs: dict[str, bytes]) -> None:
+        self.disc = self.model.from_bytes(blobs["discriminator"])
+        self.fifo.load_state_dict(flax.serialization.msgpack_restore(blobs["fifo"]))

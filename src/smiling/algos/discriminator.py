@@ -1,0 +1,220 @@
+"""DAC's discriminator: network, loss with gradient penalty, AdamW trainer and reward hook.
+
+``D(x)`` is a logit: high where ``x`` looks like the expert's. It is trained with
+
+    L = 0.5 * (BCE(D(x_learner), 0) + BCE(D(x_expert), 1))
+        + gp_weight * E_u (||grad_x D(u x_expert + (1 - u) x_learner)||_2 - 1)^2,  u ~ U(0, 1)
+
+(spec section 8). The reward the policy maximises is ``-log(1 - sigmoid(D) + 1e-8)`` ("gail") or
+``D`` itself ("airl").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any
+
+import flax.linen as nn
+import flax.serialization
+import flax.struct
+import jax
+import jax.numpy as jnp
+import optax
+from jax.tree_util import Partial
+
+from smiling.diffusion.score_net import _ACTIVATIONS, _torch_like_init
+from smiling.errors import SmilingError
+
+Params = Any
+REWARD_STYLES = ("gail", "airl")
+
+
+@dataclasses.dataclass(frozen=True)
+class DiscriminatorConfig:
+    """Architecture: ``d -> hidden (act) -> ... -> 1`` with ``depth`` hidden layers.
+
+    ``linear=True`` removes every activation (the paper's linear-discriminator ablation), so
+    ``D`` is affine in its input. Frozen (hashable): it is a static jit argument.
+    """
+
+    hidden: int = 256
+    depth: int = 1
+    linear: bool = False
+    activation: str = "leaky_relu"
+
+    def __post_init__(self) -> None:
+        if self.activation not in _ACTIVATIONS:
+            raise SmilingError(
+                f"unknown activation '{self.activation}'; choose one of {sorted(_ACTIVATIONS)}"
+            )
+        if self.depth < 0 or self.hidden < 1:
+            raise SmilingError("a discriminator needs depth >= 0 and hidden >= 1")
+
+    def act(self, x: jax.Array) -> jax.Array:
+        return x if self.linear else _ACTIVATIONS[self.activation](x)
+
+
+class Discriminator(nn.Module):
+    """``D(x)``: one logit per input row, shape ``x.shape[:-1]``."""
+
+    config: DiscriminatorConfig = DiscriminatorConfig()
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        init = _torch_like_init()  # PyTorch Linear's default, as the reference networks
+        for _ in range(self.config.depth):
+            x = self.config.act(nn.Dense(self.config.hidden, kernel_init=init)(x))
+        return nn.Dense(1, kernel_init=init)(x)[..., 0]
+
+
+def gradient_penalty(
+    params: Params, apply, learner: jax.Array, expert: jax.Array, key: jax.Array
+) -> jax.Array:
+    """``E (||grad_x D(x_mix)||_2 - 1)^2`` on random interpolates of paired rows."""
+    u = jax.random.uniform(key, (learner.shape[0], 1))
+    mix = u * expert + (1.0 - u) * learner
+    grads = jax.vmap(jax.grad(lambda x: apply(params, x)))(mix)
+    norms = jnp.sqrt(jnp.sum(grads**2, axis=-1) + 1e-12)  # finite gradient at grad = 0
+    return jnp.mean((norms - 1.0) ** 2)
+
+
+def discriminator_loss(
+    params: Params,
+    apply,
+    learner: jax.Array,
+    expert: jax.Array,
+    key: jax.Array,
+    gp_weight: float,
+) -> tuple[jax.Array, dict[str, jax.Array]]:
+    """Mean of the two BCE terms plus ``gp_weight`` times the gradient penalty."""
+    d_l, d_e = apply(params, learner), apply(params, expert)
+    # BCE(logit, 0) = softplus(logit); BCE(logit, 1) = softplus(-logit), numerically stable.
+    bce = 0.5 * (jnp.mean(jax.nn.softplus(d_l)) + jnp.mean(jax.nn.softplus(-d_e)))
+    gp = gradient_penalty(params, apply, learner, expert, key)
+    accuracy = 0.5 * (jnp.mean(d_l < 0) + jnp.mean(d_e > 0))
+    return bce + gp_weight * gp, {"bce": bce, "gp": gp, "accuracy": accuracy}
+
+
+@flax.struct.dataclass
+class DiscriminatorState:
+    params: Params
+    opt_state: Any
+    step: jax.Array
+
+
+class DiscriminatorModel:
+    """A discriminator with its AdamW optimiser; holds no learning state (like ``ScoreModel``)."""
+
+    def __init__(
+        self,
+        dim: int,
+        config: DiscriminatorConfig = DiscriminatorConfig(),
+        lr: float = 5e-3,
+        weight_decay: float = 1e-2,
+        gp_weight: float = 10.0,
+    ):
+        # weight_decay 1e-2: PyTorch AdamW's default, as for the score models.
+        self.dim, self.config = dim, config
+        self.lr, self.weight_decay, self.gp_weight = float(lr), float(weight_decay), gp_weight
+        self.net = Discriminator(config)
+
+    def apply(self, params: Params, x: jax.Array) -> jax.Array:
+        return self.net.apply(params, x)
+
+    def init(self, key: jax.Array) -> DiscriminatorState:
+        params = self.net.init(key, jnp.zeros((1, self.dim)))
+        tx = optax.adamw(self.lr, weight_decay=self.weight_decay)
+        return DiscriminatorState(params, tx.init(params), jnp.zeros((), jnp.int32))
+
+    def train_steps(
+        self, state: DiscriminatorState, learner: jax.Array, expert: jax.Array, key: jax.Array
+    ) -> tuple[DiscriminatorState, dict[str, jax.Array]]:
+        """One AdamW step per minibatch pair; ``learner`` and ``expert`` are ``(S, B, dim)``.
+
+        Runs as one ``lax.scan`` in one jit call; returns the per-step loss terms.
+        """
+        return _train_steps(
+            state,
+            jnp.asarray(learner, jnp.float32),
+            jnp.asarray(expert, jnp.float32),
+            key,
+            config=self.config,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            gp_weight=self.gp_weight,
+        )
+
+    def to_bytes(self, state: DiscriminatorState) -> bytes:
+        return flax.serialization.to_bytes(state)
+
+    def from_bytes(self, data: bytes) -> DiscriminatorState:
+        return flax.serialization.from_bytes(self.init(jax.random.PRNGKey(0)), data)
+
+
+@functools.partial(jax.jit, static_argnames=("config", "lr", "weight_decay", "gp_weight"))
+def _train_steps(
+    state: DiscriminatorState,
+    learner: jax.Array,
+    expert: jax.Array,
+    key: jax.Array,
+    *,
+    config: DiscriminatorConfig,
+    lr: float,
+    weight_decay: float,
+    gp_weight: float,
+) -> tuple[DiscriminatorState, dict[str, jax.Array]]:
+    apply, tx = Discriminator(config).apply, optax.adamw(lr, weight_decay=weight_decay)
+
+    def step(carry: DiscriminatorState, inputs):
+        l_batch, e_batch, k = inputs
+        (loss, parts), grads = jax.value_and_grad(discriminator_loss, has_aux=True)(
+            carry.params, apply, l_batch, e_batch, k, gp_weight
+        )
+        updates, opt_state = tx.update(grads, carry.opt_state, carry.params)
+        params = optax.apply_updates(carry.params, updates)
+        return DiscriminatorState(params, opt_state, carry.step + 1), {"loss": loss, **parts}
+
+    keys = jax.random.split(key, learner.shape[0])
+    return jax.lax.scan(step, state, (learner, expert, keys))
+
+
+def dac_reward(logits: jax.Array, style: str) -> jax.Array:
+    """Reward from discriminator logits: ``-log(1 - sigmoid(D) + 1e-8)`` (gail) or ``D`` (airl)."""
+    if style == "gail":
+        return -jnp.log(1.0 - jax.nn.sigmoid(logits) + 1e-8)
+    if style == "airl":
+        return logits
+    raise SmilingError(f"unknown reward style '{style}'; choose one of {list(REWARD_STYLES)}")
+
+
+def make_dac_reward_fn(
+    params: Params,
+    config: DiscriminatorConfig,
+    style: str = "gail",
+    normalize: bool = False,
+    use_actions: bool = False,
+) -> Partial:
+    """The SAC reward hook ``(states, actions, key) -> (B,)`` for discriminator ``params``.
+
+    ``params`` is a bound :class:`Partial` argument, so it is traced by the jitted SAC update and
+    a retrained discriminator needs no recompilation.
+    """
+    if style not in REWARD_STYLES:
+        raise SmilingError(f"unknown reward style '{style}'; choose one of {list(REWARD_STYLES)}")
+    return Partial(_reward_hook(config, style, normalize, use_actions), params)
+
+
+@functools.cache
+def _reward_hook(config: DiscriminatorConfig, style: str, normalize: bool, use_actions: bool):
+    """One function object per setting: ``Partial``'s function is part of the jit cache key."""
+    apply = Discriminator(config).apply
+
+    def hook(params: Params, states: jax.Array, actions: jax.Array, key: jax.Array) -> jax.Array:
+        x = jnp.concatenate([states, actions], axis=-1) if use_actions else states
+        r = dac_reward(apply(params, x), style)
+        if normalize:  # as SMILING's reward: zero mean, std 0.1 per batch
+            r = (r - jnp.mean(r)) / (jnp.std(r) + 1e-6) * 0.1
+        return r
+
+    return hook

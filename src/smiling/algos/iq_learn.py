@@ -1,0 +1,257 @@
+"""IQ-Learn (Garg et al., NeurIPS 2021): inverse soft-Q learning, from the paper's equations.
+
+One soft-Q function ``Q`` stands for both the reward and the policy. With the soft value
+``V(s) = E_{a~pi}[Q(s, a) - alpha log pi(a|s)]`` the implicit reward of a transition is
+``r(s, a, s') = Q(s, a) - gamma V(s')`` and the critic MAXIMISES
+
+    J(Q) = E_{rho_E}[ phi(Q(s, a) - gamma V(s')) ] - (1 - gamma) E_{rho_0}[ V(s_0) ].
+
+The paper rewrites the initial-state term, for any occupancy ``mu`` of a policy, as
+``(1 - gamma) E_{rho_0}[V(s_0)] = E_{(s, s')~mu}[V(s) - gamma V(s')]``, which online is estimated
+on replay (and expert) transitions. With the chi^2 divergence, ``phi(x) = x - x^2 / (4 a)``; the
+paper recommends chi^2 for online imitation and regularising on expert AND policy samples. So the
+loss minimised here is
+
+    L(Q) = -E_E[r] + E_mu[V(s) - gamma V(s')] + c * E_reg[r^2],   c = 1 / (4 a),
+
+with ``mu`` and ``reg`` the expert, policy or mixed samples (``value_on``, ``reg_on``). The actor
+and temperature are SAC's (the actor maximises ``min Q - alpha log pi``), so only the critic step
+differs from SAC: :class:`IQSAC` reuses SAC's networks, optimisers, actor, temperature and target
+update and replaces the Bellman regression with :func:`iq_loss`.
+
+State-only demonstrations are rejected: the expert term needs the expert's action ``a``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from smiling.algos.base import Learner, LoopConfig
+from smiling.data.demos import Demonstrations
+from smiling.errors import SmilingError
+from smiling.rl.sac import SAC, Batch, SACConfig, SACState, get_preset
+
+SAMPLES = ("expert", "policy", "mixture")
+
+
+@dataclasses.dataclass(frozen=True)
+class IQLearnConfig:
+    """Every number of IQ-Learn's critic objective. ``IQ_PRESETS`` holds the named settings.
+
+    chi2_weight: ``c = 1 / (4 a)`` of the chi^2 regulariser (a = 0.5 gives c = 0.5).
+    value_on: samples of the value term ``V(s) - gamma V(s')``: expert, policy (replay) or both.
+    reg_on: samples of the chi^2 term: expert (``phi`` as written) or the expert/policy mixture.
+    use_target: ``V(s')`` from the Polyak-averaged target critic (no gradient) instead of ``Q``.
+    actor_states: states the actor is trained on: policy (replay, as SAC) or both.
+    """
+
+    sac_preset: str = "fast"
+    chi2_weight: float = 0.5
+    value_on: str = "mixture"
+    reg_on: str = "mixture"
+    use_target: bool = False
+    actor_states: str = "policy"
+
+    def __post_init__(self) -> None:
+        for name, allowed in (
+            ("value_on", SAMPLES),
+            ("reg_on", ("expert", "mixture")),
+            ("actor_states", ("policy", "mixture")),
+        ):
+            if getattr(self, name) not in allowed:
+                raise SmilingError(
+                    f"unknown {name} '{getattr(self, name)}'; choose one of {list(allowed)}"
+                )
+        if self.chi2_weight < 0:
+            raise SmilingError(f"chi2_weight must be >= 0, got {self.chi2_weight}")
+
+    def replace(self, **changes: Any) -> IQLearnConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> IQLearnConfig:
+        return cls(**data)
+
+
+IQ_PRESETS: dict[str, IQLearnConfig] = {
+    "paper": IQLearnConfig(sac_preset="paper"),  # the SMILING paper's SAC under IQ's critic
+    "fast": IQLearnConfig(sac_preset="fast"),
+}
+
+
+def get_iq_preset(name: str) -> IQLearnConfig:
+    if name not in IQ_PRESETS:
+        raise SmilingError(f"unknown preset '{name}'; choose one of {sorted(IQ_PRESETS)}")
+    return IQ_PRESETS[name]
+
+
+def iq_loss(
+    expert: tuple[jax.Array, jax.Array, jax.Array, jax.Array],
+    policy: tuple[jax.Array, jax.Array, jax.Array, jax.Array],
+    discount: float,
+    chi2_weight: float,
+    value_on: str = "mixture",
+    reg_on: str = "mixture",
+) -> tuple[jax.Array, dict[str, jax.Array]]:
+    """The IQ-Learn critic loss (to minimise) from per-transition terms.
+
+    ``expert`` and ``policy`` are each ``(Q(s, a), V(s), V(s'), not_done)`` for a set of
+    transitions, 1-D arrays. Written on these terms, not on a network, so that it applies to a
+    tabular Q as well (the tests check it recovers the optimal soft-Q ordering on a small MDP).
+    """
+    q_e, v_e, v_e_next, nd_e = expert
+    q_p, v_p, v_p_next, nd_p = policy
+    r_e = q_e - discount * nd_e * v_e_next  # implicit rewards
+    r_p = q_p - discount * nd_p * v_p_next
+    value_e = v_e - discount * nd_e * v_e_next
+    value_p = v_p - discount * nd_p * v_p_next
+    value = {
+        "expert": jnp.mean(value_e),
+        "policy": jnp.mean(value_p),
+        "mixture": jnp.mean(jnp.concatenate([value_e, value_p])),
+    }[value_on]
+    reg = r_e if reg_on == "expert" else jnp.concatenate([r_e, r_p])
+    loss = -jnp.mean(r_e) + value + chi2_weight * jnp.mean(reg**2)
+    return loss, {"expert_reward": jnp.mean(r_e), "policy_reward": jnp.mean(r_p), "value": value}
+
+
+def expert_transitions(demos: Demonstrations) -> dict[str, np.ndarray]:
+    """``(s, a, s', terminated)`` within each demonstration episode (its last step has no s').
+
+    Demonstrations end by time limit, so no transition is terminal.
+    """
+    ends = np.cumsum(demos.episode_lengths) - 1
+    keep = np.setdiff1d(np.arange(len(demos.observations)), ends)
+    return {
+        "obs": demos.observations[keep],
+        "actions": demos.actions[keep],
+        "next_obs": demos.observations[keep + 1],
+        "terminated": np.zeros(len(keep), np.float32),
+    }
+
+
+class IQSAC(SAC):
+    """SAC whose critic step is IQ-Learn's; the actor, temperature and target steps are SAC's.
+
+    ``update`` takes the replay batch as SAC does; expert transitions (held on the device) are
+    sampled inside the jitted update, one expert transition per replay transition.
+    """
+
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        config: SACConfig,
+        iq: IQLearnConfig,
+        expert: dict[str, np.ndarray],
+    ):
+        super().__init__(obs_dim, act_dim, config)
+        self.iq = iq
+        self.expert = {k: jnp.asarray(v, jnp.float32) for k, v in expert.items()}
+
+    def update(self, state: SACState, batch: Batch, key: jax.Array, reward_fn=None):
+        """One IQ-Learn update; ``reward_fn`` must be None (the reward is implicit in Q)."""
+        if reward_fn is not None:
+            raise ValueError("IQ-Learn's reward is implicit in its critic; pass no reward_fn")
+        return self._update(state, {**batch, "expert": self.expert}, key, None)
+
+    def _update_impl(self, state: SACState, batch: Batch, key, reward_fn):
+        cfg, iq = self.config, self.iq
+        k_expert, k_value, k_actor = jax.random.split(key, 3)
+        n = batch["obs"].shape[0]
+        idx = jax.random.randint(k_expert, (n,), 0, batch["expert"]["obs"].shape[0])
+        e = jax.tree.map(lambda x: x[idx], batch["expert"])
+        p = batch
+        alpha = jnp.exp(state.log_alpha)
+        states = jnp.concatenate([e["obs"], p["obs"]])
+        next_states = jnp.concatenate([e["next_obs"], p["next_obs"]])
+        nd_e, nd_p = 1.0 - e["terminated"], 1.0 - p["terminated"]
+
+        def loss_fn(params):
+            v = self.soft_value(state.actor_params, params, states, alpha, k_value)
+            next_params = state.target_critic_params if iq.use_target else params
+            v_next = self.soft_value(state.actor_params, next_params, next_states, alpha, k_value)
+            if iq.use_target:
+                v_next = jax.lax.stop_gradient(v_next)
+            q_e = self.critic.apply(params, e["obs"], e["actions"])
+            q_p = self.critic.apply(params, p["obs"], p["actions"])
+
+            def per_head(q_e, q_p, v, v_next):  # each of the two critics is its own Q
+                terms_e = (q_e, v[:n], v_next[:n], nd_e)
+                terms_p = (q_p, v[n:], v_next[n:], nd_p)
+                return iq_loss(
+                    terms_e, terms_p, cfg.discount, iq.chi2_weight, iq.value_on, iq.reg_on
+                )
+
+            losses, parts = jax.vmap(per_head)(q_e, q_p, v, v_next)
+            return jnp.sum(losses), (parts, q_p)
+
+        (c_loss, (parts, q_p)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+            state.critic_params
+        )
+        updates, critic_opt = self.critic_tx.update(grads, state.critic_opt)
+        critic_params = optax.apply_updates(state.critic_params, updates)
+        metrics = {
+            "losses/critic": c_loss,
+            "charts/q_mean": jnp.mean(q_p),
+            "charts/reward_mean": jnp.mean(parts["policy_reward"]),
+            "charts/expert_reward_mean": jnp.mean(parts["expert_reward"]),
+        }
+        actor_obs = p["obs"] if iq.actor_states == "policy" else states
+        return self.policy_update(state, critic_params, critic_opt, actor_obs, k_actor, metrics)
+
+
+class IQLearn(Learner):
+    """Inverse soft-Q imitation from state-action demonstrations.
+
+    >>> agent = IQLearn("Pendulum-v1", smiling.bundled_demos("Pendulum-v1"))
+    >>> agent.learn(20_000, run_dir="runs/iq-pendulum")
+    """
+
+    algo: ClassVar[str] = "iq-learn"
+
+    def __init__(
+        self,
+        env_id: str,
+        demos: Demonstrations,
+        preset: str = "fast",
+        seed: int = 0,
+        config: IQLearnConfig | None = None,
+        loop: LoopConfig = LoopConfig(),
+        sac_config: SACConfig | None = None,
+    ):
+        self.config = config if config is not None else get_iq_preset(preset)
+        if demos is None or not demos.has_actions:
+            where = "no demonstrations" if demos is None else f"{demos.source} is state-only"
+            raise SmilingError(
+                f"IQ-Learn needs demonstrations with actions, its expert term is Q(s, a_E) "
+                f"({where})"
+            )
+        sac_config = sac_config or get_preset(self.config.sac_preset)
+        super().__init__(env_id, demos, sac_config, seed, loop, self.config.to_dict())
+        self.preset = preset
+        expert = expert_transitions(demos)
+        if len(expert["obs"]) == 0:
+            raise SmilingError(f"{demos.source}: episodes of one step hold no transitions")
+        # Same networks as the SAC the base class built, so self.state stays valid.
+        self.sac = IQSAC(self.obs_dim, self.act_dim, sac_config, self.config, expert)
+
+    @classmethod
+    def _from_config(cls, config, demos, sac, loop) -> IQLearn:
+        return cls(
+            config["env_id"],
+            demos,
+            seed=config["seed"],
+            config=IQLearnConfig.from_dict(config["method"]),
+            loop=loop,
+            sac_config=sac,
+        )
