@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import optax
 from jax.tree_util import Partial
 
+from smiling.diffusion.reward import normalize_rewards
 from smiling.diffusion.score_net import _ACTIVATIONS, _torch_like_init
 from smiling.errors import SmilingError
 
@@ -213,8 +214,6 @@ def _reward_hook(config: DiscriminatorConfig, style: str, normalize: bool, use_a
     def hook(params: Params, states: jax.Array, actions: jax.Array, key: jax.Array) -> jax.Array:
         x = jnp.concatenate([states, actions], axis=-1) if use_actions else states
         r = dac_reward(apply(params, x), style)
-        if normalize:  # as SMILING's reward: zero mean, std 0.1 per batch
-            r = (r - jnp.mean(r)) / (jnp.std(r) + 1e-6) * 0.1
-        return r
+        return normalize_rewards(r) if normalize else r  # as SMILING's: mean 0, std 0.1
 
     return hook
