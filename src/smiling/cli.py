@@ -70,7 +70,13 @@ def _train(args: argparse.Namespace) -> None:
     out = Path(args.out or f"runs/{args.algo}-{slug}-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
     if (out / "config.json").exists():
         raise SmilingError(f"run directory '{out}' already exists; choose another --out")
-    loop = LoopConfig(eval_every=args.eval_every, eval_episodes=args.eval_episodes)
+    loop = LoopConfig(
+        eval_every=args.eval_every,
+        eval_episodes=args.eval_episodes,
+        checkpoint_every=args.checkpoint_every,
+        video_every=args.video_every,
+        video_max_frames=args.video_frames,
+    )
     sac_pairs = _sac_pairs(args.set, allow_other=args.algo != "sac")
     method_pairs = [p for p in args.set if not p.startswith("sac.")]
     kwargs = {}
@@ -89,9 +95,13 @@ def _train(args: argparse.Namespace) -> None:
         sac_config=sac_config,
         **kwargs,
     )
-    s = learner.learn(steps, run_dir=out, progress=None)
+    _report_training(learner.learn(steps, run_dir=out, progress=None), out)
+
+
+def _report_training(s: dict, out: Path) -> None:
+    """The end of ``train`` and ``resume``: the learner's return next to the expert's."""
     print(
-        f"\n{args.algo} on {args.env}: {s['env_steps']} env steps in {s['wall_seconds']:.0f} s "
+        f"\n{s['algo']} on {s['env_id']}: {s['env_steps']} env steps in {s['wall_seconds']:.0f} s "
         f"({s['env_steps_per_second']:.1f} steps/s)"
     )
     if s["normalized_return"] is not None:
@@ -101,6 +111,47 @@ def _train(args: argparse.Namespace) -> None:
     else:
         print(f"  learner return {s['eval_return']:9.1f}")
     print(f"  run directory: {out}")
+
+
+def _resume(args: argparse.Namespace) -> None:
+    from smiling.algos import Learner
+
+    learner, steps = Learner.restore(args.run_dir, args.steps)
+    print(
+        f"resuming {learner.algo} on {learner.env_id} (seed {learner.seed}) in {args.run_dir} "
+        f"from step {learner.env_steps} of {steps}",
+        flush=True,
+    )
+    _report_training(learner.learn(steps, run_dir=args.run_dir, progress=None), args.run_dir)
+
+
+def _eval(args: argparse.Namespace) -> None:
+    from smiling.run_eval import evaluate_run
+
+    r = evaluate_run(args.run_dir, args.episodes, args.seed, args.video, args.max_frames)
+    norm = r["normalized_return"]
+    print(
+        f"{r['algo']} on {r['env_id']} ({r['policy']}, step {r['env_steps']}): "
+        f"return {r['return_mean']:.1f} +- {r['return_std']:.1f} over {r['episodes']} episodes "
+        f"(seeds {r['seed']}..{r['seed'] + r['episodes'] - 1})"
+        + ("" if norm is None else f", normalised {norm:.2f}")
+    )
+    if r["video"]:
+        print(f"  video: {r['video']}")
+    print(f"  result: {r['file']}")
+
+
+def _report(args: argparse.Namespace) -> None:
+    from smiling.report import write_report
+
+    payload = write_report(args.run_dirs, args.out)
+    for row in payload["table"]:
+        lo, hi = row["final_iqm_ci95"]
+        print(
+            f"{row['algo']} on {row['env_id']}: final {row['metric']} IQM {row['final_iqm']:.2f} "
+            f"[{lo:.2f}, {hi:.2f}] over seeds {row['seeds']}"
+        )
+    print(f"report: {args.out}/report.md, report.png, report.csv, report.json")
 
 
 def _demos(args: argparse.Namespace) -> None:
@@ -141,6 +192,15 @@ SET_HELP = (
     "override a setting, repeatable: sac.<field>=V for SAC (e.g. sac.seed_steps=1000), "
     "<field>=V or reward.<field>=V / net.<field>=V for the method (e.g. reward.num_timesteps=20)"
 )
+
+
+def _add_loop_args(p: argparse.ArgumentParser) -> None:
+    """Checkpoint and video cadence of a training run (in environment steps)."""
+    p.add_argument("--checkpoint-every", type=int, default=50_000, help="0: only at the end")
+    p.add_argument(
+        "--video-every", type=int, default=0, help="film an evaluation episode (0: never)"
+    )
+    p.add_argument("--video-frames", type=int, default=1000, help="frames per video")
 
 
 def _add_set(p: argparse.ArgumentParser) -> None:
@@ -185,8 +245,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run directory (default runs/<algo>-<env>-s<seed>-<time>)")
     p.add_argument("--eval-every", type=int, default=5000)
     p.add_argument("--eval-episodes", type=int, default=5)
+    _add_loop_args(p)
     _add_set(p)
     p.set_defaults(func=_train)
+
+    p = sub.add_parser("resume", help="continue a run from its newest checkpoint")
+    p.add_argument("run_dir", type=Path, help="run directory written by `smiling train`")
+    p.add_argument("--steps", type=int, help="new total step budget (default: the recorded one)")
+    p.set_defaults(func=_resume)
+
+    p = sub.add_parser("eval", help="evaluate a run's policy (final model or newest checkpoint)")
+    p.add_argument("run_dir", type=Path)
+    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--seed", type=int, help="first episode's seed (default: the run's eval seeds)")
+    p.add_argument("--video", action="store_true", help="film the first episode (videos/*.mp4)")
+    p.add_argument("--max-frames", type=int, default=1000, help="frames per video")
+    p.set_defaults(func=_eval)
+
+    p = sub.add_parser("report", help="learning curves and a results table from run dirs")
+    p.add_argument("run_dirs", nargs="+", type=Path, help="run directories (any algos, envs)")
+    p.add_argument("--out", type=Path, default=Path("report"), help="folder for the report")
+    p.set_defaults(func=_report)
 
     p = sub.add_parser("demos", help="roll out an expert and write a demonstrations .npz file")
     p.add_argument("--expert", required=True, help="expert directory written by `smiling expert`")
