@@ -141,6 +141,49 @@ def _eval(args: argparse.Namespace) -> None:
     print(f"  result: {r['file']}")
 
 
+def _sweep(args: argparse.Namespace) -> None:
+    from smiling.algos import ALGOS
+    from smiling.envs import make_env
+    from smiling.sweep import parse_seeds, plan, sweep
+
+    algos = [a.strip() for a in args.algo.split(",") if a.strip()]
+    envs = [e.strip() for e in args.env.split(",") if e.strip()]
+    for algo in algos:
+        if algo not in ALGOS:
+            raise SmilingError(f"unknown algo '{algo}'; choose from {', '.join(sorted(ALGOS))}")
+    for env_id in envs:
+        make_env(env_id).close()  # an unknown env id fails here, before anything runs
+    if args.workers is not None and args.workers < 1:
+        raise SmilingError("--workers must be at least 1")
+    train_args = ["--preset", args.preset, "--eval-every", str(args.eval_every)]
+    train_args += ["--eval-episodes", str(args.eval_episodes)]
+    train_args += ["--checkpoint-every", str(args.checkpoint_every)]
+    train_args += ["--video-every", str(args.video_every), "--video-frames", str(args.video_frames)]
+    for pair in args.set:
+        train_args += ["--set", pair]
+    jobs = plan(algos, envs, parse_seeds(args.seeds), args.out, args.steps, train_args)
+
+    def report(outcome) -> None:
+        job = outcome.job
+        if job.action == "skip":
+            print(f"skipped {job.run_dir} (finished)", flush=True)
+        elif outcome.returncode == 0:
+            print(f"{job.action:>7} {job.run_dir}: done", flush=True)
+        else:
+            print(f" FAILED {job.run_dir} (exit {outcome.returncode}); log: {job.log}", flush=True)
+
+    outcomes = sweep(jobs, args.backend, args.workers, args.address, report)
+    failed = [o.job for o in outcomes if o.returncode != 0]
+    print(f"sweep: {len(outcomes) - len(failed)} of {len(outcomes)} runs finished in {args.out}")
+    if failed:
+        names = ", ".join(j.run_dir.name for j in failed)
+        raise SmilingError(
+            f"{len(failed)} run(s) failed: {names}; see their sweep.log, then run the same "
+            "sweep again to resume them"
+        )
+    print(f"next: smiling report {args.out}/*/ --out {args.out}/report")
+
+
 def _report(args: argparse.Namespace) -> None:
     from smiling.report import write_report
 
@@ -261,6 +304,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--video", action="store_true", help="film the first episode (videos/*.mp4)")
     p.add_argument("--max-frames", type=int, default=1000, help="frames per video")
     p.set_defaults(func=_eval)
+
+    p = sub.add_parser("sweep", help="train a grid of algos x envs x seeds (local pool or Ray)")
+    p.add_argument("--algo", default="smiling", help="algorithm(s), comma-separated")
+    p.add_argument("--env", required=True, help="environment id(s), comma-separated")
+    p.add_argument("--seeds", default="0-4", help="e.g. 0-4 or 0,1,5 (default 0-4)")
+    p.add_argument("--steps", type=int, help="environment steps (default: per-task budget)")
+    p.add_argument("--preset", default="fast", choices=["fast", "paper"])
+    p.add_argument("--eval-every", type=int, default=5000)
+    p.add_argument("--eval-episodes", type=int, default=5)
+    _add_loop_args(p)
+    _add_set(p)
+    p.add_argument("--backend", choices=["local", "ray"], default="local")
+    p.add_argument("--address", help="Ray cluster address (default: start a local Ray)")
+    p.add_argument("--workers", type=int, help="runs at a time (local default: one per core)")
+    p.add_argument("--out", type=Path, default=Path("runs/sweep"), help="folder of run dirs")
+    p.set_defaults(func=_sweep)
 
     p = sub.add_parser("report", help="learning curves and a results table from run dirs")
     p.add_argument("run_dirs", nargs="+", type=Path, help="run directories (any algos, envs)")

@@ -353,7 +353,8 @@ class Learner:
 
         Rebuilt from the run's own ``config.json`` and ``demos.npz``, so any algorithm of
         :data:`smiling.algos.ALGOS` resumes the same way. ``steps`` replaces the recorded budget.
-        A run killed before its first checkpoint starts again from step 0 (with a warning);
+        A run killed before its first checkpoint starts again from step 0 (with a warning); one
+        killed after its last checkpoint but before its summary only writes its final files;
         a run with checkpoints none of which is readable is a :class:`SmilingError`.
         """
         run = RunDir(run_dir)
@@ -366,7 +367,8 @@ class Learner:
             learner.load_checkpoint(run.path, min(learner.sac_config.buffer_size, total))
         else:
             warn(f"'{run.path}' has no checkpoint yet; starting it again from step 0")
-        if learner.env_steps >= total:
+        finished = run.read_summary() is not None
+        if learner.env_steps > total or (learner.env_steps == total and finished):
             raise SmilingError(
                 f"'{run.path}' is already at step {learner.env_steps} of {total}; "
                 f"pass --steps above {learner.env_steps} to continue it"
