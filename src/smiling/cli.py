@@ -181,7 +181,7 @@ def _sweep(args: argparse.Namespace) -> None:
             f"{len(failed)} run(s) failed: {names}; see their sweep.log, then run the same "
             "sweep again to resume them"
         )
-    print(f"next: smiling report {args.out}/*/ --out {args.out}/report")
+    print(f"next: smiling report {args.out}/*/ --out {args.out}-report")
 
 
 def _report(args: argparse.Namespace) -> None:

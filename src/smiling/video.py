@@ -8,9 +8,10 @@ every other file a run writes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +31,7 @@ def write_video(path: str | Path, frames: Sequence[np.ndarray], fps: float) -> P
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     try:
-        with warnings.catch_warnings():
-            # JAX warns on any fork; imageio-ffmpeg's fork+exec of the ffmpeg binary is safe.
-            warnings.filterwarnings("ignore", message="os.fork", category=RuntimeWarning)
+        with _ffmpeg_quietly():
             _write(tmp, frames, fps)
         os.replace(tmp, path)
     finally:
@@ -59,10 +58,19 @@ def read_video(path: str | Path) -> np.ndarray:
     import imageio.v2 as imageio
 
     try:
-        frames = imageio.mimread(path, memtest=False)
+        with _ffmpeg_quietly():
+            frames = imageio.mimread(path, memtest=False)
     except (OSError, ValueError, RuntimeError) as err:
         raise SmilingError(f"{path}: unreadable video ({err})") from None
     return np.stack([np.asarray(f)[..., :3] for f in frames])
+
+
+@contextlib.contextmanager
+def _ffmpeg_quietly() -> Iterator[None]:
+    """JAX warns on any fork; imageio-ffmpeg's fork+exec of the ffmpeg binary is safe."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="os.fork", category=RuntimeWarning)
+        yield
 
 
 def _even(frame: np.ndarray) -> np.ndarray:

@@ -93,6 +93,7 @@ class Learner:
         self.curve: list[list[float]] = []
         self.last_metrics: dict[str, float] = {}
         self._prepared = False
+        self._newest_checkpoint_bad = False  # restored from checkpoint.old: drop checkpoint/
 
     # ------------------------------------------------------------------ hooks
     def _prepare(self, run: RunDir | None) -> None:
@@ -440,12 +441,16 @@ class Learner:
             "files": {p.name: _sha256(p) for p in sorted(tmp.iterdir())},
         }
         write_json(tmp / "progress.json", progress)
+        shutil.rmtree(trash, ignore_errors=True)
         if final.exists():
-            if old.exists():
-                shutil.rmtree(trash, ignore_errors=True)
-                old.rename(trash)  # a rename, so checkpoint.old is never half-deleted
-            final.rename(old)
+            if self._newest_checkpoint_bad:
+                final.rename(trash)  # damaged (resume skipped it): checkpoint.old stays previous
+            else:
+                if old.exists():
+                    old.rename(trash)  # a rename, so checkpoint.old is never half-deleted
+                final.rename(old)
         tmp.rename(final)
+        self._newest_checkpoint_bad = False
         shutil.rmtree(trash, ignore_errors=True)
 
     def load_checkpoint(self, path: str | Path, capacity: int | None) -> Path:
@@ -462,6 +467,7 @@ class Learner:
         for i, folder in enumerate(folders):
             try:
                 self._read_checkpoint(folder, capacity)
+                self._newest_checkpoint_bad = i > 0
                 return folder
             except CheckpointError as err:
                 problems.append(str(err))
