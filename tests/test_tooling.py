@@ -390,3 +390,25 @@ def test_progress_lines_without_terminal(capsys):
     assert len(lines) == 5  # 25%, 50%, the evaluation, 75%, 100%
     assert lines[0].startswith("[smiling Pendulum-v1] step 25/100 (25%)") and "ETA" in lines[0]
     assert lines[-1].endswith("last eval return -150.0 at step 50")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--env", "Pendulum-v1", "--eval-every", "0"], "--eval-every must be at least 1"),
+        (["train", "--env", "Pendulum-v1", "--video-every", "-1"], "--video-every must be at"),
+        (["sweep", "--algo", "dreamer", "--env", "Pendulum-v1"], "unknown algo 'dreamer'"),
+        (["sweep", "--env", "NoSuchEnv-v0"], "unknown environment 'NoSuchEnv-v0'"),
+        (["sweep", "--env", "Pendulum-v1", "--seeds", "x"], "--seeds x"),
+        (["resume", "{tmp}/missing"], "not a run directory"),
+        (["report", "{tmp}/missing"], "not a run directory"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, args, message):
+    out = tmp_path / "out"
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    args += ["--out", str(out)] if args[0] != "resume" else []
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not out.exists()

@@ -118,8 +118,13 @@ def execute(args: Sequence[str], log: str, extra_env: dict[str, str]) -> int:
 
 
 def worker_env() -> dict[str, str]:
-    """Environment of one run: a single XLA thread, added to any XLA flags already set."""
-    flags = f"{os.environ.get('XLA_FLAGS', '')} {SINGLE_THREAD_XLA}".strip()
+    """Environment of one run: a single XLA thread, added to any XLA flags already set.
+
+    Flags already there are not repeated: XLA flags are part of JAX's compilation-cache key.
+    """
+    flags = os.environ.get("XLA_FLAGS", "")
+    if SINGLE_THREAD_XLA not in flags:
+        flags = f"{flags} {SINGLE_THREAD_XLA}".strip()
     return {"XLA_FLAGS": flags}
 
 

@@ -54,6 +54,19 @@ class LoopConfig:
     video_every: int = 0  # film the first evaluation episode at evaluations at multiples of this
     video_max_frames: int = 1000  # frames per video (one DMC episode)
 
+    def __post_init__(self) -> None:
+        """Reject cadences that would divide by zero or never produce anything."""
+        least = {
+            "eval_every": ("--eval-every", 1),
+            "eval_episodes": ("--eval-episodes", 1),
+            "checkpoint_every": ("--checkpoint-every", 0),
+            "video_every": ("--video-every", 0),
+            "video_max_frames": ("--video-frames", 1),
+        }
+        for name, (flag, minimum) in least.items():
+            if getattr(self, name) < minimum:
+                raise SmilingError(f"{flag} must be at least {minimum}, got {getattr(self, name)}")
+
 
 class Learner:
     """An off-policy learner (SAC) driven by a method-specific reward.
