@@ -6,44 +6,26 @@ Usage:
   python benchmarks/smiling_learning.py report [RUN_DIR ...]
 
 ``run`` trains one run directory per seed under benchmarks/runs/ (not committed), skipping seeds
-already finished; ``report`` reads the run directories' eval.csv and writes
-benchmarks/results/smiling_learning.{csv,json,png}: per (algo, env) the curve of normalised
-return (mean over seeds and IQM) and the IQM at the final step with a bootstrap 95% CI.
+already finished; ``report`` is ``smiling report`` (smiling.report) on those run directories,
+written as benchmarks/results/smiling_learning.{png,md,csv,json} with the machine and versions:
+per (env, algo) the mean curve of normalised return with a 95% bootstrap band, and the final
+IQM with a bootstrap 95% CI.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
 from common import provenance
 
 from smiling.cli import main as smiling_main
-from smiling.runs import RunDir
+from smiling.report import write_report
 
 ROOT = Path(__file__).parent
 RUNS = ROOT / "runs"
 RESULTS = ROOT / "results"
-
-
-def iqm(values: np.ndarray) -> float:
-    """Interquartile mean: the mean of the middle 50% (all values when there are < 4)."""
-    v = np.sort(np.asarray(values, float))
-    if len(v) < 4:
-        return float(v.mean())
-    lo, hi = int(np.floor(0.25 * len(v))), int(np.ceil(0.75 * len(v)))
-    return float(v[lo:hi].mean())
-
-
-def bootstrap_ci(values: np.ndarray, stat=iqm, n: int = 2000, seed: int = 0) -> list[float]:
-    rng = np.random.default_rng(seed)
-    v = np.asarray(values, float)
-    samples = [stat(rng.choice(v, len(v), replace=True)) for _ in range(n)]
-    return [float(np.percentile(samples, 2.5)), float(np.percentile(samples, 97.5))]
 
 
 def run(args: argparse.Namespace) -> None:
@@ -66,63 +48,13 @@ def run(args: argparse.Namespace) -> None:
 
 
 def report(args: argparse.Namespace) -> None:
+    """The library's report (smiling.report) on the benchmark's runs, with provenance."""
     dirs = args.dirs or sorted(p for p in RUNS.iterdir() if (p / "eval.csv").exists())
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for d in dirs:
-        rd = RunDir(d)
-        config = rd.read_config()
-        curve = np.asarray(rd.read_curve(), float)
-        preset = config["method"].get("sac_preset", "")
-        groups[(config["algo"], config["env_id"])].append(
-            {"dir": str(d), "seed": config["seed"], "preset": preset, "curve": curve}
-        )
-    table, rows = [], []
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(groups), figsize=(4.5 * len(groups), 3.3), squeeze=False)
-    for ax, ((algo, env_id), runs) in zip(axes[0], sorted(groups.items()), strict=True):
-        steps = sorted(set.intersection(*(set(r["curve"][:, 0].astype(int)) for r in runs)))
-        norm = np.array(
-            [[r["curve"][r["curve"][:, 0] == s][0, 3] for s in steps] for r in runs]
-        )  # (seeds, steps)
-        for r, y in zip(runs, norm, strict=True):
-            ax.plot(steps, y, color="C0", alpha=0.3, lw=1)
-            rows += [[algo, env_id, r["seed"], s, v] for s, v in zip(steps, y, strict=True)]
-        ax.plot(steps, [iqm(norm[:, i]) for i in range(len(steps))], color="C0", lw=2, label="IQM")
-        ax.axhline(1.0, color="gray", ls="--", lw=1)
-        ax.axhline(0.9, color="gray", ls=":", lw=1)
-        ax.set_title(f"{algo} on {env_id} ({len(runs)} seeds)")
-        ax.set_xlabel("env steps")
-        ax.set_ylabel("normalised return")
-        ax.legend(loc="lower right")
-        final = norm[:, -1]
-        first_09 = next((int(s) for i, s in enumerate(steps) if iqm(norm[:, i]) >= 0.9), None)
-        table.append(
-            {
-                "algo": algo,
-                "env_id": env_id,
-                "seeds": [r["seed"] for r in runs],
-                "final_env_steps": int(steps[-1]),
-                "final_normalized_per_seed": [round(float(v), 3) for v in final],
-                "final_iqm": round(iqm(final), 3),
-                "final_iqm_ci95": [round(v, 3) for v in bootstrap_ci(final)],
-                "first_step_iqm_at_least_0.9": first_09,
-                "env_steps_per_second_per_seed": [float(r["curve"][-1, 5]) for r in runs],
-            }
-        )
-    fig.tight_layout()
-    fig.savefig(RESULTS / "smiling_learning.png", dpi=100)
-    with open(RESULTS / "smiling_learning.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["algo", "env_id", "seed", "env_steps", "normalized_return"])
-        w.writerows(rows)
-    payload = {**provenance(), "note": args.note, "table": table}
-    (RESULTS / "smiling_learning.json").write_text(json.dumps(payload, indent=2))
-    for t in table:
-        print(json.dumps(t))
+    payload = write_report(
+        dirs, RESULTS, stem="smiling_learning", extra={**provenance(), "note": args.note}
+    )
+    for row in payload["table"]:
+        print(json.dumps({k: v for k, v in row.items() if k != "run_dirs"}))
 
 
 def main() -> None:

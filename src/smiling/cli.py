@@ -76,7 +76,13 @@ def _train(args: argparse.Namespace) -> None:
     out = Path(args.out or f"runs/{args.algo}-{slug}-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
     if (out / "config.json").exists():
         raise SmilingError(f"run directory '{out}' already exists; choose another --out")
-    loop = LoopConfig(eval_every=args.eval_every, eval_episodes=args.eval_episodes)
+    loop = LoopConfig(
+        eval_every=args.eval_every,
+        eval_episodes=args.eval_episodes,
+        checkpoint_every=args.checkpoint_every,
+        video_every=args.video_every,
+        video_max_frames=args.video_frames,
+    )
     sac_pairs = _sac_pairs(args.set, allow_other=args.algo != "sac")
     kwargs = {}
     if method is not None:
@@ -94,11 +100,17 @@ def _train(args: argparse.Namespace) -> None:
         sac_config=sac_config,
         **kwargs,
     )
-    s = learner.learn(steps, run_dir=out, progress=None)
-    print(
-        f"\n{args.algo} on {args.env}: {s['env_steps']} env steps in {s['wall_seconds']:.0f} s "
-        f"({s['env_steps_per_second']:.1f} steps/s)"
+    _report_training(learner.learn(steps, run_dir=out, progress=None), out)
+
+
+def _report_training(s: dict, out: Path) -> None:
+    """The end of ``train`` and ``resume``: the learner's return next to the expert's."""
+    done = (
+        f"{s['gradient_steps']} gradient steps"
+        if "gradient_steps" in s
+        else f"{s['env_steps']} env steps ({s['env_steps_per_second']:.1f} steps/s)"
     )
+    print(f"\n{s['algo']} on {s['env_id']}: {done} in {s['wall_seconds']:.0f} s")
     if s["normalized_return"] is not None:
         print(f"  learner return {s['eval_return']:9.1f}   normalised {s['normalized_return']:.2f}")
         print(f"  expert  return {s['expert_return']:9.1f}   normalised 1.00")
@@ -158,6 +170,90 @@ def _needs_actions(algo: str, config) -> bool:
     return True  # bc, iq-learn
 
 
+def _resume(args: argparse.Namespace) -> None:
+    from smiling.algos import Learner
+
+    learner, steps = Learner.restore(args.run_dir, args.steps)
+    print(
+        f"resuming {learner.algo} on {learner.env_id} (seed {learner.seed}) in {args.run_dir} "
+        f"from step {learner.env_steps} of {steps}",
+        flush=True,
+    )
+    _report_training(learner.learn(steps, run_dir=args.run_dir, progress=None), args.run_dir)
+
+
+def _eval(args: argparse.Namespace) -> None:
+    from smiling.run_eval import evaluate_run
+
+    r = evaluate_run(args.run_dir, args.episodes, args.seed, args.video, args.max_frames)
+    norm = r["normalized_return"]
+    print(
+        f"{r['algo']} on {r['env_id']} ({r['policy']}, step {r['env_steps']}): "
+        f"return {r['return_mean']:.1f} +- {r['return_std']:.1f} over {r['episodes']} episodes "
+        f"(seeds {r['seed']}..{r['seed'] + r['episodes'] - 1})"
+        + ("" if norm is None else f", normalised {norm:.2f}")
+    )
+    if r["video"]:
+        print(f"  video: {r['video']}")
+    print(f"  result: {r['file']}")
+
+
+def _sweep(args: argparse.Namespace) -> None:
+    from smiling.algos import ALGOS
+    from smiling.envs import make_env
+    from smiling.sweep import parse_seeds, plan, sweep
+
+    algos = [a.strip() for a in args.algo.split(",") if a.strip()]
+    envs = [e.strip() for e in args.env.split(",") if e.strip()]
+    for algo in algos:
+        if algo not in ALGOS:
+            raise SmilingError(f"unknown algo '{algo}'; choose from {', '.join(sorted(ALGOS))}")
+    for env_id in envs:
+        make_env(env_id).close()  # an unknown env id fails here, before anything runs
+    if args.workers is not None and args.workers < 1:
+        raise SmilingError("--workers must be at least 1")
+    train_args = ["--preset", args.preset, "--eval-every", str(args.eval_every)]
+    train_args += ["--eval-episodes", str(args.eval_episodes)]
+    train_args += ["--checkpoint-every", str(args.checkpoint_every)]
+    train_args += ["--video-every", str(args.video_every), "--video-frames", str(args.video_frames)]
+    for pair in args.set:
+        train_args += ["--set", pair]
+    jobs = plan(algos, envs, parse_seeds(args.seeds), args.out, args.steps, train_args)
+
+    def report(outcome) -> None:
+        job = outcome.job
+        if job.action == "skip":
+            print(f"skipped {job.run_dir} (finished)", flush=True)
+        elif outcome.returncode == 0:
+            print(f"{job.action:>7} {job.run_dir}: done", flush=True)
+        else:
+            print(f" FAILED {job.run_dir} (exit {outcome.returncode}); log: {job.log}", flush=True)
+
+    outcomes = sweep(jobs, args.backend, args.workers, args.address, report)
+    failed = [o.job for o in outcomes if o.returncode != 0]
+    print(f"sweep: {len(outcomes) - len(failed)} of {len(outcomes)} runs finished in {args.out}")
+    if failed:
+        names = ", ".join(j.run_dir.name for j in failed)
+        raise SmilingError(
+            f"{len(failed)} run(s) failed: {names}; see their sweep.log, then run the same "
+            "sweep again to resume them"
+        )
+    print(f"next: smiling report {args.out}/*/ --out {args.out}-report")
+
+
+def _report(args: argparse.Namespace) -> None:
+    from smiling.report import write_report
+
+    payload = write_report(args.run_dirs, args.out)
+    for row in payload["table"]:
+        lo, hi = row["final_iqm_ci95"]
+        print(
+            f"{row['algo']} on {row['env_id']}: final {row['metric']} IQM {row['final_iqm']:.2f} "
+            f"[{lo:.2f}, {hi:.2f}] over seeds {row['seeds']}"
+        )
+    print(f"report: {args.out}/report.md, report.png, report.csv, report.json")
+
+
 def _demos(args: argparse.Namespace) -> None:
     from smiling.experts.collect import collect_demos
     from smiling.experts.policy import load_expert
@@ -197,6 +293,15 @@ SET_HELP = (
     "<field>=V or reward.<field>=V / net.<field>=V for the method (e.g. reward.num_timesteps=20, "
     "dac: reward_style=airl, iq-learn: chi2_weight=0.5, bc: loss=mse)"
 )
+
+
+def _add_loop_args(p: argparse.ArgumentParser) -> None:
+    """Checkpoint and video cadence of a training run (in environment steps)."""
+    p.add_argument("--checkpoint-every", type=int, default=50_000, help="0: only at the end")
+    p.add_argument(
+        "--video-every", type=int, default=0, help="film an evaluation episode (0: never)"
+    )
+    p.add_argument("--video-frames", type=int, default=1000, help="frames per video")
 
 
 def _add_set(p: argparse.ArgumentParser) -> None:
@@ -253,8 +358,43 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="smiling/dac: score networks / discriminator without activations (linear ablation)",
     )
+    _add_loop_args(p)
     _add_set(p)
     p.set_defaults(func=_train)
+
+    p = sub.add_parser("resume", help="continue a run from its newest checkpoint")
+    p.add_argument("run_dir", type=Path, help="run directory written by `smiling train`")
+    p.add_argument("--steps", type=int, help="new total step budget (default: the recorded one)")
+    p.set_defaults(func=_resume)
+
+    p = sub.add_parser("eval", help="evaluate a run's policy (final model or newest checkpoint)")
+    p.add_argument("run_dir", type=Path)
+    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--seed", type=int, help="first episode's seed (default: the run's eval seeds)")
+    p.add_argument("--video", action="store_true", help="film the first episode (videos/*.mp4)")
+    p.add_argument("--max-frames", type=int, default=1000, help="frames per video")
+    p.set_defaults(func=_eval)
+
+    p = sub.add_parser("sweep", help="train a grid of algos x envs x seeds (local pool or Ray)")
+    p.add_argument("--algo", default="smiling", help="algorithm(s), comma-separated")
+    p.add_argument("--env", required=True, help="environment id(s), comma-separated")
+    p.add_argument("--seeds", default="0-4", help="e.g. 0-4 or 0,1,5 (default 0-4)")
+    p.add_argument("--steps", type=int, help="environment steps (default: per-task budget)")
+    p.add_argument("--preset", default="fast", choices=["fast", "paper"])
+    p.add_argument("--eval-every", type=int, default=5000)
+    p.add_argument("--eval-episodes", type=int, default=5)
+    _add_loop_args(p)
+    _add_set(p)
+    p.add_argument("--backend", choices=["local", "ray"], default="local")
+    p.add_argument("--address", help="Ray cluster address (default: start a local Ray)")
+    p.add_argument("--workers", type=int, help="runs at a time (local default: one per core)")
+    p.add_argument("--out", type=Path, default=Path("runs/sweep"), help="folder of run dirs")
+    p.set_defaults(func=_sweep)
+
+    p = sub.add_parser("report", help="learning curves and a results table from run dirs")
+    p.add_argument("run_dirs", nargs="+", type=Path, help="run directories (any algos, envs)")
+    p.add_argument("--out", type=Path, default=Path("report"), help="folder for the report")
+    p.set_defaults(func=_report)
 
     p = sub.add_parser("demos", help="roll out an expert and write a demonstrations .npz file")
     p.add_argument("--expert", required=True, help="expert directory written by `smiling expert`")

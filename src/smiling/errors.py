@@ -22,3 +22,17 @@ class DemonstrationsError(SmilingError, ValueError):
 
 class ExpertError(SmilingError, ValueError):
     """An expert directory is missing or incomplete."""
+
+
+class CheckpointError(SmilingError):
+    """A checkpoint folder is missing a file, fails its checksum, or cannot be parsed."""
+
+
+def warn(message: str) -> None:
+    """One ``smiling: warning: ...`` line on stderr: something was wrong, and work goes on.
+
+    Not :mod:`warnings`: its two-line format with a source location is noise for a CLI user.
+    """
+    import sys
+
+    print(f"smiling: warning: {message}", file=sys.stderr, flush=True)

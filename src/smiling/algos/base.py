@@ -15,36 +15,57 @@ SAC's update, the replay buffer, evaluation, the run directory and checkpoints a
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import shutil
-import sys
 import time
+import zipfile
 from pathlib import Path
 from typing import Any, ClassVar
 
 import flax.serialization
 import jax
 import numpy as np
-from tqdm import tqdm
 
 from smiling.data.demos import Demonstrations
 from smiling.data.replay import ReplayBuffer
 from smiling.envs import make_env
-from smiling.errors import SmilingError
+from smiling.errors import CheckpointError, SmilingError, warn
 from smiling.evaluation import run_episodes
 from smiling.io import atomic_write, package_versions, write_json
+from smiling.progress import Progress
 from smiling.rl.sac import SAC, RewardFn, SACConfig, SACState
-from smiling.runs import RunDir
+from smiling.runs import CHECKPOINT, PREVIOUS_CHECKPOINT, RunDir
+from smiling.video import write_video
 
 
 @dataclasses.dataclass(frozen=True)
 class LoopConfig:
-    """Evaluation, checkpointing and logging cadence (in environment steps)."""
+    """Evaluation, checkpointing and video cadence (in environment steps).
+
+    The last step of a run is always evaluated and checkpointed (and filmed when
+    ``video_every > 0``); ``checkpoint_every = 0`` checkpoints only there.
+    """
 
     eval_every: int = 5000
     eval_episodes: int = 5
     checkpoint_every: int = 50_000
     keep_best: bool = False  # experts keep the best-evaluated actor; imitation keeps the latest
+    video_every: int = 0  # film the first evaluation episode at evaluations at multiples of this
+    video_max_frames: int = 1000  # frames per video (one DMC episode)
+
+    def __post_init__(self) -> None:
+        """Reject cadences that would divide by zero or never produce anything."""
+        least = {
+            "eval_every": ("--eval-every", 1),
+            "eval_episodes": ("--eval-episodes", 1),
+            "checkpoint_every": ("--checkpoint-every", 0),
+            "video_every": ("--video-every", 0),
+            "video_max_frames": ("--video-frames", 1),
+        }
+        for name, (flag, minimum) in least.items():
+            if getattr(self, name) < minimum:
+                raise SmilingError(f"{flag} must be at least {minimum}, got {getattr(self, name)}")
 
 
 class Learner:
@@ -85,6 +106,7 @@ class Learner:
         self.curve: list[list[float]] = []
         self.last_metrics: dict[str, float] = {}
         self._prepared = False
+        self._newest_checkpoint_bad = False  # restored from checkpoint.old: drop checkpoint/
 
     # ------------------------------------------------------------------ hooks
     def _prepare(self, run: RunDir | None) -> None:
@@ -138,15 +160,29 @@ class Learner:
         self.key, key = jax.random.split(self.key)
         return self.sac.act(self.state.actor_params, obs, key, deterministic=deterministic)
 
-    def evaluate(self, episodes: int) -> list[float]:
-        """True-reward returns of the deterministic policy (the env reward is used only here)."""
+    def evaluate(
+        self, episodes: int, frames: list[np.ndarray] | None = None, seed: int | None = None
+    ) -> list[float]:
+        """True-reward returns of the deterministic policy (the env reward is used only here).
+
+        Episode i starts from ``seed + i`` (default: the run's evaluation seeds, ``seed + 10000``
+        onwards). With a ``frames`` list, the first episode is rendered into it.
+        """
         params = self.state.actor_params
         key = jax.random.PRNGKey(0)
         policy = lambda o: self.sac.act(params, o, key, deterministic=True)  # noqa: E731
-        return run_episodes(self.eval_env, policy, episodes, seed=self.seed + 10_000)
+        start = self.seed + 10_000 if seed is None else seed
+        return run_episodes(
+            self.eval_env, policy, episodes, start, frames, self.loop.video_max_frames
+        )
 
     def normalize(self, episode_return: float) -> float | None:
         return None if self.demos is None else float(self.demos.normalize(episode_return))
+
+    @property
+    def render_fps(self) -> float:
+        """Frames per second of the environment's real time, for videos."""
+        return float(self.eval_env.metadata.get("render_fps") or 30)
 
     # ---------------------------------------------------------------- learning
     def learn(
@@ -154,14 +190,41 @@ class Learner:
     ) -> dict[str, Any]:
         """Train until ``steps`` environment steps in total; returns the summary.
 
-        With ``run_dir``, writes the run directory (config, metrics, curve, checkpoints, model,
-        summary). ``progress=None`` shows a progress bar on a terminal and log lines otherwise.
+        With ``run_dir``, writes the run directory (see :mod:`smiling.runs`). ``progress=None``
+        shows a progress bar on a terminal and log lines otherwise (``False``: log lines).
         """
         run = RunDir(run_dir) if run_dir is not None else None
-        if run is not None and not run.exists():
-            run.write_config(self.config_dict())
-        if progress is None:
-            progress = sys.stderr.isatty()
+        if run is not None:
+            self._open_run(run, steps)
+        try:
+            return self._learn(steps, run, progress)
+        finally:
+            if run is not None:
+                run.close()
+
+    def _open_run(self, run: RunDir, steps: int) -> None:
+        """Create the run directory, or line an existing one up with this learner's step.
+
+        A resumed learner is at its checkpoint's step: records past it (written by the killed
+        process after its last checkpoint) are dropped so no step is logged twice.
+        """
+        existed = run.exists()
+        if not existed:
+            run.path.mkdir(parents=True, exist_ok=True)
+            if self.demos is not None:
+                self.demos.save(run.demos_path)
+            run.write_config({**self.config_dict(), "steps": steps})  # last: marks a run
+        else:
+            config = run.read_config()
+            if config.get("steps") != steps:
+                run.write_config({**config, "steps": steps})
+            run.truncate_metrics(self._curve_step())
+            run.write_curve(self.curve)
+            if self._curve_step() < steps:
+                run.summary_path.unlink(missing_ok=True)  # no longer the final numbers
+        run.open_tensorboard(purge_step=self._curve_step() + 1 if existed else None)
+
+    def _learn(self, steps: int, run: RunDir | None, progress: bool | None) -> dict[str, Any]:
         if self.buffer is None:
             self.buffer = ReplayBuffer(
                 self.obs_dim, self.act_dim, min(self.sac_config.buffer_size, max(steps, 1))
@@ -169,19 +232,11 @@ class Learner:
         if not self._prepared:
             self._prepare(run)
             self._prepared = True
-        cfg = self.sac_config
+        cfg, loop = self.sac_config, self.loop
         t0 = time.perf_counter() - self.wall_seconds
         episode = self.env_steps // 1000 + 1
         obs, _ = self.env.reset(seed=self.seed + episode)
-        bar = tqdm(
-            total=steps,
-            initial=self.env_steps,
-            disable=not progress,
-            file=sys.stderr,
-            dynamic_ncols=True,
-            desc=f"{self.algo} {self.env_id}",
-            unit="step",
-        )
+        bar = Progress(f"{self.algo} {self.env_id}", steps, self.env_steps, bar=progress)
         reward_fn = self._reward_fn()
         while self.env_steps < steps:
             if self.env_steps < cfg.seed_steps:
@@ -207,17 +262,20 @@ class Learner:
                 self.state, metrics = self.sac.update(self.state, batch, up_key, reward_fn)
                 if self.env_steps % 1000 == 0:
                     self.last_metrics.update({k: float(v) for k, v in metrics.items()})
-            bar.update(1)
-            if self.env_steps % self.loop.eval_every == 0 or self.env_steps == steps:
+            bar.update(self.env_steps)
+            last = self.env_steps == steps
+            if self.env_steps % loop.eval_every == 0 or last:
                 self.wall_seconds = time.perf_counter() - t0
-                self._evaluate_and_log(run, bar, progress)
-            if run is not None and (
-                self.env_steps % self.loop.checkpoint_every == 0 or self.env_steps == steps
-            ):
+                self._evaluate_and_log(run, bar, last)
+            if run is not None and (_due(self.env_steps, loop.checkpoint_every) or last):
                 self.wall_seconds = time.perf_counter() - t0
                 self.save_checkpoint(run.path)
         bar.close()
         self.wall_seconds = time.perf_counter() - t0
+        return self._finish(run)
+
+    def _finish(self, run: RunDir | None) -> dict[str, Any]:
+        """The summary; with a run directory, also the final policy, model and summary.json."""
         summary = self.summary()
         if run is not None:
             if not self.loop.keep_best:
@@ -226,8 +284,11 @@ class Learner:
             run.write_summary(summary)
         return summary
 
-    def _evaluate_and_log(self, run: RunDir | None, bar: tqdm, progress: bool) -> None:
-        returns = self.evaluate(self.loop.eval_episodes)
+    def _evaluate_and_log(self, run: RunDir | None, bar: Progress, last: bool) -> None:
+        film = run is not None and self.loop.video_every > 0
+        film = film and (_due(self._curve_step(), self.loop.video_every) or last)
+        frames: list[np.ndarray] | None = [] if film else None
+        returns = self.evaluate(self.loop.eval_episodes, frames)
         mean = float(np.mean(returns))
         norm = self.normalize(mean)
         sps = self.env_steps / max(self.wall_seconds, 1e-9)
@@ -257,14 +318,11 @@ class Learner:
             run.write_curve(self.curve)
             if self.loop.keep_best and improved:
                 atomic_write(run.path / "actor.msgpack", _bytes_writer(self.state.actor_params))
+            if frames:
+                video = run.videos_dir / f"step_{self._curve_step()}.mp4"
+                write_video(video, frames, self.render_fps)
         shown = f"{mean:.1f}" + ("" if norm is None else f" ({norm:.2f} of expert)")
-        bar.set_postfix_str(f"eval return {shown}, {sps:.0f} steps/s")
-        if not progress:
-            print(
-                f"[{self.algo} {self.env_id}] step {self._curve_step()}: eval return {shown}, "
-                f"{sps:.1f} steps/s",
-                flush=True,
-            )
+        bar.evaluated(f"eval return {shown} at step {self._curve_step()}")
 
     def summary(self) -> dict[str, Any]:
         last = self.curve[-1] if self.curve else [self.env_steps, float("nan")]
@@ -295,31 +353,70 @@ class Learner:
         self._write_state(d)
         if self.demos is not None:
             self.demos.save(d / "demos.npz")
-        write_json(d / "config.json", self.config_dict())
+        write_json(d / "config.json", {**self.config_dict(), "env_steps": self.env_steps})
 
     @classmethod
     def load(cls, directory: str | Path) -> Learner:
         """Rebuild a learner written by :meth:`save` (of this class or, from ``Learner``, any)."""
-        from smiling.algos import ALGOS
-
         d = Path(directory)
         if not (d / "config.json").is_file():
             raise SmilingError(f"'{d}' holds no saved model (config.json is missing)")
-        config = json.loads((d / "config.json").read_text())
-        algo = ALGOS.get(config.get("algo", ""))
-        if algo is None or not issubclass(algo, cls):
-            raise SmilingError(f"'{d}' holds a '{config.get('algo')}' model, not {cls.algo}")
-        demos = Demonstrations.load(d / "demos.npz") if (d / "demos.npz").exists() else None
-        sac_dict = dict(config["sac"], hidden=tuple(config["sac"]["hidden"]))
-        learner = algo._from_config(
-            config, demos, SACConfig(**sac_dict), LoopConfig(**config["loop"])
-        )
+        learner = cls.from_dir(d)
         try:
             learner._read_state(d)
         except (ValueError, KeyError, OSError) as err:
             raise SmilingError(f"'{d}': saved model is unreadable ({err})") from None
+        learner.env_steps = int(RunDir(d).read_config().get("env_steps", 0))
         learner._prepared = True
         return learner
+
+    @classmethod
+    def restore(cls, run_dir: str | Path, steps: int | None = None) -> tuple[Learner, int]:
+        """The learner of a run directory at its newest usable checkpoint, and the step budget.
+
+        Rebuilt from the run's own ``config.json`` and ``demos.npz``, so any algorithm of
+        :data:`smiling.algos.ALGOS` resumes the same way. ``steps`` replaces the recorded budget.
+        A run killed before its first checkpoint starts again from step 0 (with a warning); one
+        killed after its last checkpoint but before its summary only writes its final files;
+        a run with checkpoints none of which is readable is a :class:`SmilingError`.
+        """
+        run = RunDir(run_dir)
+        config = run.read_config()
+        total = steps if steps is not None else config.get("steps")
+        if not total or total < 1:
+            raise SmilingError(f"{run.config_path} records no step budget; pass --steps")
+        learner = cls.from_dir(run.path)
+        if run.checkpoints():
+            learner.load_checkpoint(run.path, min(learner.sac_config.buffer_size, total))
+        else:
+            warn(f"'{run.path}' has no checkpoint yet; starting it again from step 0")
+        finished = run.read_summary() is not None
+        at = learner._curve_step()
+        if at > total or (at == total and finished):
+            raise SmilingError(
+                f"'{run.path}' is already at step {at} of {total}; "
+                f"pass --steps above {at} to continue it"
+            )
+        return learner, int(total)
+
+    @classmethod
+    def from_dir(cls, d: Path) -> Learner:
+        """A fresh learner (no trained state) built from ``d/config.json`` and its demos."""
+        from smiling.algos import ALGOS
+
+        config = RunDir(d).read_config()
+        algo = ALGOS.get(config.get("algo", ""))
+        if algo is None:
+            raise SmilingError(
+                f"{d / 'config.json'}: unknown algo '{config.get('algo')}'; "
+                f"known: {', '.join(sorted(ALGOS))}"
+            )
+        if not issubclass(algo, cls):
+            raise SmilingError(f"'{d}' holds a '{config.get('algo')}' model, not {cls.algo}")
+        sac_dict = dict(config["sac"], hidden=tuple(config["sac"]["hidden"]))
+        known = {f.name for f in dataclasses.fields(LoopConfig)}
+        loop = LoopConfig(**{k: v for k, v in config["loop"].items() if k in known})
+        return algo._from_config(config, _run_demos(d, config), SACConfig(**sac_dict), loop)
 
     def _write_state(self, d: Path) -> None:
         """SAC state and method state as ``state.msgpack`` + ``<name>.msgpack`` in ``d``."""
@@ -343,11 +440,14 @@ class Learner:
     def save_checkpoint(self, path: str | Path) -> None:
         """Write everything needed to continue into ``path/checkpoint`` (never a partial one).
 
-        The new checkpoint is completed in a temporary folder and swapped in with renames, so a
-        kill at any moment leaves the previous or the new checkpoint readable.
+        The new checkpoint is completed in ``checkpoint.tmp`` (with a SHA-256 of every file in
+        its ``progress.json``, written last) and swapped in with renames; the one it replaces
+        becomes ``checkpoint.old``. A kill at any moment leaves at least one complete checkpoint,
+        and a checkpoint damaged later still leaves the previous one to fall back on.
         """
         path = Path(path)
-        tmp, final, old = path / "checkpoint.tmp", path / "checkpoint", path / "checkpoint.old"
+        tmp, final = path / f"{CHECKPOINT}.tmp", path / CHECKPOINT
+        old, trash = path / PREVIOUS_CHECKPOINT, path / f"{CHECKPOINT}.trash"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         self._write_state(tmp)
@@ -361,38 +461,99 @@ class Learner:
             "rng": self.rng.bit_generator.state,
             "curve": self.curve,
             "prepared": self._prepared,
+            "files": {p.name: _sha256(p) for p in sorted(tmp.iterdir())},
         }
-        (tmp / "progress.json").write_text(json.dumps(progress))
+        write_json(tmp / "progress.json", progress)
+        shutil.rmtree(trash, ignore_errors=True)
         if final.exists():
-            shutil.rmtree(old, ignore_errors=True)
-            final.rename(old)
+            if self._newest_checkpoint_bad:
+                final.rename(trash)  # damaged (resume skipped it): checkpoint.old stays previous
+            else:
+                if old.exists():
+                    old.rename(trash)  # a rename, so checkpoint.old is never half-deleted
+                final.rename(old)
         tmp.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
+        self._newest_checkpoint_bad = False
+        shutil.rmtree(trash, ignore_errors=True)
 
-    def load_checkpoint(self, path: str | Path, capacity: int) -> None:
-        """Restore the state written by :meth:`save_checkpoint` (falls back to the previous one)."""
-        path = Path(path)
-        folder = path / "checkpoint"
-        if not (folder / "progress.json").exists() and (path / "checkpoint.old").exists():
-            folder = path / "checkpoint.old"  # killed between the two renames
-        if not (folder / "progress.json").exists():
-            raise SmilingError(f"{path}: no checkpoint to resume from")
+    def load_checkpoint(self, path: str | Path, capacity: int | None) -> Path:
+        """Restore the newest readable checkpoint of the run in ``path``; returns its folder.
+
+        An unreadable newest checkpoint is reported in one warning line naming the file, and the
+        previous one is used; when none is readable, a :class:`SmilingError` says why. With
+        ``capacity=None`` the replay buffer is not loaded (enough to act and evaluate).
+        """
+        folders = RunDir(path).checkpoints()
+        if not folders:
+            raise SmilingError(f"'{path}': no checkpoint to resume from")
+        problems = []
+        for i, folder in enumerate(folders):
+            try:
+                self._read_checkpoint(folder, capacity)
+                self._newest_checkpoint_bad = i > 0
+                return folder
+            except CheckpointError as err:
+                problems.append(str(err))
+                if i + 1 < len(folders):
+                    warn(f"{err}; using the previous checkpoint '{folders[i + 1]}'")
+        raise SmilingError(f"'{path}': no usable checkpoint ({'; '.join(problems)})")
+
+    def _read_checkpoint(self, folder: Path, capacity: int | None) -> None:
+        progress_path = folder / "progress.json"
         try:
-            progress = json.loads((folder / "progress.json").read_text())
+            progress = json.loads(progress_path.read_text())
+        except (OSError, ValueError) as err:
+            problem = f"checkpoint file '{progress_path}' is unreadable ({err})"
+            raise CheckpointError(problem) from None
+        for name, digest in progress.get("files", {}).items():
+            file = folder / name
+            if not file.is_file():
+                raise CheckpointError(f"checkpoint file '{file}' is missing")
+            if _sha256(file) != digest:
+                raise CheckpointError(f"checkpoint file '{file}' is corrupted (checksum mismatch)")
+        try:
             self._read_state(folder)
-            self.buffer = ReplayBuffer(self.obs_dim, self.act_dim, capacity)
-            if (folder / "buffer.npz").exists():
-                self.buffer.load(folder / "buffer.npz")
-        except (ValueError, KeyError, OSError) as err:
-            raise SmilingError(f"{folder}: checkpoint is unreadable ({err})") from None
-        self.env_steps = int(progress["step"])
-        self.best_return = float(progress["best"])
-        self.wall_seconds = float(progress["wall_seconds"])
-        self.key = jax.numpy.asarray(np.asarray(progress["key"], np.uint32))
-        self.rng = np.random.default_rng()
-        self.rng.bit_generator.state = progress["rng"]
+            if capacity is not None:
+                self.buffer = ReplayBuffer(self.obs_dim, self.act_dim, capacity)
+                if (folder / "buffer.npz").exists():
+                    self.buffer.load(folder / "buffer.npz")
+            self.env_steps = int(progress["step"])
+            self.best_return = float(progress["best"])
+            self.wall_seconds = float(progress["wall_seconds"])
+            self.key = jax.numpy.asarray(np.asarray(progress["key"], np.uint32))
+            self.rng = np.random.default_rng()
+            self.rng.bit_generator.state = progress["rng"]
+        except (ValueError, KeyError, TypeError, OSError, zipfile.BadZipFile) as err:
+            raise CheckpointError(f"checkpoint '{folder}' is unreadable ({err})") from None
         self.curve = [list(row) for row in progress.get("curve", [])]
         self._prepared = bool(progress.get("prepared", True))
+
+
+def _due(step: int, every: int) -> bool:
+    """Whether a cadence of ``every`` steps (0: never) falls on ``step``."""
+    return every > 0 and step % every == 0
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _run_demos(d: Path, config: dict[str, Any]) -> Demonstrations | None:
+    """The demonstrations of a run or model directory: its ``demos.npz``, or (runs written
+    before runs kept a copy) the file the config names."""
+    if (d / "demos.npz").exists():
+        return Demonstrations.load(d / "demos.npz")
+    recorded = config.get("demos")
+    if recorded is None:
+        return None
+    source = Path(recorded.get("source", ""))
+    if source.is_file():
+        return Demonstrations.load(source)
+    raise SmilingError(f"'{d}': the run's demonstrations are missing (no demos.npz, no '{source}')")
 
 
 def _bytes_writer(tree: Any):

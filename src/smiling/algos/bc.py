@@ -13,9 +13,7 @@ policy on the true reward every ``loop.eval_every`` of them and writes the usual
 from __future__ import annotations
 
 import dataclasses
-import sys
 import time
-from pathlib import Path
 from typing import Any, ClassVar
 
 import flax.serialization
@@ -23,12 +21,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from tqdm import tqdm
 
-from smiling.algos.base import Learner, LoopConfig, _bytes_writer
+from smiling.algos.base import Learner, LoopConfig, _due
 from smiling.data.demos import Demonstrations
 from smiling.errors import SmilingError
-from smiling.io import atomic_write
+from smiling.progress import Progress
 from smiling.rl.sac import SACConfig, get_preset
 from smiling.runs import RunDir
 
@@ -140,46 +137,28 @@ class BC(Learner):
         self.gradient_steps += steps
         return float(np.mean(np.concatenate(losses)))
 
-    def learn(
-        self, steps: int, run_dir: str | Path | None = None, progress: bool | None = None
-    ) -> dict[str, Any]:
-        """Train until ``steps`` GRADIENT steps in total; evaluate every ``loop.eval_every``."""
-        run = RunDir(run_dir) if run_dir is not None else None
-        if run is not None and not run.exists():
-            run.write_config(self.config_dict())
-        if progress is None:
-            progress = sys.stderr.isatty()
+    def _learn(self, steps: int, run: RunDir | None, progress: bool | None) -> dict[str, Any]:
+        """Train until ``steps`` GRADIENT steps in total; evaluate every ``loop.eval_every``.
+
+        Replaces the environment loop of :class:`Learner`; the run directory, evaluation,
+        checkpoints and summary are the shared ones.
+        """
         t0 = time.perf_counter() - self.wall_seconds
-        bar = tqdm(
-            total=steps,
-            initial=self.gradient_steps,
-            disable=not progress,
-            file=sys.stderr,
-            dynamic_ncols=True,
-            desc=f"bc {self.env_id}",
-            unit="grad step",
-        )
+        bar = Progress(f"bc {self.env_id}", steps, self.gradient_steps, bar=progress)
         every = self.loop.eval_every
         while self.gradient_steps < steps:
             n = min(every - self.gradient_steps % every, steps - self.gradient_steps)
             self.last_metrics["losses/bc"] = self.train_steps(n)
             self.last_metrics["gradient_steps"] = self.gradient_steps
-            bar.update(n)
+            bar.update(self.gradient_steps)
             self.wall_seconds = time.perf_counter() - t0
-            self._evaluate_and_log(run, bar, progress)
-            if run is not None and (
-                self.gradient_steps % self.loop.checkpoint_every == 0
-                or self.gradient_steps == steps
-            ):
+            last = self.gradient_steps == steps
+            self._evaluate_and_log(run, bar, last)
+            if run is not None and (_due(self.gradient_steps, self.loop.checkpoint_every) or last):
                 self.save_checkpoint(run.path)
         bar.close()
         self.wall_seconds = time.perf_counter() - t0
-        summary = self.summary()
-        if run is not None:
-            atomic_write(run.path / "actor.msgpack", _bytes_writer(self.state.actor_params))
-            self.save(run.path / "model")
-            run.write_summary(summary)
-        return summary
+        return self._finish(run)
 
     def summary(self) -> dict[str, Any]:
         return {**super().summary(), "gradient_steps": self.gradient_steps}

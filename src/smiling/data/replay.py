@@ -52,4 +52,6 @@ class ReplayBuffer:
                 )
             for k in _FIELDS:
                 getattr(self, k)[:n] = data[k]
-            self.size, self.pos = n, int(data["pos"])
+            # Into a larger buffer (a resumed run with a bigger budget), writing continues after
+            # the stored transitions; at the same capacity, where the saved buffer left off.
+            self.size, self.pos = n, int(data["pos"]) if n == self.capacity else n

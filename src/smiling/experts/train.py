@@ -30,7 +30,11 @@ class ExpertRun:
 
 
 def train_expert(run: ExpertRun, out: Path, resume: bool = False, progress: bool = True) -> dict:
-    """Train (or, with ``resume``, continue) an expert into ``out``; returns the summary."""
+    """Train (or, with ``resume``, continue) an expert into ``out``; returns the summary.
+
+    Resuming goes through :meth:`Learner.restore` like ``smiling resume``; the requested
+    environment and preset must be the checkpoint's.
+    """
     run_dir = RunDir(out)
     if resume:
         if not run_dir.exists():
@@ -41,7 +45,9 @@ def train_expert(run: ExpertRun, out: Path, resume: bool = False, progress: bool
                 f"{out}: checkpoint is for {saved['env_id']} / {saved['method']['sac_preset']}, "
                 f"not {run.env_id} / {run.preset}"
             )
-    elif run_dir.exists():
+        learner, steps = TrueRewardSAC.restore(out, run.steps)
+        return learner.learn(steps, run_dir=out, progress=progress)
+    if run_dir.exists():
         raise ExpertError(
             f"{out} already holds an expert; use --resume to continue it or choose a new --out"
         )
@@ -53,6 +59,4 @@ def train_expert(run: ExpertRun, out: Path, resume: bool = False, progress: bool
     )
     sac_config = apply_overrides(get_preset(run.preset), list(run.sac_overrides), "sac.")
     learner = TrueRewardSAC(run.env_id, None, run.preset, run.seed, loop, sac_config)
-    if resume:
-        learner.load_checkpoint(out, capacity=min(learner.sac_config.buffer_size, run.steps))
     return learner.learn(run.steps, run_dir=out, progress=progress)

@@ -1,0 +1,275 @@
+"""``smiling report``: learning curves and a results table from run directories.
+
+Runs are grouped by (environment, algorithm); seeds are the replicates. Following the project's
+reporting convention (design.md), the table gives the final normalised return of every seed, its
+mean, and its interquartile mean (IQM) with a 95% percentile-bootstrap confidence interval; the
+plot gives the mean curve across seeds with a 95% bootstrap band of the mean.
+
+Runs of one group need not share an evaluation grid (a different ``--eval-every``, a resumed run
+with a longer budget): curves are linearly interpolated onto the union of their evaluation steps,
+each only within its own range, and a step's mean is over the runs that reached it. The table
+always uses each run's own last evaluation.
+A group whose runs have no normalised return (no demonstrations) is reported on raw return.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from smiling.errors import SmilingError
+from smiling.io import atomic_write, write_json
+from smiling.runs import RunDir
+
+CONFIDENCE = 0.95
+RESAMPLES = 2000
+SOLVED = 0.9  # the normalised return at which a task counts as imitated, for "steps to 0.9"
+
+
+def iqm(values: Iterable[float]) -> float:
+    """Interquartile mean: the mean of the middle 50% (of all values when there are < 4).
+
+    Robust to one bad seed like a median, yet uses half the data like a mean (Agarwal et al.,
+    2021, "Deep RL at the edge of the statistical precipice").
+    """
+    v = np.sort(np.asarray(list(values), float))
+    if len(v) == 0:
+        raise ValueError("iqm of no values")
+    if len(v) < 4:
+        return float(v.mean())
+    lo, hi = int(np.floor(0.25 * len(v))), int(np.ceil(0.75 * len(v)))
+    return float(v[lo:hi].mean())
+
+
+def bootstrap_ci(
+    values: Iterable[float],
+    stat: Callable[[np.ndarray], float] = iqm,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of ``stat`` over ``values`` (seeds resampled)."""
+    v = np.asarray(list(values), float)
+    rng = np.random.default_rng(seed)
+    samples = [stat(v[rng.integers(0, len(v), len(v))]) for _ in range(resamples)]
+    tail = 100 * (1 - CONFIDENCE) / 2
+    return float(np.percentile(samples, tail)), float(np.percentile(samples, 100 - tail))
+
+
+@dataclasses.dataclass
+class RunCurve:
+    """One run's learning curve: normalised return (or raw return) against env steps."""
+
+    path: Path
+    algo: str
+    env_id: str
+    seed: int
+    steps: np.ndarray
+    normalized: np.ndarray
+    returns: np.ndarray
+    steps_per_second: float
+
+    @property
+    def has_normalized(self) -> bool:
+        return bool(np.all(np.isfinite(self.normalized)))
+
+
+def load_run(path: str | Path) -> RunCurve:
+    """The curve of the run in ``path`` (its ``config.json`` and ``eval.csv``)."""
+    run = RunDir(path)
+    config = run.read_config()
+    rows = np.asarray(run.read_curve(), float)
+    if rows.size == 0:
+        raise SmilingError(f"'{run.path}' has no evaluations yet (eval.csv is missing or empty)")
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    return RunCurve(
+        path=run.path,
+        algo=str(config.get("algo")),
+        env_id=str(config.get("env_id")),
+        seed=int(config.get("seed", 0)),
+        steps=rows[:, 0].astype(int),
+        normalized=rows[:, 3],
+        returns=rows[:, 1],
+        steps_per_second=float(rows[-1, 5]),
+    )
+
+
+def group_runs(runs: Iterable[RunCurve]) -> dict[tuple[str, str], list[RunCurve]]:
+    """Runs by (env_id, algo), each group sorted by seed, groups in sorted order."""
+    groups: dict[tuple[str, str], list[RunCurve]] = defaultdict(list)
+    for r in runs:
+        groups[(r.env_id, r.algo)].append(r)
+    return {k: sorted(v, key=lambda r: r.seed) for k, v in sorted(groups.items())}
+
+
+def _values(runs: list[RunCurve]) -> tuple[list[np.ndarray], str]:
+    if all(r.has_normalized for r in runs):
+        return [r.normalized for r in runs], "normalized_return"
+    return [r.returns for r in runs], "return"
+
+
+def aggregate(runs: list[RunCurve]) -> dict[str, Any]:
+    """Mean curve across seeds with its 95% bootstrap band, and the IQM curve, on one grid.
+
+    The grid is the union of the runs' evaluation steps; each run is interpolated linearly
+    inside its own range and never extrapolated, so at a step only the runs that reached it
+    count (``n``).
+    """
+    values, metric = _values(runs)
+    grid = np.unique(np.concatenate([r.steps for r in runs]))
+    y = np.stack(
+        [
+            np.interp(grid, r.steps, v, left=np.nan, right=np.nan)
+            for r, v in zip(runs, values, strict=True)
+        ]
+    )  # (runs, grid), NaN outside a run's range
+    rng = np.random.default_rng(0)
+    tail = 100 * (1 - CONFIDENCE) / 2
+    mean, low, high, mid, count = [], [], [], [], []
+    for column in y.T:
+        covered = column[np.isfinite(column)]
+        means = covered[rng.integers(0, len(covered), (RESAMPLES, len(covered)))].mean(axis=1)
+        mean.append(float(covered.mean()))
+        low.append(float(np.percentile(means, tail)))
+        high.append(float(np.percentile(means, 100 - tail)))
+        mid.append(iqm(covered))
+        count.append(len(covered))
+    return {
+        "metric": metric,
+        "env_steps": grid.tolist(),
+        "n": count,
+        "mean": mean,
+        "ci_low": low,
+        "ci_high": high,
+        "iqm": mid,
+    }
+
+
+def summarize(runs: list[RunCurve]) -> dict[str, Any]:
+    """One row of the results table: the final value of each seed, mean, IQM and its CI."""
+    values, metric = _values(runs)
+    final = np.asarray([v[-1] for v in values])
+    curve = aggregate(runs)
+    first = None
+    if metric == "normalized_return":
+        hits = [s for s, v in zip(curve["env_steps"], curve["iqm"], strict=True) if v >= SOLVED]
+        first = int(hits[0]) if hits else None
+    lo, hi = bootstrap_ci(final)
+    return {
+        "env_id": runs[0].env_id,
+        "algo": runs[0].algo,
+        "metric": metric,
+        "seeds": [r.seed for r in runs],
+        "final_env_steps": [int(r.steps[-1]) for r in runs],
+        "final_per_seed": [round(float(v), 4) for v in final],
+        "final_mean": round(float(final.mean()), 4),
+        "final_iqm": round(iqm(final), 4),
+        "final_iqm_ci95": [round(lo, 4), round(hi, 4)],
+        f"first_env_steps_iqm_at_least_{SOLVED}": first,
+        "env_steps_per_second_per_seed": [r.steps_per_second for r in runs],
+        "run_dirs": [str(r.path) for r in runs],
+    }
+
+
+def plot_curves(groups: dict[tuple[str, str], list[RunCurve]], path: str | Path) -> None:
+    """One panel per environment, one colour per algorithm: thin per-seed curves, the mean
+    across seeds, and its 95% bootstrap band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    envs = sorted({env for env, _ in groups})
+    algos = sorted({algo for _, algo in groups})
+    fig, axes = plt.subplots(1, len(envs), figsize=(5 * len(envs), 3.6), squeeze=False)
+    for ax, env in zip(axes[0], envs, strict=True):
+        metric = "return"
+        for (g_env, algo), runs in groups.items():
+            if g_env != env:
+                continue
+            color = f"C{algos.index(algo)}"
+            values, metric = _values(runs)
+            for r, v in zip(runs, values, strict=True):
+                ax.plot(r.steps, v, color=color, alpha=0.25, lw=0.8)
+            c = aggregate(runs)
+            label = f"{algo} ({len(runs)} seed{'s' if len(runs) > 1 else ''})"
+            marker = "o" if len(c["env_steps"]) < 3 else None
+            ax.plot(c["env_steps"], c["mean"], color=color, lw=2, marker=marker, label=label)
+            ax.fill_between(c["env_steps"], c["ci_low"], c["ci_high"], color=color, alpha=0.2)
+        if metric == "normalized_return":
+            ax.axhline(1.0, color="gray", ls="--", lw=1)
+            ax.axhline(0.0, color="gray", ls=":", lw=1)
+        ax.set_title(env)
+        ax.set_xlabel("environment steps")
+        ax.set_ylabel("normalised return" if metric == "normalized_return" else "return")
+        ax.legend(loc="lower right", fontsize="small")
+    fig.suptitle("mean over seeds, 95% bootstrap CI", fontsize="small")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    atomic_write(path, lambda f: f.write(buffer.getvalue()))
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    """The results table in Markdown: one line per (environment, algorithm)."""
+    lines = [
+        "| env | algo | seeds | env steps | final per seed | mean | IQM | IQM 95% CI |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        steps = sorted(set(r["final_env_steps"]))
+        shown = str(steps[0]) if len(steps) == 1 else f"{steps[0]}-{steps[-1]}"
+        per_seed = ", ".join(f"{v:.2f}" for v in r["final_per_seed"])
+        metric = "" if r["metric"] == "normalized_return" else " (return)"
+        lo, hi = r["final_iqm_ci95"]
+        lines.append(
+            f"| {r['env_id']} | {r['algo']}{metric} | {len(r['seeds'])} | {shown} | {per_seed} "
+            f"| {r['final_mean']:.2f} | {r['final_iqm']:.2f} | [{lo:.2f}, {hi:.2f}] |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_report(
+    run_dirs: Iterable[str | Path],
+    out: str | Path,
+    stem: str = "report",
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write ``<stem>.png`` (curves), ``<stem>.md`` (table), ``<stem>.csv`` (final value of
+    every run) and ``<stem>.json`` (table, curves and ``extra``) into ``out``; returns the JSON.
+
+    Every file is read before anything is written, so a bad run directory changes nothing.
+    """
+    dirs = list(run_dirs)
+    if not dirs:
+        raise SmilingError("no run directories to report on")
+    groups = group_runs(load_run(d) for d in dirs)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = [summarize(runs) for runs in groups.values()]
+    curves = [{"env_id": e, "algo": a, **aggregate(runs)} for (e, a), runs in groups.items()]
+    plot_curves(groups, out / f"{stem}.png")
+    markdown = markdown_table(table)
+    atomic_write(out / f"{stem}.md", lambda f: f.write(markdown), mode="w")
+
+    def write_csv(f) -> None:
+        w = csv.writer(f)
+        w.writerow(["env_id", "algo", "seed", "env_steps", "metric", "final", "run_dir"])
+        for row in table:
+            for i, seed in enumerate(row["seeds"]):
+                w.writerow(
+                    [row["env_id"], row["algo"], seed, row["final_env_steps"][i], row["metric"]]
+                    + [row["final_per_seed"][i], row["run_dirs"][i]]
+                )
+
+    atomic_write(out / f"{stem}.csv", write_csv, mode="w")
+    payload = {**(extra or {}), "table": table, "curves": curves}
+    write_json(out / f"{stem}.json", payload)
+    return payload

@@ -1,0 +1,414 @@
+"""Experiment tooling end to end on tiny runs: the run directory (TensorBoard, videos),
+``smiling eval``, resume after SIGKILL, corrupted checkpoints, sweeps (local and Ray) and reports.
+
+Training runs go through ``python -m smiling.cli`` subprocesses that share one JAX compilation
+cache, so only the first of them pays for compiling the (identical) tiny networks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from smiling import SmilingError
+from smiling.algos import Learner
+from smiling.cli import main
+from smiling.progress import Progress
+from smiling.report import bootstrap_ci, iqm
+from smiling.runs import RunDir, read_tensorboard_scalars
+from smiling.sweep import parse_seeds, plan, worker_env
+from smiling.video import read_video
+
+TINY = ["--set", "sac.hidden=32,32", "--set", "sac.batch_size=32", "--set", "sac.seed_steps=100"]
+TINY += ["--set", "expert_pretrain_steps=10", "--set", "learner_update_every=100"]
+TINY += ["--set", "reward.num_timesteps=4", "--set", "net.hidden=16", "--set", "val_episodes=1"]
+TINY += ["--set", "learner_samples=256", "--set", "score_batch=64"]
+
+
+@pytest.fixture(scope="module")
+def cli_env(tmp_path_factory) -> dict[str, str]:
+    """The environment of ``smiling`` subprocesses: this checkout first on the path (absolute,
+    as Ray workers run elsewhere) and a shared JAX compilation cache."""
+    env = dict(os.environ)
+    paths = [str(Path(p).resolve()) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env["PYTHONPATH"] = os.pathsep.join([src, *[p for p in paths if p != src]])
+    env["JAX_COMPILATION_CACHE_DIR"] = str(tmp_path_factory.mktemp("jax_cache"))
+    env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+    env.update(worker_env())  # the sweep's XLA flags: part of the cache key, so shared by all
+    return env
+
+
+def smiling(env: dict[str, str], *args: str, **kwargs) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "smiling.cli", *args]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, **kwargs)
+
+
+def eval_steps(run: Path) -> list[int]:
+    with open(run / "eval.csv") as f:
+        return [int(row["env_steps"]) for row in csv.DictReader(f)]
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ----------------------------------------------------------------------------- resume after kill
+def test_sigkill_then_resume_continues_from_checkpoint(tmp_path, cli_env):
+    run = tmp_path / "run"
+    args = ["train", "--env", "Pendulum-v1", "--steps", "600", "--eval-every", "300"]
+    args += ["--eval-episodes", "1", "--checkpoint-every", "100", "--out", str(run), *TINY]
+    cmd = [sys.executable, "-m", "smiling.cli", *args]
+    proc = subprocess.Popen(cmd, env=cli_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        while not (run / "checkpoint.old" / "progress.json").exists():  # two checkpoints
+            assert proc.poll() is None, proc.stderr.read().decode()
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    config_before = json.loads((run / "config.json").read_text())
+    assert config_before["steps"] == 600 and config_before["loop"]["checkpoint_every"] == 100
+    assert not (run / "summary.json").exists()
+    step = json.loads((run / "checkpoint" / "progress.json").read_text())["step"]
+    assert 200 <= step < 600 and step % 100 == 0
+
+    result = smiling(cli_env, "resume", str(run))
+    assert result.returncode == 0, result.stderr
+    assert f"from step {step} of 600" in result.stdout
+    assert json.loads((run / "config.json").read_text()) == config_before
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["env_steps"] == 600 and np.isfinite(summary["normalized_return"])
+    assert eval_steps(run) == [300, 600]
+    assert [r["env_steps"] for r in RunDir(run).read_metrics()] == [300, 600]
+    tb = read_tensorboard_scalars(run / "tb")
+    assert [s for s, _ in tb["charts/eval_return"]] == [300, 600]
+    assert smiling(cli_env, "resume", str(run)).returncode == 2  # finished: nothing to do
+
+
+# ------------------------------------------------------------------ one finished run, many checks
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory, cli_env) -> Path:
+    """300 steps, evaluations at 150 and 300, checkpoints every 100, a 12-frame video at 300."""
+    run = tmp_path_factory.mktemp("finished") / "run"
+    args = ["train", "--env", "Pendulum-v1", "--steps", "300", "--eval-every", "150"]
+    args += ["--eval-episodes", "1", "--checkpoint-every", "100", "--video-every", "300"]
+    args += ["--video-frames", "12", "--out", str(run), *TINY]
+    result = smiling(cli_env, *args)
+    assert result.returncode == 0, result.stderr
+    assert "run directory" in result.stdout
+    # not a terminal: plain progress lines with rate and ETA, and one line per evaluation
+    assert "steps/s, ETA" in result.stderr and "eval return" in result.stderr
+    return run
+
+
+def test_run_directory_contents(finished_run):
+    run = finished_run
+    for name in ("config.json", "demos.npz", "metrics.jsonl", "eval.csv", "summary.json"):
+        assert (run / name).is_file(), name
+    assert (run / "model" / "config.json").is_file() and (run / "actor.msgpack").is_file()
+    config = json.loads((run / "config.json").read_text())
+    assert config["steps"] == 300 and config["loop"]["video_every"] == 300
+    progress = json.loads((run / "checkpoint" / "progress.json").read_text())
+    previous = json.loads((run / "checkpoint.old" / "progress.json").read_text())
+    assert (progress["step"], previous["step"]) == (300, 200)
+    assert not (run / "checkpoint.tmp").exists()
+
+    metrics = RunDir(run).read_metrics()
+    assert [m["env_steps"] for m in metrics] == [150, 300]
+    tb = read_tensorboard_scalars(run / "tb")
+    assert [s for s, _ in tb["charts/eval_return"]] == [150, 300]
+    np.testing.assert_allclose(
+        [v for _, v in tb["charts/eval_return"]],
+        [m["charts/eval_return"] for m in metrics],
+        rtol=1e-6,
+    )
+    assert "charts/normalized_return" in tb and "charts/SPS" in tb
+
+    assert sorted(p.name for p in (run / "videos").iterdir()) == ["step_300.mp4"]
+    frames = read_video(run / "videos" / "step_300.mp4")
+    assert frames.shape == (12, 500, 500, 3) and frames.dtype == np.uint8
+    assert frames.std() > 0  # a rendered scene, not a blank frame
+
+
+def test_eval_command(finished_run, tmp_path, capsys):
+    before = {p.name: digest(p) for p in finished_run.iterdir() if p.is_file()}
+    args = ["eval", str(finished_run), "--episodes", "2", "--video", "--max-frames", "8"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "over 2 episodes" in out and "normalised" in out
+    result_path = finished_run / "eval_step300_seed10000_n2.json"
+    result = json.loads(result_path.read_text())
+    assert result["policy"] == "model" and len(result["returns"]) == 2
+    # the run's own evaluation seeds: the first episode is the training's last evaluation
+    summary = json.loads((finished_run / "summary.json").read_text())
+    assert result["returns"][0] == pytest.approx(summary["eval_return"], rel=1e-5)
+    assert read_video(result["video"]).shape[0] == 8
+    after = {p.name: digest(p) for p in finished_run.iterdir() if p.is_file()}
+    assert {k: v for k, v in after.items() if k != result_path.name} == before
+
+    unfinished = tmp_path / "unfinished"
+    shutil.copytree(finished_run, unfinished)
+    shutil.rmtree(unfinished / "model")
+    assert main(["eval", str(unfinished), "--episodes", "1", "--seed", "3"]) == 0
+    result = json.loads((unfinished / "eval_step300_seed3_n1.json").read_text())
+    assert result["policy"] == "checkpoint" and result["seed"] == 3
+
+    assert main(["eval", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err
+    assert "not a run directory" in err and err.count("\n") == 1
+
+
+def test_corrupted_checkpoint_falls_back_then_fails_clearly(finished_run, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    (run / "checkpoint" / "state.msgpack").write_bytes(b"\x00garbage")
+    learner, steps = Learner.restore(run, steps=400)
+    err = capsys.readouterr().err
+    assert learner.env_steps == 200 and steps == 400 and learner.algo == "smiling"
+    assert err.count("\n") == 1 and "warning" in err
+    assert str(run / "checkpoint" / "state.msgpack") in err and "checksum" in err
+    assert learner.curve[-1][0] == 150  # the previous checkpoint's own curve
+    learner.save_checkpoint(run)  # the damaged one is dropped, not kept as the previous one
+    for name in ("checkpoint", "checkpoint.old"):
+        assert json.loads((run / name / "progress.json").read_text())["step"] == 200
+
+    run = tmp_path / "both"
+    shutil.copytree(finished_run, run)
+    (run / "checkpoint" / "state.msgpack").write_bytes(b"\x00garbage")
+    (run / "checkpoint.old" / "buffer.npz").write_bytes(b"PK\x03\x04 torn")
+    config = (run / "config.json").read_text()
+    assert main(["resume", str(run), "--steps", "400"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert (
+        "no usable checkpoint" in err[-1] and str(run / "checkpoint.old" / "buffer.npz") in err[-1]
+    )
+    assert not any("Traceback" in line for line in err)
+    assert (run / "config.json").read_text() == config  # nothing overwritten
+    with pytest.raises(SmilingError, match="not a run directory"):
+        Learner.restore(tmp_path / "nowhere")
+
+
+# ------------------------------------------------------------------------------------ sweeps
+SWEEP = ["sweep", "--algo", "smiling", "--env", "Pendulum-v1", "--seeds", "0-1", "--steps", "300"]
+SWEEP += ["--eval-every", "300", "--eval-episodes", "1", "--checkpoint-every", "100", *TINY]
+
+
+def test_sweep_local_skips_finished_and_resumes_unfinished(tmp_path, cli_env):
+    out = tmp_path / "sweep"
+    result = smiling(cli_env, *SWEEP, "--workers", "2", "--out", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    runs = [out / "smiling-Pendulum-v1-s0", out / "smiling-Pendulum-v1-s1"]
+    for seed, run in enumerate(runs):
+        summary = json.loads((run / "summary.json").read_text())
+        assert summary["env_steps"] == 300 and summary["seed"] == seed
+        assert "XLA" not in (run / "sweep.log").read_text()  # no flag complaints
+
+    (runs[1] / "summary.json").unlink()  # killed after its last checkpoint
+    result = smiling(cli_env, *SWEEP, "--out", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"skipped {runs[0]}" in result.stdout and f"resume {runs[1]}: done" in result.stdout
+    assert json.loads((runs[1] / "summary.json").read_text())["env_steps"] == 300
+
+    result = smiling(cli_env, *SWEEP, "--set", "bogus=1", "--out", str(tmp_path / "bad"))
+    assert result.returncode == 2
+    assert result.stdout.count("FAILED") == 2 and "2 run(s) failed" in result.stderr
+    log = (tmp_path / "bad" / "smiling-Pendulum-v1-s0" / "sweep.log").read_text()
+    assert "unknown setting 'bogus'" in log
+
+
+def test_sweep_plan_and_seeds(tmp_path):
+    assert parse_seeds("0-2,5") == [0, 1, 2, 5] and parse_seeds("3") == [3]
+    with pytest.raises(SmilingError, match="--seeds"):
+        parse_seeds("a-b")
+    done, partial = (
+        tmp_path / "sac-dmc_cartpole-swingup-s0",
+        tmp_path / "sac-dmc_cartpole-swingup-s1",
+    )
+    RunDir(done).write_config({"steps": 300})
+    RunDir(done).write_summary({"env_steps": 300})
+    RunDir(partial).write_config({"steps": 300})
+    jobs = plan(["sac"], ["dmc:cartpole-swingup"], [0, 1, 2], tmp_path, 300, ["--preset", "fast"])
+    assert [j.action for j in jobs] == ["skip", "resume", "train"]
+    assert jobs[1].args == ("resume", str(partial), "--steps", "300")
+    assert jobs[2].args[-2:] == ("--preset", "fast") and "--seed" in jobs[2].args
+    longer = plan(["sac"], ["dmc:cartpole-swingup"], [0], tmp_path, 600)
+    assert longer[0].args == ("resume", str(done), "--steps", "600")  # extend a finished run
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _session_members(sid: int) -> list[int]:
+    """Live processes of session ``sid`` (zombies excluded: they are already dead)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":  # fields: state, ppid, pgrp, session
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def _kill_session(sid: int) -> list[int]:
+    """SIGKILL every process of session ``sid`` (ours: the Ray head and all it started) until
+    none is left; returns those still alive after 10 s (none expected)."""
+    for _ in range(100):
+        members = _session_members(sid)
+        if not members:
+            break
+        for pid in members:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.1)
+    return _session_members(sid)
+
+
+def test_sweep_on_a_local_ray_head(tmp_path, cli_env):
+    pytest.importorskip("ray")
+    port, temp = _free_port(), tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short socket paths
+    ray = str(Path(sys.executable).with_name("ray"))
+    cmd = [ray, "start", "--head", f"--port={port}", "--num-cpus=2", "--block"]
+    cmd += ["--include-dashboard=false", f"--temp-dir={temp}", "--node-ip-address=127.0.0.1"]
+    with open(tmp_path / "head.log", "w") as log:
+        head = subprocess.Popen(
+            cmd, env=cli_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        out = tmp_path / "sweep"
+        address = f"127.0.0.1:{port}"
+        result = smiling(
+            cli_env, *SWEEP, "--backend", "ray", "--address", address, "--out", str(out)
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        for seed in (0, 1):
+            summary = json.loads(
+                (out / f"smiling-Pendulum-v1-s{seed}" / "summary.json").read_text()
+            )
+            assert summary["env_steps"] == 300 and summary["seed"] == seed
+    finally:
+        left = _kill_session(head.pid)
+        head.wait()
+        shutil.rmtree(temp, ignore_errors=True)
+    assert left == []
+
+
+# ------------------------------------------------------------------------------------ reports
+def _synthetic_run(root: Path, algo: str, env_id: str, seed: int, steps, values) -> Path:
+    run = RunDir(root / f"{algo}-{env_id}-s{seed}")
+    run.write_config({"algo": algo, "env_id": env_id, "seed": seed, "steps": int(steps[-1])})
+    rows = [[s, -100.0 * (1 - v), 0.0, v, 1.0, 50.0] for s, v in zip(steps, values, strict=True)]
+    run.write_curve(rows)
+    return run.path
+
+
+def test_report_groups_runs_with_different_grids(tmp_path, capsys):
+    finals = [0.1, 0.5, 0.6, 0.7, 1.0]
+    dirs = []
+    for seed, final in enumerate(finals):
+        every = 100 if seed % 2 else 250  # two evaluation grids
+        steps = list(range(every, 1001, every))
+        values = list(np.linspace(0.0, final, len(steps)))
+        dirs.append(
+            _synthetic_run(tmp_path / "runs", "smiling", "Pendulum-v1", seed, steps, values)
+        )
+    dirs.append(_synthetic_run(tmp_path / "runs", "sac", "Pendulum-v1", 0, [500], [0.2]))
+    dirs.append(
+        _synthetic_run(tmp_path / "runs", "smiling", "dmc:cartpole-swingup", 0, [1, 2], [0.3, 0.4])
+    )
+    no_demos = _synthetic_run(tmp_path / "runs", "sac", "Hopper-v5", 0, [10, 20], [0.0, 0.0])
+    RunDir(no_demos).write_curve([[10, 5.0, 0, "", 1, 1], [20, 7.0, 0, "", 1, 1]])
+    dirs.append(no_demos)
+
+    out = tmp_path / "report"
+    assert main(["report", *map(str, dirs), "--out", str(out)]) == 0
+    assert "IQM 0.60" in capsys.readouterr().out
+    png = (out / "report.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
+    table = (out / "report.md").read_text()
+    assert (
+        "| Pendulum-v1 | smiling | 5 | 1000 | 0.10, 0.50, 0.60, 0.70, 1.00 | 0.58 | 0.60 |" in table
+    )
+    assert "| Hopper-v5 | sac (return) | 1 | 20 | 7.00 |" in table
+    payload = json.loads((out / "report.json").read_text())
+    row = next(
+        r for r in payload["table"] if r["algo"] == "smiling" and r["env_id"] == "Pendulum-v1"
+    )
+    assert row["final_iqm"] == pytest.approx(0.6)
+    lo, hi = row["final_iqm_ci95"]
+    assert lo <= 0.6 <= hi and lo >= 0.1 and hi <= 1.0
+    curve = next(
+        c for c in payload["curves"] if c["algo"] == "smiling" and c["env_id"] == "Pendulum-v1"
+    )
+    assert curve["env_steps"][0] == 100 and curve["n"][0] == 2  # 250-grid runs start later
+    assert curve["n"][-1] == 5 and curve["mean"][-1] == pytest.approx(np.mean(finals))
+    with open(out / "report.csv") as f:
+        assert len(list(csv.DictReader(f))) == 8
+
+    before = digest(out / "report.md")
+    assert main(["report", str(tmp_path / "runs"), "--out", str(out)]) == 2  # not a run dir
+    assert "not a run directory" in capsys.readouterr().err
+    assert digest(out / "report.md") == before
+
+
+def test_iqm_and_bootstrap():
+    assert iqm([1, 2, 3, 4, 5, 6, 7, 8]) == pytest.approx(4.5)
+    assert iqm([1, 2, 30]) == pytest.approx(11.0)  # fewer than 4: the mean
+    assert bootstrap_ci([0.5, 0.5, 0.5]) == (0.5, 0.5)
+    lo, hi = bootstrap_ci(list(range(20)))
+    assert lo < iqm(range(20)) < hi
+
+
+def test_progress_lines_without_terminal(capsys):
+    bar = Progress("smiling Pendulum-v1", total=100, bar=False, fraction=0.25, seconds=1e9)
+    for step in range(1, 101):
+        bar.update(step)
+        if step == 50:
+            bar.evaluated("eval return -150.0 at step 50")
+    bar.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 5  # 25%, 50%, the evaluation, 75%, 100%
+    assert lines[0].startswith("[smiling Pendulum-v1] step 25/100 (25%)") and "ETA" in lines[0]
+    assert lines[-1].endswith("last eval return -150.0 at step 50")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--env", "Pendulum-v1", "--eval-every", "0"], "--eval-every must be at least 1"),
+        (["train", "--env", "Pendulum-v1", "--video-every", "-1"], "--video-every must be at"),
+        (["sweep", "--algo", "dreamer", "--env", "Pendulum-v1"], "unknown algo 'dreamer'"),
+        (["sweep", "--env", "NoSuchEnv-v0"], "unknown environment 'NoSuchEnv-v0'"),
+        (["sweep", "--env", "Pendulum-v1", "--seeds", "x"], "--seeds x"),
+        (["resume", "{tmp}/missing"], "not a run directory"),
+        (["report", "{tmp}/missing"], "not a run directory"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, args, message):
+    out = tmp_path / "out"
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    args += ["--out", str(out)] if args[0] != "resume" else []
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not out.exists()
