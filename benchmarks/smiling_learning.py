@@ -6,9 +6,10 @@ Usage:
   python benchmarks/smiling_learning.py report [RUN_DIR ...]
 
 ``run`` trains one run directory per seed under benchmarks/runs/ (not committed), skipping seeds
-already finished; ``report`` is ``smiling report`` (smiling.report) on those run directories,
-written as benchmarks/results/smiling_learning.{png,md,csv,json} with the machine and versions:
-per (env, algo) the mean curve of normalised return with a 95% bootstrap band, and the final
+already finished and resuming interrupted ones from their last checkpoint (every 10k steps);
+``report`` is ``smiling report`` (smiling.report) on those run directories, written as
+benchmarks/results/smiling_learning.{png,md,csv,json} with the machine and versions: per
+(env, algo) the mean curve of normalised return with a 95% bootstrap band, and the final
 IQM with a bootstrap 95% CI.
 """
 
@@ -35,13 +36,16 @@ def run(args: argparse.Namespace) -> None:
         if (out / "summary.json").exists():
             print(f"skip {out} (finished)")
             continue
-        if out.exists():
-            raise SystemExit(f"{out} exists but did not finish; remove it to rerun")
-        cmd = ["train", "--algo", args.algo, "--env", args.env, "--preset", args.preset]
-        cmd += ["--seed", str(seed), "--steps", str(args.steps), "--out", str(out)]
-        cmd += ["--eval-every", str(args.eval_every), "--eval-episodes", str(args.eval_episodes)]
-        for pair in args.set:
-            cmd += ["--set", pair]
+        if (out / "config.json").exists():  # interrupted: continue from its last checkpoint
+            cmd = ["resume", str(out), "--steps", str(args.steps)]
+        else:
+            cmd = ["train", "--algo", args.algo, "--env", args.env, "--preset", args.preset]
+            cmd += ["--seed", str(seed), "--steps", str(args.steps), "--out", str(out)]
+            cmd += ["--eval-every", str(args.eval_every)]
+            cmd += ["--eval-episodes", str(args.eval_episodes)]
+            cmd += ["--checkpoint-every", str(args.checkpoint_every)]
+            for pair in args.set:
+                cmd += ["--set", pair]
         code = smiling_main(cmd)
         if code:
             raise SystemExit(code)
@@ -68,6 +72,7 @@ def main() -> None:
     p.add_argument("--steps", type=int, required=True)
     p.add_argument("--eval-every", type=int, default=2500)
     p.add_argument("--eval-episodes", type=int, default=5)
+    p.add_argument("--checkpoint-every", type=int, default=10_000)
     p.add_argument("--set", action="append", default=[])
     p.set_defaults(func=run)
     p = sub.add_parser("report")

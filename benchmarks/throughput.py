@@ -19,7 +19,7 @@ from pathlib import Path
 from common import provenance
 
 from smiling.algos import SMILING, LoopConfig, TrueRewardSAC
-from smiling.algos.smiling import get_smiling_preset
+from smiling.algos.smiling import SMILING_PRESETS
 from smiling.bundled import bundled_demos
 from smiling.data.demos import Demonstrations
 from smiling.envs import make_env
@@ -64,9 +64,9 @@ def main() -> None:
         demos, source = bundled_demos(args.env).state_only(), "bundled"
     except DemonstrationsError:
         demos, source = random_demos(args.env).state_only(), "random-policy (cost only)"
-    from smiling.config import apply_overrides
+    from smiling.config import apply_overrides, pick_preset
 
-    config = apply_overrides(get_smiling_preset(args.preset), args.set)
+    config = apply_overrides(pick_preset(SMILING_PRESETS, args.preset), args.set)
     sac_config = get_preset(config.sac_preset).replace(seed_steps=args.seed_steps)
     loop = LoopConfig(eval_every=10**9, eval_episodes=1, checkpoint_every=10**9)
     sac = TrueRewardSAC(args.env, None, args.preset, loop=loop, sac_config=sac_config)

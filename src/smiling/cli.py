@@ -134,24 +134,17 @@ def _method_config(args: argparse.Namespace):
     """The method's preset with ``--set`` overrides and variant flags applied (None for sac)."""
     import dataclasses
 
-    from smiling.algos.bc import get_bc_preset
-    from smiling.algos.dac import get_dac_preset
-    from smiling.algos.iq_learn import get_iq_preset
-    from smiling.algos.smiling import get_smiling_preset
-    from smiling.config import apply_overrides
+    from smiling.algos import ALGOS
+    from smiling.algos.base import MethodLearner
+    from smiling.config import apply_overrides, pick_preset
 
     for flag, name in (("--use-actions", "use_actions"), ("--linear", "linear")):
         if getattr(args, name) and name not in VARIANTS[args.algo]:
             raise SmilingError(f"{flag} is not supported by --algo {args.algo}")
-    presets = {
-        "smiling": get_smiling_preset,
-        "dac": get_dac_preset,
-        "iq-learn": get_iq_preset,
-        "bc": get_bc_preset,
-    }
-    if args.algo not in presets:
+    algo = ALGOS[args.algo]
+    if not issubclass(algo, MethodLearner):
         return None
-    config = presets[args.algo](args.preset)
+    config = pick_preset(algo.presets, args.preset)
     if args.algo == "smiling" and args.use_actions:
         config = config.replace(reward=dataclasses.replace(config.reward, use_actions=True))
     if args.algo == "dac" and args.use_actions:

@@ -63,3 +63,34 @@ def _set(config: Any, path: list[str], text: str, full_key: str) -> Any:
         return dataclasses.replace(config, **{head: value})
     except (ValueError, TypeError) as err:
         raise SmilingError(f"--set {full_key}={text}: {err}") from None
+
+
+class MethodConfig:
+    """Mixin for a method's frozen config dataclass: copies, dicts and the run config round trip.
+
+    Nested config groups (fields whose default is itself a dataclass, e.g. ``reward``, ``net``)
+    are rebuilt by :meth:`from_dict` from their default's type, so every method's config reads
+    back from ``config.json`` the same way.
+    """
+
+    def replace(self, **changes: Any) -> Any:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Any:
+        values = dict(data)
+        for f in dataclasses.fields(cls):
+            default = f.default
+            if f.name in values and dataclasses.is_dataclass(default):
+                values[f.name] = type(default)(**values[f.name])
+        return cls(**values)
+
+
+def pick_preset(presets: dict[str, Any], name: str) -> Any:
+    """The preset ``name`` of a method, or one clear error listing the known ones."""
+    if name not in presets:
+        raise SmilingError(f"unknown preset '{name}'; choose one of {sorted(presets)}")
+    return presets[name]

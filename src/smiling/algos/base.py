@@ -27,6 +27,7 @@ import flax.serialization
 import jax
 import numpy as np
 
+from smiling.config import pick_preset
 from smiling.data.demos import Demonstrations
 from smiling.data.replay import ReplayBuffer
 from smiling.envs import make_env
@@ -34,7 +35,7 @@ from smiling.errors import CheckpointError, SmilingError, warn
 from smiling.evaluation import run_episodes
 from smiling.io import atomic_write, package_versions, write_json
 from smiling.progress import Progress
-from smiling.rl.sac import SAC, RewardFn, SACConfig, SACState
+from smiling.rl.sac import SAC, RewardFn, SACConfig, SACState, get_preset
 from smiling.runs import CHECKPOINT, PREVIOUS_CHECKPOINT, RunDir
 from smiling.video import write_video
 
@@ -559,3 +560,51 @@ def _run_demos(d: Path, config: dict[str, Any]) -> Demonstrations | None:
 def _bytes_writer(tree: Any):
     data = flax.serialization.to_bytes(tree)
     return lambda f: f.write(data)
+
+
+class MethodLearner(Learner):
+    """A learner whose method has a config dataclass and named presets (``presets``).
+
+    Holds the one constructor every imitation method shares, so their Python signatures stay
+    identical: ``Method(env_id, demos, preset, seed, config, loop, sac_config)``. Subclasses
+    check their data in :meth:`_check_demos` and build their models in :meth:`_setup`.
+    """
+
+    presets: ClassVar[dict[str, Any]] = {}
+
+    def __init__(
+        self,
+        env_id: str,
+        demos: Demonstrations,
+        preset: str = "fast",
+        seed: int = 0,
+        config: Any | None = None,
+        loop: LoopConfig = LoopConfig(),
+        sac_config: SACConfig | None = None,
+    ):
+        self.config = config if config is not None else pick_preset(self.presets, preset)
+        self._check_demos(demos)
+        sac_config = sac_config or get_preset(self.config.sac_preset)
+        super().__init__(env_id, demos, sac_config, seed, loop, self.config.to_dict())
+        self.preset = preset
+        self._setup()
+
+    def _check_demos(self, demos: Demonstrations | None) -> None:
+        """Raise a :class:`SmilingError` when ``demos`` cannot train this method as configured."""
+        if demos is None:
+            raise SmilingError(f"{self.algo} needs demonstrations")
+
+    def _setup(self) -> None:
+        """Build the method's models, once the shared learner exists."""
+
+    @classmethod
+    def _from_config(cls, config, demos, sac, loop) -> MethodLearner:
+        config_type = type(next(iter(cls.presets.values())))
+        return cls(
+            config["env_id"],
+            demos,
+            seed=config["seed"],
+            config=config_type.from_dict(config["method"]),
+            loop=loop,
+            sac_config=sac,
+        )

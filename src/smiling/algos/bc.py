@@ -22,11 +22,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from smiling.algos.base import Learner, LoopConfig, _due
+from smiling.algos.base import MethodLearner, _due
+from smiling.config import MethodConfig
 from smiling.data.demos import Demonstrations
 from smiling.errors import SmilingError
 from smiling.progress import Progress
-from smiling.rl.sac import SACConfig, get_preset
 from smiling.runs import RunDir
 
 LOSSES = ("mle", "mse")
@@ -34,7 +34,7 @@ _STEPS_PER_CALL = 500  # gradient steps per jit call: bounds the minibatch tenso
 
 
 @dataclasses.dataclass(frozen=True)
-class BCConfig:
+class BCConfig(MethodConfig):
     """BC settings; ``sac_preset`` only chooses the actor's architecture."""
 
     sac_preset: str = "fast"
@@ -48,16 +48,6 @@ class BCConfig:
         if self.batch_size < 1 or self.lr <= 0:
             raise SmilingError("BC needs batch_size >= 1 and lr > 0")
 
-    def replace(self, **changes: Any) -> BCConfig:
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> BCConfig:
-        return cls(**data)
-
 
 BC_PRESETS: dict[str, BCConfig] = {
     # The paper's actor (1024x2) with its SAC learning rate and batch.
@@ -66,13 +56,7 @@ BC_PRESETS: dict[str, BCConfig] = {
 }
 
 
-def get_bc_preset(name: str) -> BCConfig:
-    if name not in BC_PRESETS:
-        raise SmilingError(f"unknown preset '{name}'; choose one of {sorted(BC_PRESETS)}")
-    return BC_PRESETS[name]
-
-
-class BC(Learner):
+class BC(MethodLearner):
     """Behavioural cloning of a tanh-Gaussian actor from state-action demonstrations.
 
     >>> agent = BC("Pendulum-v1", smiling.bundled_demos("Pendulum-v1"), loss="mle")
@@ -81,23 +65,14 @@ class BC(Learner):
 
     algo: ClassVar[str] = "bc"
 
-    def __init__(
-        self,
-        env_id: str,
-        demos: Demonstrations,
-        preset: str = "fast",
-        seed: int = 0,
-        config: BCConfig | None = None,
-        loop: LoopConfig = LoopConfig(),
-        sac_config: SACConfig | None = None,
-    ):
-        self.config = config if config is not None else get_bc_preset(preset)
+    presets: ClassVar[dict[str, BCConfig]] = BC_PRESETS
+
+    def _check_demos(self, demos: Demonstrations | None) -> None:
         if demos is None or not demos.has_actions:
             where = "no demonstrations" if demos is None else f"{demos.source} is state-only"
             raise SmilingError(f"BC needs demonstrations with actions ({where})")
-        sac_config = sac_config or get_preset(self.config.sac_preset)
-        super().__init__(env_id, demos, sac_config, seed, loop, self.config.to_dict())
-        self.preset = preset
+
+    def _setup(self) -> None:
         self.tx = optax.adam(self.config.lr)
         self.opt_state = self.tx.init(self.state.actor_params)
         self.gradient_steps = 0
@@ -165,17 +140,6 @@ class BC(Learner):
 
     def _curve_step(self) -> int:
         return self.gradient_steps
-
-    @classmethod
-    def _from_config(cls, config, demos, sac, loop) -> BC:
-        return cls(
-            config["env_id"],
-            demos,
-            seed=config["seed"],
-            config=BCConfig.from_dict(config["method"]),
-            loop=loop,
-            sac_config=sac,
-        )
 
     # ------------------------------------------------------------ checkpoint
     def _extra_state(self) -> dict[str, bytes]:

@@ -10,27 +10,28 @@ inside the jitted update, with the current discriminator's reward.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import flax.serialization
 import jax
 import numpy as np
 
-from smiling.algos.base import Learner, LoopConfig
+from smiling.algos.base import MethodLearner
 from smiling.algos.discriminator import (
     REWARD_STYLES,
     DiscriminatorConfig,
     DiscriminatorModel,
     make_dac_reward_fn,
 )
+from smiling.config import MethodConfig
 from smiling.data.demos import Demonstrations
 from smiling.data.fifo import ObservationFIFO
 from smiling.errors import SmilingError
-from smiling.rl.sac import RewardFn, SACConfig, get_preset
+from smiling.rl.sac import RewardFn
 
 
 @dataclasses.dataclass(frozen=True)
-class DACConfig:
+class DACConfig(MethodConfig):
     """Every number of DAC. ``DAC_PRESETS`` holds the named settings."""
 
     sac_preset: str = "fast"
@@ -57,17 +58,6 @@ class DACConfig:
                 "batch_size, update_every, learner_samples and fifo_capacity must be >= 1"
             )
 
-    def replace(self, **changes: Any) -> DACConfig:
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DACConfig:
-        rest = {k: v for k, v in data.items() if k != "net"}
-        return cls(**rest, net=DiscriminatorConfig(**data["net"]))
-
 
 DAC_PRESETS: dict[str, DACConfig] = {
     "paper": DACConfig(sac_preset="paper"),  # the paper's DAC and SAC (spec sections 5, 8)
@@ -75,13 +65,7 @@ DAC_PRESETS: dict[str, DACConfig] = {
 }
 
 
-def get_dac_preset(name: str) -> DACConfig:
-    if name not in DAC_PRESETS:
-        raise SmilingError(f"unknown preset '{name}'; choose one of {sorted(DAC_PRESETS)}")
-    return DAC_PRESETS[name]
-
-
-class DAC(Learner):
+class DAC(MethodLearner):
     """Discriminator-actor-critic imitation from (state-only by default) demonstrations.
 
     >>> agent = DAC("Pendulum-v1", smiling.bundled_demos("Pendulum-v1").state_only())
@@ -90,28 +74,18 @@ class DAC(Learner):
 
     algo: ClassVar[str] = "dac"
 
-    def __init__(
-        self,
-        env_id: str,
-        demos: Demonstrations,
-        preset: str = "fast",
-        seed: int = 0,
-        config: DACConfig | None = None,
-        loop: LoopConfig = LoopConfig(),
-        sac_config: SACConfig | None = None,
-    ):
-        self.config = config if config is not None else get_dac_preset(preset)
-        if demos is None:
-            raise SmilingError("DAC needs demonstrations")
+    presets: ClassVar[dict[str, DACConfig]] = DAC_PRESETS
+
+    def _check_demos(self, demos: Demonstrations | None) -> None:
+        super()._check_demos(demos)
         if self.config.use_actions and not demos.has_actions:
             raise SmilingError(
                 f"{demos.source}: state-only demonstrations cannot train a state-action "
                 "discriminator (drop --use-actions or use demonstrations with actions)"
             )
-        sac_config = sac_config or get_preset(self.config.sac_preset)
-        super().__init__(env_id, demos, sac_config, seed, loop, self.config.to_dict())
-        self.preset = preset
-        cfg = self.config
+
+    def _setup(self) -> None:
+        cfg, demos = self.config, self.demos
         self.input_dim = self.obs_dim + (self.act_dim if cfg.use_actions else 0)
         self.model = DiscriminatorModel(
             self.input_dim,
@@ -155,17 +129,6 @@ class DAC(Learner):
             "losses/discriminator_gp": float(np.mean(parts["gp"])),
             "charts/discriminator_accuracy": float(np.mean(parts["accuracy"])),
         }
-
-    @classmethod
-    def _from_config(cls, config, demos, sac, loop) -> DAC:
-        return cls(
-            config["env_id"],
-            demos,
-            seed=config["seed"],
-            config=DACConfig.from_dict(config["method"]),
-            loop=loop,
-            sac_config=sac,
-        )
 
     # ------------------------------------------------------------ checkpoint
     def _extra_state(self) -> dict[str, bytes]:

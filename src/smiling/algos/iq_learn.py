@@ -25,23 +25,24 @@ State-only demonstrations are rejected: the expert term needs the expert's actio
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from smiling.algos.base import Learner, LoopConfig
+from smiling.algos.base import MethodLearner
+from smiling.config import MethodConfig
 from smiling.data.demos import Demonstrations
 from smiling.errors import SmilingError
-from smiling.rl.sac import SAC, Batch, SACConfig, SACState, get_preset
+from smiling.rl.sac import SAC, Batch, SACConfig, SACState
 
 SAMPLES = ("expert", "policy", "mixture")
 
 
 @dataclasses.dataclass(frozen=True)
-class IQLearnConfig:
+class IQLearnConfig(MethodConfig):
     """Every number of IQ-Learn's critic objective. ``IQ_PRESETS`` holds the named settings.
 
     chi2_weight: ``c = 1 / (4 a)`` of the chi^2 regulariser (a = 0.5 gives c = 0.5).
@@ -71,27 +72,11 @@ class IQLearnConfig:
         if self.chi2_weight < 0:
             raise SmilingError(f"chi2_weight must be >= 0, got {self.chi2_weight}")
 
-    def replace(self, **changes: Any) -> IQLearnConfig:
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> IQLearnConfig:
-        return cls(**data)
-
 
 IQ_PRESETS: dict[str, IQLearnConfig] = {
     "paper": IQLearnConfig(sac_preset="paper"),  # the SMILING paper's SAC under IQ's critic
     "fast": IQLearnConfig(sac_preset="fast"),
 }
-
-
-def get_iq_preset(name: str) -> IQLearnConfig:
-    if name not in IQ_PRESETS:
-        raise SmilingError(f"unknown preset '{name}'; choose one of {sorted(IQ_PRESETS)}")
-    return IQ_PRESETS[name]
 
 
 def iq_loss(
@@ -210,7 +195,7 @@ class IQSAC(SAC):
         return self.policy_update(state, critic_params, critic_opt, actor_obs, k_actor, metrics)
 
 
-class IQLearn(Learner):
+class IQLearn(MethodLearner):
     """Inverse soft-Q imitation from state-action demonstrations.
 
     >>> agent = IQLearn("Pendulum-v1", smiling.bundled_demos("Pendulum-v1"))
@@ -219,39 +204,20 @@ class IQLearn(Learner):
 
     algo: ClassVar[str] = "iq-learn"
 
-    def __init__(
-        self,
-        env_id: str,
-        demos: Demonstrations,
-        preset: str = "fast",
-        seed: int = 0,
-        config: IQLearnConfig | None = None,
-        loop: LoopConfig = LoopConfig(),
-        sac_config: SACConfig | None = None,
-    ):
-        self.config = config if config is not None else get_iq_preset(preset)
+    presets: ClassVar[dict[str, IQLearnConfig]] = IQ_PRESETS
+
+    def _check_demos(self, demos: Demonstrations | None) -> None:
         if demos is None or not demos.has_actions:
             where = "no demonstrations" if demos is None else f"{demos.source} is state-only"
             raise SmilingError(
                 f"IQ-Learn needs demonstrations with actions, its expert term is Q(s, a_E) "
                 f"({where})"
             )
-        sac_config = sac_config or get_preset(self.config.sac_preset)
-        super().__init__(env_id, demos, sac_config, seed, loop, self.config.to_dict())
-        self.preset = preset
+
+    def _setup(self) -> None:
+        demos, sac_config = self.demos, self.sac_config
         expert = expert_transitions(demos)
         if len(expert["obs"]) == 0:
             raise SmilingError(f"{demos.source}: episodes of one step hold no transitions")
         # Same networks as the SAC the base class built, so self.state stays valid.
         self.sac = IQSAC(self.obs_dim, self.act_dim, sac_config, self.config, expert)
-
-    @classmethod
-    def _from_config(cls, config, demos, sac, loop) -> IQLearn:
-        return cls(
-            config["env_id"],
-            demos,
-            seed=config["seed"],
-            config=IQLearnConfig.from_dict(config["method"]),
-            loop=loop,
-            sac_config=sac,
-        )

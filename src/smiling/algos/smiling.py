@@ -10,13 +10,14 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import flax.serialization
 import jax
 import numpy as np
 
-from smiling.algos.base import Learner, LoopConfig
+from smiling.algos.base import MethodLearner
+from smiling.config import MethodConfig
 from smiling.data.demos import Demonstrations
 from smiling.data.fifo import ObservationFIFO
 from smiling.diffusion import (
@@ -28,12 +29,12 @@ from smiling.diffusion import (
     make_reward_fn,
 )
 from smiling.errors import SmilingError
-from smiling.rl.sac import RewardFn, SACConfig, get_preset
+from smiling.rl.sac import RewardFn
 from smiling.runs import RunDir
 
 
 @dataclasses.dataclass(frozen=True)
-class SmilingConfig:
+class SmilingConfig(MethodConfig):
     """Every number of the SMILING loop. ``SMILING_PRESETS`` holds the named settings."""
 
     sac_preset: str = "fast"
@@ -48,21 +49,6 @@ class SmilingConfig:
     learner_samples: int = 100_000  # drawn with replacement from the FIFO per learner update
     fifo_capacity: int = 200_000
     val_episodes: int = 5  # demonstration episodes held out for the validation loss
-
-    def replace(self, **changes: Any) -> SmilingConfig:
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SmilingConfig:
-        net = dict(data["net"])
-        return cls(
-            **{k: v for k, v in data.items() if k not in ("reward", "net")},
-            reward=RewardConfig(**data["reward"]),
-            net=ScoreNetConfig(**net),
-        )
 
 
 SMILING_PRESETS: dict[str, SmilingConfig] = {
@@ -81,13 +67,7 @@ SMILING_PRESETS: dict[str, SmilingConfig] = {
 }
 
 
-def get_smiling_preset(name: str) -> SmilingConfig:
-    if name not in SMILING_PRESETS:
-        raise SmilingError(f"unknown preset '{name}'; choose one of {sorted(SMILING_PRESETS)}")
-    return SMILING_PRESETS[name]
-
-
-class SMILING(Learner):
+class SMILING(MethodLearner):
     """Score-matching imitation from (state-only) demonstrations.
 
     >>> agent = SMILING("Pendulum-v1", smiling.bundled_demos("Pendulum-v1"), preset="fast")
@@ -97,28 +77,18 @@ class SMILING(Learner):
 
     algo: ClassVar[str] = "smiling"
 
-    def __init__(
-        self,
-        env_id: str,
-        demos: Demonstrations,
-        preset: str = "fast",
-        seed: int = 0,
-        config: SmilingConfig | None = None,
-        loop: LoopConfig = LoopConfig(),
-        sac_config: SACConfig | None = None,
-    ):
-        self.config = config if config is not None else get_smiling_preset(preset)
-        if demos is None:
-            raise SmilingError("SMILING needs demonstrations")
+    presets: ClassVar[dict[str, SmilingConfig]] = SMILING_PRESETS
+
+    def _check_demos(self, demos: Demonstrations | None) -> None:
+        super()._check_demos(demos)
         if self.config.reward.use_actions and not demos.has_actions:
             raise SmilingError(
                 f"{demos.source}: state-only demonstrations cannot train a state-action "
                 "score model (drop --use-actions or use demonstrations with actions)"
             )
-        sac_config = sac_config or get_preset(self.config.sac_preset)
-        super().__init__(env_id, demos, sac_config, seed, loop, self.config.to_dict())
-        self.preset = preset
-        cfg = self.config
+
+    def _setup(self) -> None:
+        cfg, demos = self.config, self.demos
         self.input_dim = self.obs_dim + (self.act_dim if cfg.reward.use_actions else 0)
         self.schedule = (
             linear_schedule(cfg.diffusion_steps)
@@ -185,18 +155,6 @@ class SMILING(Learner):
         self.key, key = jax.random.split(self.key)
         self.learner_score, losses = self.score_model.train_steps(self.learner_score, batches, key)
         return {"losses/learner_score": float(np.mean(losses))}
-
-    @classmethod
-    def _from_config(cls, config, demos, sac, loop) -> SMILING:
-        smiling_config = SmilingConfig.from_dict(config["method"])
-        return cls(
-            config["env_id"],
-            demos,
-            seed=config["seed"],
-            config=smiling_config,
-            loop=loop,
-            sac_config=sac,
-        )
 
     # ------------------------------------------------------------ checkpoint
     def _extra_state(self) -> dict[str, bytes]:
