@@ -24,7 +24,7 @@ import optax
 from jax.tree_util import Partial
 
 from smiling.diffusion.reward import normalize_rewards
-from smiling.diffusion.score_net import _ACTIVATIONS, _torch_like_init
+from smiling.diffusion.score_net import _ACTIVATIONS, _torch_like_init, check_activation
 from smiling.errors import SmilingError
 
 Params = Any
@@ -45,10 +45,7 @@ class DiscriminatorConfig:
     activation: str = "leaky_relu"
 
     def __post_init__(self) -> None:
-        if self.activation not in _ACTIVATIONS:
-            raise SmilingError(
-                f"unknown activation '{self.activation}'; choose one of {sorted(_ACTIVATIONS)}"
-            )
+        check_activation(self.activation)
         if self.depth < 0 or self.hidden < 1:
             raise SmilingError("a discriminator needs depth >= 0 and hidden >= 1")
 

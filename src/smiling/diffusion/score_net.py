@@ -44,6 +44,12 @@ _ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
 }
 
 
+def check_activation(name: str) -> None:
+    """One clear error for an activation name the networks do not know."""
+    if name not in _ACTIVATIONS:
+        raise SmilingError(f"unknown activation '{name}'; choose one of {sorted(_ACTIVATIONS)}")
+
+
 @dataclasses.dataclass(frozen=True)
 class ScoreNetConfig:
     """Architecture of a score network. Frozen (hashable) so it can be a static jit argument.
@@ -60,10 +66,7 @@ class ScoreNetConfig:
     activation: str = "leaky_relu"
 
     def __post_init__(self) -> None:
-        if self.activation not in _ACTIVATIONS:
-            raise SmilingError(
-                f"unknown activation '{self.activation}'; choose one of {sorted(_ACTIVATIONS)}"
-            )
+        check_activation(self.activation)
         if self.depth < 1 or self.hidden < 1 or self.temb_hidden < 1:
             raise SmilingError("a score network needs depth, hidden and temb_hidden >= 1")
         if self.temb_dim < 2 or self.temb_dim % 2:
