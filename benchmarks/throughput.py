@@ -44,7 +44,7 @@ def random_demos(env_id: str, episodes: int = 10) -> Demonstrations:
 
 def steps_per_second(learner, seed_steps: int, steps: int) -> float:
     # learn() evaluates at its last step; evaluation is not part of a training step's cost.
-    learner.evaluate = lambda episodes: [0.0]
+    learner.evaluate = lambda episodes, *_, **__: [0.0]
     learner.learn(seed_steps, progress=False)
     t0 = time.perf_counter()
     learner.learn(seed_steps + steps, progress=False)
