@@ -28,3 +28,15 @@ def make_demos(
 @pytest.fixture
 def demos() -> Demonstrations:
     return make_demos()
+
+
+# `--set` overrides that make an end-to-end `smiling train` run cheap: a small SAC that starts
+# learning after 100 steps.
+TINY_SAC_ARGS = [
+    "--set",
+    "sac.hidden=32,32",
+    "--set",
+    "sac.batch_size=32",
+    "--set",
+    "sac.seed_steps=100",
+]

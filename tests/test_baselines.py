@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from conftest import make_demos
+from conftest import TINY_SAC_ARGS, make_demos
 
 from smiling import SmilingError
 from smiling.algos import BC, DAC, BCConfig, DACConfig, IQLearn, IQLearnConfig, Learner
@@ -29,14 +29,6 @@ from smiling.cli import _method_config, build_parser, main
 from smiling.data.demos import Demonstrations
 from smiling.rl.sac import SAC, SACConfig
 
-TINY_SAC = [
-    "--set",
-    "sac.hidden=32,32",
-    "--set",
-    "sac.batch_size=32",
-    "--set",
-    "sac.seed_steps=100",
-]
 SUMMARY_KEYS = {"algo", "env_id", "seed", "env_steps", "wall_seconds", "eval_return"}
 
 
@@ -127,7 +119,7 @@ def test_dac_use_actions_needs_actions():
 
 
 def test_cli_train_dac_end_to_end_and_reload(tmp_path):
-    args = _cli_args(tmp_path, "dac", make_demos(episodes=2, length=100)) + TINY_SAC
+    args = _cli_args(tmp_path, "dac", make_demos(episodes=2, length=100)) + TINY_SAC_ARGS
     args += ["--set", "update_every=100", "--set", "learner_samples=128", "--set", "batch_size=64"]
     args += ["--set", "expert_samples=128", "--set", "net.hidden=16", "--linear", "--use-actions"]
     assert main(args) == 0
@@ -251,7 +243,7 @@ def test_iq_learn_needs_actions_and_valid_settings():
 
 
 def test_cli_train_iq_learn_end_to_end_and_reload(tmp_path):
-    args = _cli_args(tmp_path, "iq-learn", make_demos(episodes=2, length=100)) + TINY_SAC
+    args = _cli_args(tmp_path, "iq-learn", make_demos(episodes=2, length=100)) + TINY_SAC_ARGS
     args += ["--set", "use_target=true"]
     assert main(args) == 0
     run = tmp_path / "run"
@@ -342,7 +334,7 @@ def test_cli_train_smiling_with_actions(tmp_path):
     """--use-actions keeps the demos' actions: SMILING's score models see [s, a].
 
     (--linear only sets net.linear, checked by test_variant_flags_set_the_config.)"""
-    args = _cli_args(tmp_path, "smiling", make_demos(episodes=2, length=100)) + TINY_SAC
+    args = _cli_args(tmp_path, "smiling", make_demos(episodes=2, length=100)) + TINY_SAC_ARGS
     args += ["--use-actions", "--set", "expert_pretrain_steps=10"]
     args += ["--set", "learner_update_every=100", "--set", "reward.num_timesteps=4"]
     args += ["--set", "net.hidden=16", "--set", "val_episodes=1", "--set", "learner_samples=256"]

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import make_demos
+from conftest import TINY_SAC_ARGS, make_demos
 
 from smiling import DemonstrationsError, SmilingError
 from smiling.algos import SMILING, LoopConfig, SmilingConfig
@@ -91,14 +91,7 @@ def test_cli_train_smiling_end_to_end(tmp_path, capsys):
     out = tmp_path / "run"
     args = ["train", "--algo", "smiling", "--env", "Pendulum-v1", "--demos", str(demos_path)]
     args += ["--steps", "200", "--eval-every", "200", "--eval-episodes", "1", "--out", str(out)]
-    args += [
-        "--set",
-        "sac.hidden=32,32",
-        "--set",
-        "sac.batch_size=32",
-        "--set",
-        "sac.seed_steps=100",
-    ]
+    args += TINY_SAC_ARGS
     args += ["--set", "expert_pretrain_steps=10", "--set", "learner_update_every=100"]
     args += ["--set", "reward.num_timesteps=4", "--set", "net.hidden=16", "--set", "val_episodes=1"]
     assert main(args) == 0

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import TINY_SAC_ARGS
 
 from smiling import SmilingError
 from smiling.algos import Learner
@@ -33,7 +34,7 @@ from smiling.runs import RunDir, read_tensorboard_scalars
 from smiling.sweep import parse_seeds, plan, worker_env
 from smiling.video import read_video
 
-TINY = ["--set", "sac.hidden=32,32", "--set", "sac.batch_size=32", "--set", "sac.seed_steps=100"]
+TINY = [*TINY_SAC_ARGS]
 TINY += ["--set", "expert_pretrain_steps=10", "--set", "learner_update_every=100"]
 TINY += ["--set", "reward.num_timesteps=4", "--set", "net.hidden=16", "--set", "val_episodes=1"]
 TINY += ["--set", "learner_samples=256", "--set", "score_batch=64"]
