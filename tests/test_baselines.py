@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import flax.serialization
 import jax
@@ -15,7 +16,7 @@ import optax
 import pytest
 from conftest import TINY_SAC_ARGS, make_demos
 
-from smiling import SmilingError
+from smiling import SmilingError, variants
 from smiling.algos import BC, DAC, BCConfig, DACConfig, IQLearn, IQLearnConfig, Learner
 from smiling.algos.discriminator import (
     DiscriminatorConfig,
@@ -328,6 +329,26 @@ def test_variant_flags_set_the_config(algo):
     assert use_actions and config.net.linear
     plain = _method_config(build_parser().parse_args(["train", "--algo", algo, "--env", "x"]))
     assert not plain.net.linear
+    assert variants.label(algo, config) == f"{algo}+actions+linear"
+    assert variants.label(algo, plain) == algo
+
+
+def test_algo_specs_and_labels():
+    assert variants.parse_spec("dac+linear+actions") == ("dac", ("actions", "linear"))
+    assert variants.canonical_spec("smiling+linear+actions") == "smiling+actions+linear"
+    assert variants.spec_args("smiling+linear") == ["--algo", "smiling", "--linear"]
+    assert variants.spec_args("bc") == ["--algo", "bc"]
+    for spec, message in [
+        ("dreamer", "unknown algo 'dreamer'"),
+        ("bc+linear", "bc has no variant '+linear' (it offers: none)"),
+        ("smiling+wide", "smiling has no variant '+wide'"),
+        ("dac+linear+linear", "repeated"),
+    ]:
+        with pytest.raises(SmilingError, match=re.escape(message)):
+            variants.parse_spec(spec)
+    iq = IQLearnConfig()
+    assert variants.reads_actions("iq-learn", iq) and variants.label("iq-learn", iq) == "iq-learn"
+    assert variants.label("sac", None) == "sac"
 
 
 def test_cli_train_smiling_with_actions(tmp_path):
@@ -340,7 +361,9 @@ def test_cli_train_smiling_with_actions(tmp_path):
     args += ["--set", "net.hidden=16", "--set", "val_episodes=1", "--set", "learner_samples=256"]
     assert main(args) == 0
     run = tmp_path / "run"
-    assert json.loads((run / "summary.json").read_text())["env_steps"] == 200
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["env_steps"] == 200 and summary["label"] == "smiling+actions"
+    assert json.loads((run / "config.json").read_text())["label"] == "smiling+actions"
     loaded = Learner.load(run / "model")
     assert loaded.config.reward.use_actions and loaded.demos.has_actions
     assert loaded.input_dim == 4

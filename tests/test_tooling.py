@@ -250,6 +250,13 @@ def test_sweep_plan_and_seeds(tmp_path):
     assert jobs[2].args[-2:] == ("--preset", "fast") and "--seed" in jobs[2].args
     longer = plan(["sac"], ["dmc:cartpole-swingup"], [0], tmp_path, 600)
     assert longer[0].args == ("resume", str(done), "--steps", "600")  # extend a finished run
+    bc = RunDir(tmp_path / "bc-Pendulum-v1-s0")  # counts gradient steps, takes no env steps
+    bc.write_config({"steps": 300})
+    bc.write_summary({"env_steps": 0, "gradient_steps": 300})
+    assert plan(["bc"], ["Pendulum-v1"], [0], tmp_path, 300)[0].action == "skip"
+    (arm,) = plan(["dac+linear+actions"], ["Pendulum-v1"], [1], tmp_path, 300)
+    assert arm.run_dir.name == "dac+actions+linear-Pendulum-v1-s1"
+    assert arm.args[:5] == ("train", "--algo", "dac", "--use-actions", "--linear")
 
 
 def _free_port() -> int:
@@ -315,9 +322,12 @@ def test_sweep_on_a_local_ray_head(tmp_path, cli_env):
 
 
 # ------------------------------------------------------------------------------------ reports
-def _synthetic_run(root: Path, algo: str, env_id: str, seed: int, steps, values) -> Path:
-    run = RunDir(root / f"{algo}-{env_id}-s{seed}")
-    run.write_config({"algo": algo, "env_id": env_id, "seed": seed, "steps": int(steps[-1])})
+def _synthetic_run(
+    root: Path, algo: str, env_id: str, seed: int, steps, values, label: str | None = None
+) -> Path:
+    run = RunDir(root / f"{label or algo}-{env_id}-s{seed}")
+    config = {"algo": algo, "env_id": env_id, "seed": seed, "steps": int(steps[-1])}
+    run.write_config(config if label is None else {**config, "label": label})
     rows = [[s, -100.0 * (1 - v), 0.0, v, 1.0, 50.0] for s, v in zip(steps, values, strict=True)]
     run.write_curve(rows)
     return run.path
@@ -334,6 +344,10 @@ def test_report_groups_runs_with_different_grids(tmp_path, capsys):
             _synthetic_run(tmp_path / "runs", "smiling", "Pendulum-v1", seed, steps, values)
         )
     dirs.append(_synthetic_run(tmp_path / "runs", "sac", "Pendulum-v1", 0, [500], [0.2]))
+    linear = _synthetic_run(
+        tmp_path / "runs", "smiling", "Pendulum-v1", 9, [500], [0.3], label="smiling+linear"
+    )
+    dirs.append(linear)  # its own arm, not a sixth seed of smiling
     dirs.append(
         _synthetic_run(tmp_path / "runs", "smiling", "dmc:cartpole-swingup", 0, [1, 2], [0.3, 0.4])
     )
@@ -363,8 +377,9 @@ def test_report_groups_runs_with_different_grids(tmp_path, capsys):
     )
     assert curve["env_steps"][0] == 100 and curve["n"][0] == 2  # 250-grid runs start later
     assert curve["n"][-1] == 5 and curve["mean"][-1] == pytest.approx(np.mean(finals))
+    assert "| Pendulum-v1 | smiling+linear | 1 | 500 | 0.30 |" in table
     with open(out / "report.csv") as f:
-        assert len(list(csv.DictReader(f))) == 8
+        assert len(list(csv.DictReader(f))) == 9
 
     before = digest(out / "report.md")
     assert main(["report", str(tmp_path / "runs"), "--out", str(out)]) == 2  # not a run dir

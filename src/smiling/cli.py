@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from smiling.errors import SmilingError
+from smiling.variants import OPTIONAL
 
 
 def _expert(args: argparse.Namespace) -> None:
@@ -51,6 +52,7 @@ def _train(args: argparse.Namespace) -> None:
     from smiling.data.demos import Demonstrations
     from smiling.envs import make_env
     from smiling.rl.sac import get_preset
+    from smiling.variants import reads_actions
 
     make_env(args.env).close()  # an unknown env id fails here, before anything is written
     method = _method_config(args)  # None for sac; unsupported variants fail here
@@ -62,12 +64,12 @@ def _train(args: argparse.Namespace) -> None:
     else:
         demos = None
     if demos is not None and method is not None:
-        if _needs_actions(args.algo, method) and not demos.has_actions:
+        if reads_actions(args.algo, method) and not demos.has_actions:
             raise SmilingError(
                 f"{args.algo} with these settings needs expert actions, but {demos.source} is "
                 "state-only (use demonstrations with actions)"
             )
-        if not _needs_actions(args.algo, method):
+        if not reads_actions(args.algo, method):
             demos = demos.state_only()  # the main setting: the learner never sees expert actions
     steps = args.steps or DEFAULT_STEPS.get(args.env)
     if not steps:
@@ -120,47 +122,20 @@ def _report_training(s: dict, out: Path) -> None:
     print(f"  run directory: {out}")
 
 
-# Which variants each method supports (--use-actions, --linear); bc and iq-learn always use actions.
-VARIANTS = {
-    "smiling": {"use_actions", "linear"},
-    "dac": {"use_actions", "linear"},
-    "iq-learn": {"use_actions"},
-    "bc": {"use_actions"},
-    "sac": set(),
-}
-
-
 def _method_config(args: argparse.Namespace):
-    """The method's preset with ``--set`` overrides and variant flags applied (None for sac)."""
-    import dataclasses
-
+    """The method's preset with variant flags and ``--set`` overrides applied (None for sac)."""
+    from smiling import variants
     from smiling.algos import ALGOS
     from smiling.algos.base import MethodLearner
     from smiling.config import apply_overrides, pick_preset
 
-    for flag, name in (("--use-actions", "use_actions"), ("--linear", "linear")):
-        if getattr(args, name) and name not in VARIANTS[args.algo]:
-            raise SmilingError(f"{flag} is not supported by --algo {args.algo}")
+    chosen = [v for v, on in (("actions", args.use_actions), ("linear", args.linear)) if on]
+    variants.check(args.algo, chosen)
     algo = ALGOS[args.algo]
     if not issubclass(algo, MethodLearner):
         return None
-    config = pick_preset(algo.presets, args.preset)
-    if args.algo == "smiling" and args.use_actions:
-        config = config.replace(reward=dataclasses.replace(config.reward, use_actions=True))
-    if args.algo == "dac" and args.use_actions:
-        config = config.replace(use_actions=True)
-    if args.linear:
-        config = config.replace(net=dataclasses.replace(config.net, linear=True))
+    config = variants.apply(args.algo, pick_preset(algo.presets, args.preset), chosen)
     return apply_overrides(config, [p for p in args.set if not p.startswith("sac.")])
-
-
-def _needs_actions(algo: str, config) -> bool:
-    """Whether the method, as configured, reads the expert's actions."""
-    if algo == "smiling":
-        return config.reward.use_actions
-    if algo == "dac":
-        return config.use_actions
-    return True  # bc, iq-learn
 
 
 def _resume(args: argparse.Namespace) -> None:
@@ -192,15 +167,12 @@ def _eval(args: argparse.Namespace) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> None:
-    from smiling.algos import ALGOS
     from smiling.envs import make_env
     from smiling.sweep import parse_seeds, plan, sweep
+    from smiling.variants import canonical_spec
 
-    algos = [a.strip() for a in args.algo.split(",") if a.strip()]
+    algos = [canonical_spec(a) for a in args.algo.split(",") if a.strip()]  # fails if unknown
     envs = [e.strip() for e in args.env.split(",") if e.strip()]
-    for algo in algos:
-        if algo not in ALGOS:
-            raise SmilingError(f"unknown algo '{algo}'; choose from {', '.join(sorted(ALGOS))}")
     for env_id in envs:
         make_env(env_id).close()  # an unknown env id fails here, before anything runs
     if args.workers is not None and args.workers < 1:
@@ -330,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_expert)
 
     p = sub.add_parser("train", help="train a learner (SMILING by default) and write a run dir")
-    p.add_argument("--algo", choices=list(VARIANTS), default="smiling")
+    p.add_argument("--algo", choices=list(OPTIONAL), default="smiling")
     p.add_argument("--env", required=True, help="Gymnasium id or dmc:<domain>-<task>")
     p.add_argument("--demos", help="demonstrations .npz (default: the bundled ones for --env)")
     p.add_argument("--preset", default="fast", choices=["fast", "paper"])
@@ -369,7 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_eval)
 
     p = sub.add_parser("sweep", help="train a grid of algos x envs x seeds (local pool or Ray)")
-    p.add_argument("--algo", default="smiling", help="algorithm(s), comma-separated")
+    p.add_argument(
+        "--algo",
+        default="smiling",
+        help="algorithm(s), comma-separated, each with optional variants: e.g. "
+        "smiling,smiling+actions,dac+linear,iq-learn,bc",
+    )
     p.add_argument("--env", required=True, help="environment id(s), comma-separated")
     p.add_argument("--seeds", default="0-4", help="e.g. 0-4 or 0,1,5 (default 0-4)")
     p.add_argument("--steps", type=int, help="environment steps (default: per-task budget)")

@@ -1,6 +1,7 @@
 """``smiling report``: learning curves and a results table from run directories.
 
-Runs are grouped by (environment, algorithm); seeds are the replicates. Following the project's
+Runs are grouped by (environment, label), the label being the algorithm with its variants
+(``smiling+linear``, see smiling.variants); seeds are the replicates. Following the project's
 reporting convention (design.md), the table gives the final normalised return of every seed, its
 mean, and its interquartile mean (IQM) with a 95% percentile-bootstrap confidence interval; the
 plot gives the mean curve across seeds with a 95% bootstrap band of the mean.
@@ -67,7 +68,7 @@ class RunCurve:
     """One run's learning curve: normalised return (or raw return) against env steps."""
 
     path: Path
-    algo: str
+    algo: str  # the run's label: its algorithm and variants (smiling.variants.label)
     env_id: str
     seed: int
     steps: np.ndarray
@@ -90,7 +91,7 @@ def load_run(path: str | Path) -> RunCurve:
     rows = rows[np.argsort(rows[:, 0], kind="stable")]
     return RunCurve(
         path=run.path,
-        algo=str(config.get("algo")),
+        algo=str(config.get("label") or config.get("algo")),  # runs before labels: their algo
         env_id=str(config.get("env_id")),
         seed=int(config.get("seed", 0)),
         steps=rows[:, 0].astype(int),

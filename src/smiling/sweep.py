@@ -1,6 +1,7 @@
 """``smiling sweep``: every (algo, env, seed) of a grid as its own ``smiling train`` process.
 
-Each run gets a deterministic directory ``<out>/<algo>-<env slug>-s<seed>``, so a sweep can be
+An algo is an algo spec (smiling.variants): a method with optional variants, ``dac+linear``.
+Each run gets a deterministic directory ``<out>/<algo spec>-<env slug>-s<seed>``, so a sweep can be
 started again with the same command: finished runs (``summary.json`` at the step budget) are
 skipped, unfinished or failed ones continue from their checkpoints with ``smiling resume``
 (or start again when they never reached one), and new ones are trained. A run's output goes to
@@ -26,7 +27,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from smiling.errors import SmilingError
-from smiling.runs import RunDir
+from smiling.runs import RunDir, record_step
+from smiling.variants import canonical_spec, spec_args
 
 SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
@@ -35,7 +37,7 @@ SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_thr
 class Job:
     """One run of the sweep: where it lives and the ``smiling`` arguments that (re)start it."""
 
-    algo: str
+    algo: str  # algo spec, canonical: smiling+actions
     env_id: str
     seed: int
     run_dir: Path
@@ -86,21 +88,23 @@ def plan(
 ) -> list[Job]:
     """The jobs of the grid, each with what it needs now: nothing, ``resume`` or ``train``.
 
-    ``train_args`` are the ``smiling train`` options shared by all runs (preset, --set, ...).
+    ``algos`` are algo specs (``dac+linear``); ``train_args`` are the ``smiling train`` options
+    shared by all runs (preset, --set, ...).
     """
     jobs = []
-    for algo in algos:
+    for algo in [canonical_spec(a) for a in algos]:
         for env_id in envs:
             for seed in seeds:
                 run = RunDir(out / run_dir_name(algo, env_id, seed))
                 budget = ["--steps", str(steps)] if steps is not None else []
                 summary = run.read_summary()
-                if summary is not None and (steps is None or summary["env_steps"] >= steps):
+                # record_step: BC's budget is gradient steps (its summary has env_steps 0)
+                if summary is not None and (steps is None or record_step(summary) >= steps):
                     args: tuple[str, ...] = ()
                 elif run.exists():
                     args = ("resume", str(run.path), *budget)
                 else:
-                    args = ("train", "--algo", algo, "--env", env_id, "--seed", str(seed))
+                    args = ("train", *spec_args(algo), "--env", env_id, "--seed", str(seed))
                     args += ("--out", str(run.path), *budget, *train_args)
                 jobs.append(Job(algo, env_id, seed, run.path, args))
     return jobs

@@ -27,6 +27,7 @@ import flax.serialization
 import jax
 import numpy as np
 
+from smiling import variants
 from smiling.config import pick_preset
 from smiling.data.demos import Demonstrations
 from smiling.data.replay import ReplayBuffer
@@ -134,9 +135,15 @@ class Learner:
         return self.env_steps
 
     # ---------------------------------------------------------------- config
+    @property
+    def label(self) -> str:
+        """The experimental arm: the algo and any variant switched on (``smiling+linear``)."""
+        return self.algo
+
     def config_dict(self) -> dict[str, Any]:
         return {
             "algo": self.algo,
+            "label": self.label,
             "env_id": self.env_id,
             "seed": self.seed,
             "obs_dim": self.obs_dim,
@@ -330,6 +337,7 @@ class Learner:
         norm = self.normalize(last[1]) if self.curve else None
         return {
             "algo": self.algo,
+            "label": self.label,
             "env_id": self.env_id,
             "seed": self.seed,
             "env_steps": self.env_steps,
@@ -588,6 +596,10 @@ class MethodLearner(Learner):
         super().__init__(env_id, demos, sac_config, seed, loop, self.config.to_dict())
         self.preset = preset
         self._setup()
+
+    @property
+    def label(self) -> str:
+        return variants.label(self.algo, self.config)
 
     def _check_demos(self, demos: Demonstrations | None) -> None:
         """Raise a :class:`SmilingError` when ``demos`` cannot train this method as configured."""

@@ -1,0 +1,107 @@
+"""Baseline comparison (issue 4): SMILING vs DAC, IQ-Learn and BC, their action and linear arms.
+
+Usage:
+  python benchmarks/baselines.py run [--seeds 0 1 2] [--envs ENV ...] [--arms SPEC ...]
+      [--steps 150000] [--workers N]
+  python benchmarks/baselines.py report [--note TEXT]
+
+``run`` is ``smiling sweep`` over the grid, one seed and one environment at a time (seed 0 of
+every arm first, so a partial grid is a balanced one). Run directories go to
+benchmarks/runs/baselines/<arm>-<env slug>-s<seed> (not committed); the command is resumable:
+finished runs are skipped and interrupted ones continue from their last 10k-step checkpoint.
+Every arm uses the fast preset, 5 deterministic evaluation episodes every 10k steps on the true
+reward, and the bundled demonstrations (state-only unless the arm reads actions). BC's budget is
+gradient steps (it takes no environment steps), the same number.
+
+The state-only SMILING arm is not re-run: its runs are the SMILING learning benchmark's
+(benchmarks/smiling_learning.py, same preset, budget and evaluation), which ``report`` reads
+beside the sweep's. ``report`` writes benchmarks/results/baselines.{png,md,csv,json}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from common import provenance
+
+from smiling.cli import main as smiling_main
+from smiling.report import write_report
+
+ROOT = Path(__file__).parent
+RUNS = ROOT / "runs"
+SWEEP = RUNS / "baselines"
+RESULTS = ROOT / "results"
+ENVS = ["dmc:cartpole-swingup", "dmc:ball_in_cup-catch"]
+# Cheapest first within a seed; state-only smiling comes from the learning benchmark.
+ARMS = [
+    "bc",
+    "dac",
+    "iq-learn",
+    "smiling+actions",
+    "dac+actions",
+    "smiling+linear",
+    "dac+linear",
+]
+
+
+def run(args: argparse.Namespace) -> None:
+    for seed in args.seeds:
+        for env_id in args.envs:
+            cmd = ["sweep", "--algo", ",".join(args.arms), "--env", env_id, "--seeds", str(seed)]
+            cmd += ["--steps", str(args.steps), "--preset", "fast", "--eval-every", "10000"]
+            cmd += ["--eval-episodes", "5", "--checkpoint-every", "10000", "--video-every", "0"]
+            cmd += ["--out", str(SWEEP)]
+            if args.workers:
+                cmd += ["--workers", str(args.workers)]
+            code = smiling_main(cmd)
+            if code:
+                raise SystemExit(code)
+
+
+def _smiling_runs() -> list[Path]:
+    """The learning benchmark's state-only SMILING runs on this benchmark's environments."""
+    slugs = [e.replace(":", "_") for e in ENVS]
+    return sorted(
+        p
+        for slug in slugs
+        for p in RUNS.glob(f"smiling-fast-{slug}-s*")
+        if (p / "summary.json").exists()
+    )
+
+
+def report(args: argparse.Namespace) -> None:
+    """The library's report over every run with an evaluation, partial ones included."""
+    swept = sorted(p for p in SWEEP.iterdir() if (p / "eval.csv").exists())
+    unfinished = [p.name for p in swept if not (p / "summary.json").exists()]
+    if unfinished:
+        note = f"{args.note} Unfinished runs (their last evaluation is used): {unfinished}."
+    else:
+        note = args.note
+    payload = write_report(
+        _smiling_runs() + swept, RESULTS, stem="baselines", extra={**provenance(), "note": note}
+    )
+    for row in payload["table"]:
+        print(json.dumps({k: v for k, v in row.items() if k != "run_dirs"}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("run")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--envs", nargs="+", default=ENVS)
+    p.add_argument("--arms", nargs="+", default=ARMS)
+    p.add_argument("--steps", type=int, default=150_000)
+    p.add_argument("--workers", type=int, help="runs at a time (default: one per usable core)")
+    p.set_defaults(func=run)
+    p = sub.add_parser("report")
+    p.add_argument("--note", default="")
+    p.set_defaults(func=report)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
