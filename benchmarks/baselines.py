@@ -21,18 +21,15 @@ beside the sweep's. ``report`` writes benchmarks/results/baselines.{png,md,csv,j
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from common import provenance
+from common import report_runs
 
 from smiling.cli import main as smiling_main
-from smiling.report import write_report
 
 ROOT = Path(__file__).parent
 RUNS = ROOT / "runs"
 SWEEP = RUNS / "baselines"
-RESULTS = ROOT / "results"
 ENVS = ["dmc:cartpole-swingup", "dmc:ball_in_cup-catch"]
 # Cheapest first within a seed; state-only smiling comes from the learning benchmark.
 ARMS = [
@@ -79,11 +76,7 @@ def report(args: argparse.Namespace) -> None:
         note = f"{args.note} Unfinished runs (their last evaluation is used): {unfinished}."
     else:
         note = args.note
-    payload = write_report(
-        _smiling_runs() + swept, RESULTS, stem="baselines", extra={**provenance(), "note": note}
-    )
-    for row in payload["table"]:
-        print(json.dumps({k: v for k, v in row.items() if k != "run_dirs"}))
+    report_runs(_smiling_runs() + swept, "baselines", note)
 
 
 def main() -> None:

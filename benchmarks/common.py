@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import platform
 import subprocess
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 
 from smiling.io import package_versions
+from smiling.report import write_report
+
+RESULTS = Path(__file__).parent / "results"
 
 
 def machine_info() -> dict:
@@ -31,3 +37,10 @@ def provenance() -> dict:
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
     }
+
+
+def report_runs(dirs: Sequence[Path], stem: str, note: str) -> None:
+    """``smiling report`` on ``dirs`` into results/<stem>.{png,md,csv,json}, with provenance."""
+    payload = write_report(dirs, RESULTS, stem=stem, extra={**provenance(), "note": note})
+    for row in payload["table"]:
+        print(json.dumps({k: v for k, v in row.items() if k != "run_dirs"}))

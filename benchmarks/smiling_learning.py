@@ -16,17 +16,14 @@ IQM with a bootstrap 95% CI.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from common import provenance
+from common import report_runs
 
 from smiling.cli import main as smiling_main
-from smiling.report import write_report
 
 ROOT = Path(__file__).parent
 RUNS = ROOT / "runs"
-RESULTS = ROOT / "results"
 
 
 def run(args: argparse.Namespace) -> None:
@@ -54,11 +51,7 @@ def run(args: argparse.Namespace) -> None:
 def report(args: argparse.Namespace) -> None:
     """The library's report (smiling.report) on the benchmark's runs, with provenance."""
     dirs = args.dirs or sorted(p for p in RUNS.iterdir() if (p / "eval.csv").exists())
-    payload = write_report(
-        dirs, RESULTS, stem="smiling_learning", extra={**provenance(), "note": args.note}
-    )
-    for row in payload["table"]:
-        print(json.dumps({k: v for k, v in row.items() if k != "run_dirs"}))
+    report_runs(dirs, "smiling_learning", args.note)
 
 
 def main() -> None:
