@@ -15,7 +15,7 @@ gradient steps (it takes no environment steps), the same number.
 
 The state-only SMILING arm is not re-run: its runs are the SMILING learning benchmark's
 (benchmarks/smiling_learning.py, same preset, budget and evaluation), which ``report`` reads
-beside the sweep's. ``report`` writes benchmarks/results/baselines.{png,md,csv,json}.
+beside the sweep's finished runs. ``report`` writes benchmarks/results/baselines.{png,md,csv,json}.
 """
 
 from __future__ import annotations
@@ -69,14 +69,14 @@ def _smiling_runs() -> list[Path]:
 
 
 def report(args: argparse.Namespace) -> None:
-    """The library's report over every run with an evaluation, partial ones included."""
-    swept = sorted(p for p in SWEEP.iterdir() if (p / "eval.csv").exists())
-    unfinished = [p.name for p in swept if not (p / "summary.json").exists()]
-    if unfinished:
-        note = f"{args.note} Unfinished runs (their last evaluation is used): {unfinished}."
-    else:
-        note = args.note
-    report_runs(_smiling_runs() + swept, "baselines", note)
+    """The library's report over the finished runs; unfinished ones are named in the note."""
+    started = sorted(p for p in SWEEP.iterdir() if (p / "config.json").exists())
+    finished = [p for p in started if (p / "summary.json").exists()]
+    note = args.note
+    if len(finished) < len(started):
+        unfinished = [p.name for p in started if p not in finished]
+        note += f" Unfinished runs, not reported: {', '.join(unfinished)}."
+    report_runs(_smiling_runs() + finished, "baselines", note.strip())
 
 
 def main() -> None:
