@@ -178,6 +178,14 @@ def summarize(runs: list[RunCurve]) -> dict[str, Any]:
     }
 
 
+def _short_count(x: float) -> str:
+    """Tick label of a step count: 150000 -> 150k, 2500 -> 2.5k, 1500000 -> 1.5M."""
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(x) >= size:
+            return f"{x / size:g}{suffix}"
+    return f"{x:g}"
+
+
 def plot_curves(groups: dict[tuple[str, str], list[RunCurve]], path: str | Path) -> None:
     """One panel per environment, one colour per algorithm: thin per-seed curves, the mean
     across seeds, and its 95% bootstrap band."""
@@ -185,6 +193,7 @@ def plot_curves(groups: dict[tuple[str, str], list[RunCurve]], path: str | Path)
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     envs = sorted({env for env, _ in groups})
     algos = sorted({algo for _, algo in groups})
@@ -207,9 +216,11 @@ def plot_curves(groups: dict[tuple[str, str], list[RunCurve]], path: str | Path)
             ax.axhline(1.0, color="gray", ls="--", lw=1)
             ax.axhline(0.0, color="gray", ls=":", lw=1)
         ax.set_title(env)
-        ax.set_xlabel("environment steps")
+        offline = any(g_env == env and algo.startswith("bc") for g_env, algo in groups)
+        ax.set_xlabel("environment steps" + (" (bc: gradient steps)" if offline else ""))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _short_count(x)))
         ax.set_ylabel("normalised return" if metric == "normalized_return" else "return")
-        ax.legend(loc="lower right", fontsize="small")
+        ax.legend(loc="best", fontsize="x-small")
     fig.suptitle("mean over seeds, 95% bootstrap CI", fontsize="small")
     fig.tight_layout()
     buffer = io.BytesIO()
