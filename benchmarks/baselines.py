@@ -25,6 +25,7 @@ from pathlib import Path
 
 from common import report_runs
 
+from smiling.bundled import slug
 from smiling.cli import main as smiling_main
 
 ROOT = Path(__file__).parent
@@ -59,11 +60,10 @@ def run(args: argparse.Namespace) -> None:
 
 def _smiling_runs() -> list[Path]:
     """The learning benchmark's state-only SMILING runs on this benchmark's environments."""
-    slugs = [e.replace(":", "_") for e in ENVS]
     return sorted(
         p
-        for slug in slugs
-        for p in RUNS.glob(f"smiling-fast-{slug}-s*")
+        for env_id in ENVS
+        for p in RUNS.glob(f"smiling-fast-{slug(env_id)}-s*")
         if (p / "summary.json").exists()
     )
 

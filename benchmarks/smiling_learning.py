@@ -20,6 +20,7 @@ from pathlib import Path
 
 from common import report_runs
 
+from smiling.bundled import slug
 from smiling.cli import main as smiling_main
 
 ROOT = Path(__file__).parent
@@ -28,8 +29,7 @@ RUNS = ROOT / "runs"
 
 def run(args: argparse.Namespace) -> None:
     for seed in args.seeds:
-        slug = args.env.replace(":", "_")
-        out = RUNS / f"{args.algo}-{args.preset}-{slug}-s{seed}"
+        out = RUNS / f"{args.algo}-{args.preset}-{slug(args.env)}-s{seed}"
         if (out / "summary.json").exists():
             print(f"skip {out} (finished)")
             continue

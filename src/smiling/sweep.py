@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from smiling.bundled import slug
 from smiling.errors import SmilingError
 from smiling.runs import RunDir, record_step
 from smiling.variants import canonical_spec, spec_args
@@ -74,8 +75,7 @@ def parse_seeds(text: str) -> list[int]:
 
 def run_dir_name(algo: str, env_id: str, seed: int) -> str:
     """``<algo>-<env slug>-s<seed>``: the same name for the same run in every sweep."""
-    slug = env_id.replace(":", "_").replace("/", "_")
-    return f"{algo}-{slug}-s{seed}"
+    return f"{algo}-{slug(env_id)}-s{seed}"
 
 
 def plan(
