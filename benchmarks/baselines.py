@@ -15,7 +15,8 @@ gradient steps (it takes no environment steps), the same number.
 
 The state-only SMILING arm is not re-run: its runs are the SMILING learning benchmark's
 (benchmarks/smiling_learning.py, same preset, budget and evaluation), which ``report`` reads
-beside the sweep's finished runs. ``report`` writes benchmarks/results/baselines.{png,md,csv,json}.
+beside the sweep's finished runs. ``report`` writes benchmarks/results/baselines.{png,md,csv,json}
+and one figure per question, baselines_{methods,actions,linear}.png.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from common import report_runs
+from common import RESULTS, report_runs
 
 from smiling.bundled import slug
 from smiling.cli import main as smiling_main
+from smiling.report import group_runs, load_run, plot_curves
 
 ROOT = Path(__file__).parent
 RUNS = ROOT / "runs"
@@ -42,6 +44,15 @@ ARMS = [
     "smiling+linear",
     "dac+linear",
 ]
+# One figure per question (all arms in one panel are unreadable): results/baselines_<name>.png.
+FIGURES = {
+    "methods": ("SMILING vs the baselines", ["smiling", "dac", "iq-learn", "bc"]),
+    "actions": (
+        "state-only vs state-action demonstrations",
+        ["smiling", "smiling+actions", "dac", "dac+actions"],
+    ),
+    "linear": ("linear score / discriminator", ["smiling", "smiling+linear", "dac", "dac+linear"]),
+}
 
 
 def run(args: argparse.Namespace) -> None:
@@ -77,6 +88,14 @@ def report(args: argparse.Namespace) -> None:
         unfinished = [p.name for p in started if p not in finished]
         note += f" Unfinished runs, not reported: {', '.join(unfinished)}."
     report_runs(_smiling_runs() + finished, "baselines", note.strip())
+    groups = group_runs(load_run(p) for p in _smiling_runs() + finished)
+    # The colours baselines.png gives the full grid (sorted labels), in every figure.
+    every_arm = sorted({algo for _, algo in groups})
+    colors = {algo: f"C{i}" for i, algo in enumerate(every_arm)}
+    for name, (title, arms) in FIGURES.items():
+        shown = {key: runs for key, runs in groups.items() if key[1] in arms}
+        if shown:
+            plot_curves(shown, RESULTS / f"baselines_{name}.png", title, colors)
 
 
 def main() -> None:

@@ -349,7 +349,9 @@ def test_report_groups_runs_with_different_grids(tmp_path, capsys):
     )
     dirs.append(linear)  # its own arm, not a sixth seed of smiling
     dirs.append(
-        _synthetic_run(tmp_path / "runs", "dac", "Pendulum-v1", 0, [100, 200, 300], [0.5, 0.95, 0.8])
+        _synthetic_run(
+            tmp_path / "runs", "dac", "Pendulum-v1", 0, [100, 200, 300], [0.5, 0.95, 0.8]
+        )
     )
     dirs.append(
         _synthetic_run(tmp_path / "runs", "smiling", "dmc:cartpole-swingup", 0, [1, 2], [0.3, 0.4])

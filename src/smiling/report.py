@@ -186,9 +186,15 @@ def _short_count(x: float) -> str:
     return f"{x:g}"
 
 
-def plot_curves(groups: dict[tuple[str, str], list[RunCurve]], path: str | Path) -> None:
+def plot_curves(
+    groups: dict[tuple[str, str], list[RunCurve]],
+    path: str | Path,
+    title: str = "",
+    colors: dict[str, str] | None = None,
+) -> None:
     """One panel per environment, one colour per algorithm: thin per-seed curves, the mean
-    across seeds, and its 95% bootstrap band."""
+    across seeds, and its 95% bootstrap band. ``title`` goes before the figure's caption;
+    ``colors`` (algorithm -> matplotlib colour) keeps an arm's colour across several figures."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -203,7 +209,7 @@ def plot_curves(groups: dict[tuple[str, str], list[RunCurve]], path: str | Path)
         for (g_env, algo), runs in groups.items():
             if g_env != env:
                 continue
-            color = f"C{algos.index(algo)}"
+            color = (colors or {}).get(algo, f"C{algos.index(algo)}")
             values, metric = _values(runs)
             for r, v in zip(runs, values, strict=True):
                 ax.plot(r.steps, v, color=color, alpha=0.25, lw=0.8)
@@ -221,7 +227,8 @@ def plot_curves(groups: dict[tuple[str, str], list[RunCurve]], path: str | Path)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _short_count(x)))
         ax.set_ylabel("normalised return" if metric == "normalized_return" else "return")
         ax.legend(loc="best", fontsize="x-small")
-    fig.suptitle("mean over seeds, 95% bootstrap CI", fontsize="small")
+    caption = "mean over seeds, 95% bootstrap CI"
+    fig.suptitle(f"{title}: {caption}" if title else caption, fontsize="small")
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
