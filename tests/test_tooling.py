@@ -353,6 +353,8 @@ def test_report_groups_runs_with_different_grids(tmp_path, capsys):
             tmp_path / "runs", "dac", "Pendulum-v1", 0, [100, 200, 300], [0.5, 0.95, 0.8]
         )
     )
+    steps, values = [100, 200, 300, 400], [0.95, 0.5, 0.92, 0.97]  # reached, lost, kept
+    dirs.append(_synthetic_run(tmp_path / "runs", "bc", "Pendulum-v1", 0, steps, values))
     dirs.append(
         _synthetic_run(tmp_path / "runs", "smiling", "dmc:cartpole-swingup", 0, [1, 2], [0.3, 0.4])
     )
@@ -370,8 +372,9 @@ def test_report_groups_runs_with_different_grids(tmp_path, capsys):
         "| Pendulum-v1 | smiling | 5 | 1000 | 0.10, 0.50, 0.60, 0.70, 1.00 | 0.58 | 0.60 |" in table
     )
     assert "| Hopper-v5 | sac (return) | 1 | 20 | 7.00 |" in table
-    assert table.count("| [0.80, 0.80] | 200 |") == 1  # dac first reached 0.9 at 200, kept none
-    assert "| [0.30, 0.30] | not reached |" in table and "| n/a |" in table
+    assert table.count("| [0.80, 0.80] | 200 | not kept |") == 1  # dac: 0.95 at 200, then 0.8
+    assert "| [0.30, 0.30] | not reached | not kept |" in table and "| n/a | n/a |" in table
+    assert "| [0.97, 0.97] | 100 | 300 |" in table
     payload = json.loads((out / "report.json").read_text())
     row = next(
         r for r in payload["table"] if r["algo"] == "smiling" and r["env_id"] == "Pendulum-v1"
@@ -386,7 +389,7 @@ def test_report_groups_runs_with_different_grids(tmp_path, capsys):
     assert curve["n"][-1] == 5 and curve["mean"][-1] == pytest.approx(np.mean(finals))
     assert "| Pendulum-v1 | smiling+linear | 1 | 500 | 0.30 |" in table
     with open(out / "report.csv") as f:
-        assert len(list(csv.DictReader(f))) == 10
+        assert len(list(csv.DictReader(f))) == 11
 
     before = digest(out / "report.md")
     assert main(["report", str(tmp_path / "runs"), "--out", str(out)]) == 2  # not a run dir

@@ -157,10 +157,16 @@ def summarize(runs: list[RunCurve]) -> dict[str, Any]:
     values, metric = _values(runs)
     final = np.asarray([v[-1] for v in values])
     curve = aggregate(runs)
-    first = None
+    first = kept = None
     if metric == "normalized_return":
-        hits = [s for s, v in zip(curve["env_steps"], curve["iqm"], strict=True) if v >= SOLVED]
-        first = int(hits[0]) if hits else None
+        steps, level = np.asarray(curve["env_steps"]), np.asarray(curve["iqm"])
+        hits = np.flatnonzero(level >= SOLVED)
+        first = int(steps[hits[0]]) if hits.size else None
+        misses = np.flatnonzero(level < SOLVED)  # kept: from the step after the last miss
+        if not misses.size:
+            kept = int(steps[0])
+        elif misses[-1] + 1 < len(steps):
+            kept = int(steps[misses[-1] + 1])
     lo, hi = bootstrap_ci(final)
     return {
         "env_id": runs[0].env_id,
@@ -173,6 +179,7 @@ def summarize(runs: list[RunCurve]) -> dict[str, Any]:
         "final_iqm": round(iqm(final), 4),
         "final_iqm_ci95": [round(lo, 4), round(hi, 4)],
         f"first_env_steps_iqm_at_least_{SOLVED}": first,
+        f"env_steps_iqm_stays_at_least_{SOLVED}": kept,
         "env_steps_per_second_per_seed": [r.steps_per_second for r in runs],
         "run_dirs": [str(r.path) for r in runs],
     }
@@ -240,12 +247,13 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     """The results table in Markdown: one line per (environment, algorithm).
 
     Besides the final values, the first evaluation step at which the IQM curve reaches
-    ``SOLVED``: arms that all end near the expert often differ only in how soon they get there.
+    ``SOLVED`` and the step from which it stays there to the end: arms that all end near the
+    expert often differ only in how soon they get there, and unstable ones in whether they stay.
     """
     lines = [
         "| env | algo | seeds | env steps | final per seed | mean | IQM | IQM 95% CI "
-        f"| IQM first >= {SOLVED} |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        f"| IQM first >= {SOLVED} | IQM >= {SOLVED} from |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         steps = sorted(set(r["final_env_steps"]))
@@ -254,13 +262,16 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
         metric = "" if r["metric"] == "normalized_return" else " (return)"
         lo, hi = r["final_iqm_ci95"]
         first = r[f"first_env_steps_iqm_at_least_{SOLVED}"]
+        kept = r[f"env_steps_iqm_stays_at_least_{SOLVED}"]
         if r["metric"] != "normalized_return":
-            reached = "n/a"
+            reached = held = "n/a"
         else:
             reached = "not reached" if first is None else str(first)
+            held = "not kept" if kept is None else str(kept)
         lines.append(
             f"| {r['env_id']} | {r['algo']}{metric} | {len(r['seeds'])} | {shown} | {per_seed} "
-            f"| {r['final_mean']:.2f} | {r['final_iqm']:.2f} | [{lo:.2f}, {hi:.2f}] | {reached} |"
+            f"| {r['final_mean']:.2f} | {r['final_iqm']:.2f} | [{lo:.2f}, {hi:.2f}] | {reached} "
+            f"| {held} |"
         )
     return "\n".join(lines) + "\n"
 
