@@ -87,8 +87,9 @@ def report(args: argparse.Namespace) -> None:
     if len(finished) < len(started):
         unfinished = [p.name for p in started if p not in finished]
         note += f" Unfinished runs, not reported: {', '.join(unfinished)}."
-    report_runs(_smiling_runs() + finished, "baselines", note.strip())
-    groups = group_runs(load_run(p) for p in _smiling_runs() + finished)
+    dirs = _smiling_runs() + finished
+    report_runs(dirs, "baselines", note.strip())
+    groups = group_runs(load_run(p) for p in dirs)
     # The colours baselines.png gives the full grid (sorted labels), in every figure.
     every_arm = sorted({algo for _, algo in groups})
     colors = {algo: f"C{i}" for i, algo in enumerate(every_arm)}
