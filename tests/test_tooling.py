@@ -375,6 +375,10 @@ def test_report_groups_runs_with_different_grids(tmp_path, capsys):
     assert table.count("| [0.80, 0.80] | 200 | not kept |") == 1  # dac: 0.95 at 200, then 0.8
     assert "| [0.30, 0.30] | not reached | not kept |" in table and "| n/a | n/a |" in table
     assert "| [0.97, 0.97] | 100 | 300 |" in table
+    # Last fifth: dac averages only its 300 evaluation (0.8), bc only 400; the smiling seeds
+    # evaluated every 100 average 800-1000, those every 250 only 1000.
+    assert "| [0.80, 0.80] | 200 | not kept | 0.80 [0.80, 0.80] |" in table
+    assert "| 100 | 300 | 0.97 [0.97, 0.97] |" in table
     payload = json.loads((out / "report.json").read_text())
     row = next(
         r for r in payload["table"] if r["algo"] == "smiling" and r["env_id"] == "Pendulum-v1"
@@ -382,6 +386,11 @@ def test_report_groups_runs_with_different_grids(tmp_path, capsys):
     assert row["final_iqm"] == pytest.approx(0.6)
     lo, hi = row["final_iqm_ci95"]
     assert lo <= 0.6 <= hi and lo >= 0.1 and hi <= 1.0
+    late_expected = [
+        np.mean(np.linspace(0.0, f, 10)[-3:]) if seed % 2 else f for seed, f in enumerate(finals)
+    ]
+    assert row["late_per_seed"] == pytest.approx(late_expected, abs=1e-4)
+    assert row["late_iqm"] == pytest.approx(iqm(late_expected), abs=1e-4)
     curve = next(
         c for c in payload["curves"] if c["algo"] == "smiling" and c["env_id"] == "Pendulum-v1"
     )

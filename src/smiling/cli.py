@@ -15,6 +15,7 @@ from smiling.variants import OPTIONAL
 
 
 def _expert(args: argparse.Namespace) -> None:
+    from smiling.bundled import slug
     from smiling.experts.train import ExpertRun, train_expert
 
     run = ExpertRun(
@@ -27,7 +28,7 @@ def _expert(args: argparse.Namespace) -> None:
         checkpoint_every=args.checkpoint_every,
         sac_overrides=tuple(_sac_pairs(args.set, allow_other=False)),
     )
-    out = Path(args.out or f"experts/{args.env.replace(':', '_')}")
+    out = Path(args.out or f"experts/{slug(args.env)}")
     summary = train_expert(run, out, resume=args.resume, progress=sys.stderr.isatty())
     print(
         f"expert for {summary['env_id']}: best eval return {summary['best_eval_return']:.1f} "
@@ -47,7 +48,7 @@ def _train(args: argparse.Namespace) -> None:
     import time
 
     from smiling.algos import ALGOS, LoopConfig
-    from smiling.bundled import bundled_demos, bundled_demos_path
+    from smiling.bundled import bundled_demos, bundled_demos_path, slug
     from smiling.config import apply_overrides
     from smiling.data.demos import Demonstrations
     from smiling.envs import make_env
@@ -74,8 +75,8 @@ def _train(args: argparse.Namespace) -> None:
     steps = args.steps or DEFAULT_STEPS.get(args.env)
     if not steps:
         raise SmilingError(f"--steps is required for '{args.env}' (no default budget)")
-    slug = args.env.replace(":", "_")
-    out = Path(args.out or f"runs/{args.algo}-{slug}-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out = Path(args.out or f"runs/{args.algo}-{slug(args.env)}-s{args.seed}-{stamp}")
     if (out / "config.json").exists():
         raise SmilingError(f"run directory '{out}' already exists; choose another --out")
     loop = LoopConfig(
@@ -207,14 +208,16 @@ def _sweep(args: argparse.Namespace) -> None:
 
 
 def _report(args: argparse.Namespace) -> None:
-    from smiling.report import write_report
+    from smiling.report import LATE, write_report
 
     payload = write_report(args.run_dirs, args.out)
     for row in payload["table"]:
         lo, hi = row["final_iqm_ci95"]
+        late_lo, late_hi = row["late_iqm_ci95"]
         print(
             f"{row['algo']} on {row['env_id']}: final {row['metric']} IQM {row['final_iqm']:.2f} "
-            f"[{lo:.2f}, {hi:.2f}] over seeds {row['seeds']}"
+            f"[{lo:.2f}, {hi:.2f}], IQM of the last {LATE:.0%} {row['late_iqm']:.2f} "
+            f"[{late_lo:.2f}, {late_hi:.2f}] over seeds {row['seeds']}"
         )
     print(f"report: {args.out}/report.md, report.png, report.csv, report.json")
 

@@ -3,8 +3,9 @@
 Runs are grouped by (environment, label), the label being the algorithm with its variants
 (``smiling+linear``, see smiling.variants); seeds are the replicates. Following the project's
 reporting convention (design.md), the table gives the final normalised return of every seed, its
-mean, and its interquartile mean (IQM) with a 95% percentile-bootstrap confidence interval; the
-plot gives the mean curve across seeds with a 95% bootstrap band of the mean.
+mean, and its interquartile mean (IQM) with a 95% percentile-bootstrap confidence interval, and
+the same IQM and interval of each seed's mean over the last fifth of its steps (less swayed by one
+evaluation); the plot gives the mean curve across seeds with a 95% bootstrap band of the mean.
 
 Runs of one group need not share an evaluation grid (a different ``--eval-every``, a resumed run
 with a longer budget): curves are linearly interpolated onto the union of their evaluation steps,
@@ -32,6 +33,7 @@ from smiling.runs import RunDir
 CONFIDENCE = 0.95
 RESAMPLES = 2000
 SOLVED = 0.9  # the normalised return at which a task counts as imitated, for "steps to 0.9"
+LATE = 0.2  # the last fifth of a run, whose evaluations the "late" value averages
 
 
 def iqm(values: Iterable[float]) -> float:
@@ -152,10 +154,22 @@ def aggregate(runs: list[RunCurve]) -> dict[str, Any]:
     }
 
 
+def late_value(steps: np.ndarray, values: np.ndarray) -> float:
+    """Mean of a run's evaluations in the last ``LATE`` of its steps.
+
+    The final evaluation alone is decided by where the last dip of an unstable learner falls
+    (or by one lucky episode); averaging the end of the run is less sensitive to that, and
+    does not depend on how often the run was evaluated.
+    """
+    return float(values[steps >= (1 - LATE) * steps[-1]].mean())
+
+
 def summarize(runs: list[RunCurve]) -> dict[str, Any]:
-    """One row of the results table: the final value of each seed, mean, IQM and its CI."""
+    """One row of the results table: each seed's final and late value, their means, IQMs
+    and CIs, and when the IQM curve reaches ``SOLVED`` and keeps it."""
     values, metric = _values(runs)
     final = np.asarray([v[-1] for v in values])
+    late = np.asarray([late_value(r.steps, v) for r, v in zip(runs, values, strict=True)])
     curve = aggregate(runs)
     first = kept = None
     if metric == "normalized_return":
@@ -168,6 +182,7 @@ def summarize(runs: list[RunCurve]) -> dict[str, Any]:
         elif misses[-1] + 1 < len(steps):
             kept = int(steps[misses[-1] + 1])
     lo, hi = bootstrap_ci(final)
+    late_lo, late_hi = bootstrap_ci(late)
     return {
         "env_id": runs[0].env_id,
         "algo": runs[0].algo,
@@ -178,6 +193,9 @@ def summarize(runs: list[RunCurve]) -> dict[str, Any]:
         "final_mean": round(float(final.mean()), 4),
         "final_iqm": round(iqm(final), 4),
         "final_iqm_ci95": [round(lo, 4), round(hi, 4)],
+        "late_per_seed": [round(float(v), 4) for v in late],
+        "late_iqm": round(iqm(late), 4),
+        "late_iqm_ci95": [round(late_lo, 4), round(late_hi, 4)],
         f"first_env_steps_iqm_at_least_{SOLVED}": first,
         f"env_steps_iqm_stays_at_least_{SOLVED}": kept,
         "env_steps_per_second_per_seed": [r.steps_per_second for r in runs],
@@ -249,11 +267,12 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     Besides the final values, the first evaluation step at which the IQM curve reaches
     ``SOLVED`` and the step from which it stays there to the end: arms that all end near the
     expert often differ only in how soon they get there, and unstable ones in whether they stay.
+    The last column is the IQM (and CI) of each seed's mean over the last ``LATE`` of its steps.
     """
     lines = [
         "| env | algo | seeds | env steps | final per seed | mean | IQM | IQM 95% CI "
-        f"| IQM first >= {SOLVED} | IQM >= {SOLVED} from |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        f"| IQM first >= {SOLVED} | IQM >= {SOLVED} from | IQM of last {LATE:.0%} [CI] |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         steps = sorted(set(r["final_env_steps"]))
@@ -268,10 +287,11 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
         else:
             reached = "not reached" if first is None else str(first)
             held = "not kept" if kept is None else str(kept)
+        late_lo, late_hi = r["late_iqm_ci95"]
         lines.append(
             f"| {r['env_id']} | {r['algo']}{metric} | {len(r['seeds'])} | {shown} | {per_seed} "
             f"| {r['final_mean']:.2f} | {r['final_iqm']:.2f} | [{lo:.2f}, {hi:.2f}] | {reached} "
-            f"| {held} |"
+            f"| {held} | {r['late_iqm']:.2f} [{late_lo:.2f}, {late_hi:.2f}] |"
         )
     return "\n".join(lines) + "\n"
 
@@ -301,12 +321,12 @@ def write_report(
 
     def write_csv(f) -> None:
         w = csv.writer(f)
-        w.writerow(["env_id", "algo", "seed", "env_steps", "metric", "final", "run_dir"])
+        w.writerow(["env_id", "algo", "seed", "env_steps", "metric", "final", "late", "run_dir"])
         for row in table:
             for i, seed in enumerate(row["seeds"]):
                 w.writerow(
                     [row["env_id"], row["algo"], seed, row["final_env_steps"][i], row["metric"]]
-                    + [row["final_per_seed"][i], row["run_dirs"][i]]
+                    + [row["final_per_seed"][i], row["late_per_seed"][i], row["run_dirs"][i]]
                 )
 
     atomic_write(out / f"{stem}.csv", write_csv, mode="w")
