@@ -16,7 +16,9 @@ gradient steps (it takes no environment steps), the same number.
 The state-only SMILING arm is not re-run: its runs are the SMILING learning benchmark's
 (benchmarks/smiling_learning.py, same preset, budget and evaluation), which ``report`` reads
 beside the sweep's finished runs. ``report`` writes benchmarks/results/baselines.{png,md,csv,json}
-and one figure per question, baselines_{methods,actions,linear}.png.
+and one figure per question, baselines_{methods,actions,linear}.png, and rewrites the results
+table of docs/baselines.md (between its ``<!-- table -->`` markers) from the same numbers, so the
+docs never carry a hand-copied figure.
 """
 
 from __future__ import annotations
@@ -28,9 +30,13 @@ from common import RESULTS, report_runs
 
 from smiling.bundled import slug
 from smiling.cli import main as smiling_main
+from smiling.errors import SmilingError
+from smiling.io import atomic_write
 from smiling.report import group_runs, load_run, plot_curves
 
 ROOT = Path(__file__).parent
+DOC = ROOT.parent / "docs" / "baselines.md"
+TABLE_MARKERS = ("<!-- table -->", "<!-- /table -->")
 RUNS = ROOT / "runs"
 SWEEP = RUNS / "baselines"
 ENVS = ["dmc:cartpole-swingup", "dmc:ball_in_cup-catch"]
@@ -53,6 +59,66 @@ FIGURES = {
     ),
     "linear": ("linear score / discriminator", ["smiling", "smiling+linear", "dac", "dac+linear"]),
 }
+
+
+# Arms whose data includes the expert's actions (the "demos" column of the docs table).
+READS_ACTIONS = {"bc", "iq-learn", "smiling+actions", "dac+actions"}
+
+
+def _steps(value: int | None, algo: str, missing: str) -> str:
+    if value is None:
+        return missing
+    return f"{value // 1000}k" + (" (gradient steps)" if algo == "bc" else "")
+
+
+def _per_seed(values: list[float], iqm: float, ci: list[float]) -> str:
+    """Each seed's value, then the IQM with its CI (three or more seeds) or the mean (two)."""
+    text = ", ".join(f"{v:.2f}" for v in values)
+    if len(values) >= 3:
+        return f"{text} (IQM {iqm:.2f} [{ci[0]:.2f}, {ci[1]:.2f}])"
+    if len(values) == 2:
+        return f"{text} (mean {sum(values) / 2:.2f})"
+    return text
+
+
+def docs_table(table: list[dict]) -> str:
+    """The results table of docs/baselines.md: per-seed values, tasks and arms in grid order."""
+    order = ["smiling", *ARMS[1:3], ARMS[0], *ARMS[3:]]  # smiling, dac, iq-learn, bc, variants
+    rows = {(r["env_id"], r["algo"]): r for r in table}
+    lines = [
+        "| task | arm | demos | seeds | final normalised return "
+        "| mean over the last 20% (120k-150k) | reached 0.9 | kept from |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for env_id in ENVS:
+        for algo in order:
+            r = rows.get((env_id, algo))
+            if r is None:
+                continue
+            cells = [
+                env_id.split(":", 1)[1],
+                algo,
+                "actions" if algo in READS_ACTIONS else "states",
+                str(len(r["seeds"])),
+                _per_seed(r["final_per_seed"], r["final_iqm"], r["final_iqm_ci95"]),
+                _per_seed(r["late_per_seed"], r["late_iqm"], r["late_iqm_ci95"]),
+                _steps(r["first_env_steps_iqm_at_least_0.9"], algo, "not reached"),
+                _steps(r["env_steps_iqm_stays_at_least_0.9"], algo, "not kept"),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def update_doc(table: list[dict], doc: Path = DOC) -> None:
+    """Replace the text between the docs' table markers with :func:`docs_table`."""
+    start, end = TABLE_MARKERS
+    text = doc.read_text()
+    if text.count(start) != 1 or text.count(end) != 1:
+        raise SmilingError(f"{doc}: expected one {start} and one {end} around the results table")
+    head, rest = text.split(start)
+    _, tail = rest.split(end)
+    new = f"{head}{start}\n{docs_table(table)}\n{end}{tail}"
+    atomic_write(doc, lambda f: f.write(new), mode="w")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -88,7 +154,8 @@ def report(args: argparse.Namespace) -> None:
         unfinished = [p.name for p in started if p not in finished]
         note += f" Unfinished runs, not reported: {', '.join(unfinished)}."
     dirs = _smiling_runs() + finished
-    report_runs(dirs, "baselines", note.strip())
+    payload = report_runs(dirs, "baselines", note.strip())
+    update_doc(payload["table"])
     groups = group_runs(load_run(p) for p in dirs)
     # The colours baselines.png gives the full grid (sorted labels), in every figure.
     every_arm = sorted({algo for _, algo in groups})

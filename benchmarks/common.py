@@ -39,8 +39,10 @@ def provenance() -> dict:
     }
 
 
-def report_runs(dirs: Sequence[Path], stem: str, note: str) -> None:
-    """``smiling report`` on ``dirs`` into results/<stem>.{png,md,csv,json}, with provenance."""
+def report_runs(dirs: Sequence[Path], stem: str, note: str) -> dict:
+    """``smiling report`` on ``dirs`` into results/<stem>.{png,md,csv,json}, with provenance;
+    returns the JSON payload."""
     payload = write_report(dirs, RESULTS, stem=stem, extra={**provenance(), "note": note})
     for row in payload["table"]:
         print(json.dumps({k: v for k, v in row.items() if k != "run_dirs"}))
+    return payload
