@@ -33,6 +33,7 @@ from smiling.cli import main as smiling_main
 from smiling.errors import SmilingError
 from smiling.io import atomic_write
 from smiling.report import group_runs, load_run, plot_curves
+from smiling.variants import ALWAYS_ACTIONS, parse_spec
 
 ROOT = Path(__file__).parent
 DOC = ROOT.parent / "docs" / "baselines.md"
@@ -61,8 +62,10 @@ FIGURES = {
 }
 
 
-# Arms whose data includes the expert's actions (the "demos" column of the docs table).
-READS_ACTIONS = {"bc", "iq-learn", "smiling+actions", "dac+actions"}
+def _demos(spec: str) -> str:
+    """What of the demonstrations an arm reads: "actions" or "states" (the docs' demos column)."""
+    algo, variants = parse_spec(spec)
+    return "actions" if algo in ALWAYS_ACTIONS or "actions" in variants else "states"
 
 
 def _steps(value: int | None, algo: str, missing: str) -> str:
@@ -98,7 +101,7 @@ def docs_table(table: list[dict]) -> str:
             cells = [
                 env_id.split(":", 1)[1],
                 algo,
-                "actions" if algo in READS_ACTIONS else "states",
+                _demos(algo),
                 str(len(r["seeds"])),
                 _per_seed(r["final_per_seed"], r["final_iqm"], r["final_iqm_ci95"]),
                 _per_seed(r["late_per_seed"], r["late_iqm"], r["late_iqm_ci95"]),
