@@ -9,16 +9,20 @@ Usage:
 every arm first, so a partial grid is a balanced one). Run directories go to
 benchmarks/runs/baselines/<arm>-<env slug>-s<seed> (not committed); the command is resumable:
 finished runs are skipped and interrupted ones continue from their last 10k-step checkpoint.
+Each finished run's record (config, summary, eval.csv, metrics) is copied to the committed
+benchmarks/results/runs/baselines/<run name>/, which is what ``report`` reads (common.py).
 Every arm uses the fast preset, 5 deterministic evaluation episodes every 10k steps on the true
 reward, and the bundled demonstrations (state-only unless the arm reads actions). BC's budget is
 gradient steps (it takes no environment steps), the same number.
 
-The state-only SMILING arm is not re-run: its runs are the SMILING learning benchmark's
-(benchmarks/smiling_learning.py, same preset, budget and evaluation), which ``report`` reads
-beside the sweep's finished runs. ``report`` writes benchmarks/results/baselines.{png,md,csv,json}
-and one figure per question, baselines_{methods,actions,linear}.png, and rewrites the results
-table of docs/baselines.md (between its ``<!-- table -->`` markers) from the same numbers, so the
-docs never carry a hand-copied figure.
+The runs made before records existed (seeds 0 and 1 of every arm, seed 2 of BC on
+cartpole-swingup, and the state-only SMILING arm, whose runs are the SMILING learning benchmark's:
+same preset, budget and evaluation) lost their directories; ``report`` rebuilds them from the
+report they were in, results/archive/baselines_66a5ec9.json. ``report`` writes
+benchmarks/results/baselines.{png,md,csv,json} and one figure per question,
+baselines_{methods,actions,linear}.png, and rewrites the results table of docs/baselines.md
+(between its ``<!-- table -->`` markers) from the same numbers, so the docs never carry a
+hand-copied figure.
 """
 
 from __future__ import annotations
@@ -26,20 +30,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from common import RESULTS, report_runs
+from common import RESULTS, keep_records, recorded_runs, report_runs
 
-from smiling.bundled import slug
 from smiling.cli import main as smiling_main
 from smiling.errors import SmilingError
 from smiling.io import atomic_write
-from smiling.report import group_runs, load_run, plot_curves
+from smiling.report import group_runs, plot_curves
 from smiling.variants import ALWAYS_ACTIONS, parse_spec
 
 ROOT = Path(__file__).parent
 DOC = ROOT.parent / "docs" / "baselines.md"
 TABLE_MARKERS = ("<!-- table -->", "<!-- /table -->")
-RUNS = ROOT / "runs"
-SWEEP = RUNS / "baselines"
+BENCHMARK = "baselines"  # the name of its records (results/runs/<name>) and archive
+SWEEP = ROOT / "runs" / BENCHMARK
 ENVS = ["dmc:cartpole-swingup", "dmc:ball_in_cup-catch"]
 # Cheapest first within a seed; state-only smiling comes from the learning benchmark.
 ARMS = [
@@ -134,32 +137,23 @@ def run(args: argparse.Namespace) -> None:
             if args.workers:
                 cmd += ["--workers", str(args.workers)]
             code = smiling_main(cmd)
+            keep_records(SWEEP.iterdir(), BENCHMARK)  # what finished, even if a run failed
             if code:
                 raise SystemExit(code)
 
 
-def _smiling_runs() -> list[Path]:
-    """The learning benchmark's state-only SMILING runs on this benchmark's environments."""
-    return sorted(
-        p
-        for env_id in ENVS
-        for p in RUNS.glob(f"smiling-fast-{slug(env_id)}-s*")
-        if (p / "summary.json").exists()
-    )
-
-
 def report(args: argparse.Namespace) -> None:
-    """The library's report over the finished runs; unfinished ones are named in the note."""
-    started = sorted(p for p in SWEEP.iterdir() if (p / "config.json").exists())
-    finished = [p for p in started if (p / "summary.json").exists()]
+    """The library's report over the recorded runs; unfinished ones are named in the note."""
+    started = sorted(p for p in SWEEP.glob("*") if (p / "config.json").exists())
+    keep_records(started, BENCHMARK)
+    unfinished = [p.name for p in started if not (p / "summary.json").exists()]
     note = args.note
-    if len(finished) < len(started):
-        unfinished = [p.name for p in started if p not in finished]
+    if unfinished:
         note += f" Unfinished runs, not reported: {', '.join(unfinished)}."
-    dirs = _smiling_runs() + finished
-    payload = report_runs(dirs, "baselines", note.strip())
+    runs = recorded_runs(BENCHMARK)
+    payload = report_runs(runs, BENCHMARK, note.strip())
     update_doc(payload["table"])
-    groups = group_runs(load_run(p) for p in dirs)
+    groups = group_runs(runs)
     # The colours baselines.png gives the full grid (sorted labels), in every figure.
     every_arm = sorted({algo for _, algo in groups})
     colors = {algo: f"C{i}" for i, algo in enumerate(every_arm)}

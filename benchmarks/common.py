@@ -1,4 +1,13 @@
-"""Provenance shared by every benchmark: machine, versions, date, command."""
+"""What every benchmark shares: provenance (machine, versions, date, command), the committed
+records of its runs, and the report over them.
+
+Run directories (checkpoints, replay buffers, videos) stay out of git, under benchmarks/runs/.
+What a report needs of a finished run is small, so it is committed: RECORDS/<benchmark>/<run>/
+holds its config.json, summary.json, eval.csv and metrics.jsonl, and reports read those, so a
+fresh clone can report on (and add seeds to) every run measured before. Runs measured before
+records existed survive only in their report's JSON, frozen in results/archive/ and rebuilt with
+smiling.report.rebuild_runs (exact for groups of up to three seeds).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +17,16 @@ import os
 import platform
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from smiling.io import package_versions
-from smiling.report import write_report
+from smiling.io import atomic_write, package_versions
+from smiling.report import RunCurve, load_run, rebuild_runs, write_report
 
 RESULTS = Path(__file__).parent / "results"
+RECORDS = RESULTS / "runs"
+ARCHIVE = RESULTS / "archive"
+RECORD_FILES = ("config.json", "summary.json", "eval.csv", "metrics.jsonl")
 
 
 def machine_info() -> dict:
@@ -39,10 +51,35 @@ def provenance() -> dict:
     }
 
 
-def report_runs(dirs: Sequence[Path], stem: str, note: str) -> dict:
-    """``smiling report`` on ``dirs`` into results/<stem>.{png,md,csv,json}, with provenance;
-    returns the JSON payload."""
-    payload = write_report(dirs, RESULTS, stem=stem, extra={**provenance(), "note": note})
+def keep_records(run_dirs: Iterable[Path], benchmark: str) -> list[Path]:
+    """Copy each finished run's record (RECORD_FILES) to RECORDS/<benchmark>/<run name>/;
+    returns the records written. Unfinished runs (no summary.json) are left alone."""
+    kept = []
+    for run in run_dirs:
+        if not (run / "summary.json").exists():
+            continue
+        record = RECORDS / benchmark / run.name
+        record.mkdir(parents=True, exist_ok=True)
+        for name in RECORD_FILES:
+            if (run / name).exists():
+                data = (run / name).read_bytes()
+                atomic_write(record / name, lambda f, data=data: f.write(data))
+        kept.append(record)
+    return kept
+
+
+def recorded_runs(benchmark: str) -> list[RunCurve]:
+    """The committed records of ``benchmark``, loaded, plus its archived runs, rebuilt."""
+    runs = [load_run(p.parent) for p in sorted((RECORDS / benchmark).glob("*/summary.json"))]
+    for path in sorted(ARCHIVE.glob(f"{benchmark}_*.json")):
+        runs += rebuild_runs(json.loads(path.read_text()), path.relative_to(RESULTS.parents[1]))
+    return runs
+
+
+def report_runs(runs: Sequence[Path | RunCurve], stem: str, note: str) -> dict:
+    """``smiling report`` on ``runs`` (run directories or loaded curves) into
+    results/<stem>.{png,md,csv,json}, with provenance; returns the JSON payload."""
+    payload = write_report(runs, RESULTS, stem=stem, extra={**provenance(), "note": note})
     for row in payload["table"]:
         print(json.dumps({k: v for k, v in row.items() if k != "run_dirs"}))
     return payload

@@ -6,8 +6,11 @@ Usage:
   python benchmarks/smiling_learning.py report [RUN_DIR ...]
 
 ``run`` trains one run directory per seed under benchmarks/runs/ (not committed), skipping seeds
-already finished and resuming interrupted ones from their last checkpoint (every 10k steps);
-``report`` is ``smiling report`` (smiling.report) on those run directories, written as
+already finished and resuming interrupted ones from their last checkpoint (every 10k steps), and
+copies each finished run's record to the committed benchmarks/results/runs/smiling_learning/;
+``report`` is ``smiling report`` (smiling.report) on those records and on the runs made before
+records existed, rebuilt from results/archive/smiling_learning_66a5ec9.json (or on the run
+directories given), written as
 benchmarks/results/smiling_learning.{png,md,csv,json} with the machine and versions: per
 (env, algo) the mean curve of normalised return with a 95% bootstrap band, and the final
 IQM with a bootstrap 95% CI.
@@ -18,13 +21,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from common import report_runs
+from common import keep_records, recorded_runs, report_runs
 
 from smiling.bundled import slug
 from smiling.cli import main as smiling_main
 
 ROOT = Path(__file__).parent
 RUNS = ROOT / "runs"
+BENCHMARK = "smiling_learning"  # the name of its records (results/runs/<name>) and archive
 
 
 def run(args: argparse.Namespace) -> None:
@@ -44,14 +48,14 @@ def run(args: argparse.Namespace) -> None:
             for pair in args.set:
                 cmd += ["--set", pair]
         code = smiling_main(cmd)
+        keep_records([out], BENCHMARK)
         if code:
             raise SystemExit(code)
 
 
 def report(args: argparse.Namespace) -> None:
     """The library's report (smiling.report) on the benchmark's runs, with provenance."""
-    dirs = args.dirs or sorted(p for p in RUNS.iterdir() if (p / "eval.csv").exists())
-    report_runs(dirs, "smiling_learning", args.note)
+    report_runs(args.dirs or recorded_runs(BENCHMARK), BENCHMARK, args.note)
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ from smiling import SmilingError
 from smiling.algos import Learner
 from smiling.cli import main
 from smiling.progress import Progress
-from smiling.report import bootstrap_ci, iqm
+from smiling.report import bootstrap_ci, group_runs, iqm, load_run, rebuild_runs, write_report
 from smiling.runs import RunDir, read_tensorboard_scalars
 from smiling.sweep import parse_seeds, plan, worker_env
 from smiling.video import read_video
@@ -404,6 +404,66 @@ def test_report_groups_runs_with_different_grids(tmp_path, capsys):
     assert main(["report", str(tmp_path / "runs"), "--out", str(out)]) == 2  # not a run dir
     assert "not a run directory" in capsys.readouterr().err
     assert digest(out / "report.md") == before
+
+
+def _without_dirs(payload: dict) -> list[dict]:
+    return [{k: v for k, v in row.items() if k != "run_dirs"} for row in payload["table"]]
+
+
+def _same_curves(got: list[dict], want: list[dict]) -> None:
+    """Equal up to float rounding (a rebuilt middle seed is 3 * mean - low - high)."""
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        assert g.keys() == w.keys()
+        for key, value in w.items():
+            assert g[key] == (value if isinstance(value, str) else pytest.approx(value, abs=1e-12))
+
+
+def test_rebuilt_runs_give_the_same_report_and_pool_with_new_seeds(tmp_path):
+    """A report's JSON alone brings back groups of 1-3 seeds: reported again, alone or beside
+    a new seed, they give exactly what their lost run directories would have given."""
+    rng = np.random.default_rng(3)
+    steps = list(range(100, 1001, 100))
+    dirs = {}  # (algo, seed) -> run dir
+    for algo, seeds in (("smiling", 3), ("dac", 2), ("bc", 1)):
+        for seed in range(seeds + 1):  # the last seed is the "new" one
+            values = np.clip(np.cumsum(rng.uniform(-0.2, 0.3, len(steps))), -0.1, 1.05)
+            dirs[algo, seed] = _synthetic_run(
+                tmp_path / "runs", algo, "Pendulum-v1", seed, steps, list(values)
+            )
+    old = [d for (algo, seed), d in dirs.items() if seed < {"smiling": 3, "dac": 2}.get(algo, 1)]
+    new = [d for d in dirs.values() if d not in old]
+    first = write_report(old, tmp_path / "a")
+    rebuilt = rebuild_runs(json.loads((tmp_path / "a" / "report.json").read_text()), "old.json")
+    assert all(r.rebuilt for r in rebuilt) and not load_run(old[0]).rebuilt
+    assert sorted((r.algo, r.seed) for r in rebuilt) == sorted(
+        (load_run(d).algo, load_run(d).seed) for d in old
+    )
+    again = write_report(rebuilt, tmp_path / "b")
+    _same_curves(again["curves"], first["curves"])
+    assert _without_dirs(again) == _without_dirs(first)
+    assert any(d.endswith("#dac-Pendulum-v1-s1") for r in again["table"] for d in r["run_dirs"])
+
+    # Pooled with the new seed: the same table and curves as the four (three) directories.
+    pooled = write_report([*rebuilt, *new], tmp_path / "c")
+    direct = write_report([*old, *new], tmp_path / "d")
+    _same_curves(pooled["curves"], direct["curves"])
+    for got, want in zip(_without_dirs(pooled), _without_dirs(direct), strict=True):
+        late, late_ci = got.pop("late_iqm"), got.pop("late_iqm_ci95")
+        assert late == pytest.approx(want.pop("late_iqm"), abs=1e-4)  # rebuilt: 4 decimals
+        assert late_ci == pytest.approx(want.pop("late_iqm_ci95"), abs=1e-4)
+        assert got.pop("late_per_seed") == pytest.approx(want.pop("late_per_seed"), abs=1e-4)
+        assert got == want
+
+    with pytest.raises(SmilingError, match="dac on Pendulum-v1 with seed 0"):
+        group_runs([*rebuilt, load_run(dirs["dac", 0])])  # the same seed twice
+    four = json.loads((tmp_path / "d" / "report.json").read_text())  # smiling has 4 seeds here
+    with pytest.raises(SmilingError, match="smiling on Pendulum-v1: cannot rebuild"):
+        rebuild_runs(four, "four.json")
+    edited = json.loads((tmp_path / "a" / "report.json").read_text())
+    edited["curves"][0]["ci_high"][4] += 0.1
+    with pytest.raises(SmilingError, match="do not give the report's numbers"):
+        rebuild_runs(edited, "edited.json")
 
 
 def test_iqm_and_bootstrap():

@@ -12,6 +12,10 @@ with a longer budget): curves are linearly interpolated onto the union of their 
 each only within its own range, and a step's mean is over the runs that reached it. The table
 always uses each run's own last evaluation.
 A group whose runs have no normalised return (no demonstrations) is reported on raw return.
+
+A report's JSON keeps aggregate curves, not each run's curve. When the run directories are gone,
+:func:`rebuild_runs` recovers, for groups of at most three seeds, every step's values from it
+exactly, so those seeds can still be pooled with new runs in a later report.
 """
 
 from __future__ import annotations
@@ -77,6 +81,14 @@ class RunCurve:
     normalized: np.ndarray
     returns: np.ndarray
     steps_per_second: float
+    # Set on curves rebuilt from a report (rebuild_runs): the seed's own late value, which the
+    # rebuilt curve (per-step order statistics of its group) does not determine.
+    late: float | None = None
+
+    @property
+    def rebuilt(self) -> bool:
+        """True for a curve of per-step order statistics, not one seed's evaluations."""
+        return self.late is not None
 
     @property
     def has_normalized(self) -> bool:
@@ -104,9 +116,19 @@ def load_run(path: str | Path) -> RunCurve:
 
 
 def group_runs(runs: Iterable[RunCurve]) -> dict[tuple[str, str], list[RunCurve]]:
-    """Runs by (env_id, algo), each group sorted by seed, groups in sorted order."""
+    """Runs by (env_id, algo), each group sorted by seed, groups in sorted order.
+
+    Two runs of one group with the same seed are an error: they are not replicates, and
+    counting both would narrow the interval for nothing.
+    """
     groups: dict[tuple[str, str], list[RunCurve]] = defaultdict(list)
     for r in runs:
+        twin = next((o for o in groups[(r.env_id, r.algo)] if o.seed == r.seed), None)
+        if twin is not None:
+            raise SmilingError(
+                f"two runs of {r.algo} on {r.env_id} with seed {r.seed}: '{twin.path}' and "
+                f"'{r.path}'; report them separately"
+            )
         groups[(r.env_id, r.algo)].append(r)
     return {k: sorted(v, key=lambda r: r.seed) for k, v in sorted(groups.items())}
 
@@ -169,7 +191,9 @@ def summarize(runs: list[RunCurve]) -> dict[str, Any]:
     and CIs, and when the IQM curve reaches ``SOLVED`` and keeps it."""
     values, metric = _values(runs)
     final = np.asarray([v[-1] for v in values])
-    late = np.asarray([late_value(r.steps, v) for r, v in zip(runs, values, strict=True)])
+    late = np.asarray(
+        [r.late if r.rebuilt else late_value(r.steps, v) for r, v in zip(runs, values, strict=True)]
+    )
     curve = aggregate(runs)
     first = kept = None
     if metric == "normalized_return":
@@ -218,8 +242,9 @@ def plot_curves(
     colors: dict[str, str] | None = None,
 ) -> None:
     """One panel per environment, one colour per algorithm: thin per-seed curves, the mean
-    across seeds, and its 95% bootstrap band. ``title`` goes before the figure's caption;
-    ``colors`` (algorithm -> matplotlib colour) keeps an arm's colour across several figures."""
+    across seeds, and its 95% bootstrap band (rebuilt curves, which are not one seed's, get no
+    thin line). ``title`` goes before the figure's caption; ``colors`` (algorithm -> matplotlib
+    colour) keeps an arm's colour across several figures."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -237,7 +262,8 @@ def plot_curves(
             color = (colors or {}).get(algo, f"C{algos.index(algo)}")
             values, metric = _values(runs)
             for r, v in zip(runs, values, strict=True):
-                ax.plot(r.steps, v, color=color, alpha=0.25, lw=0.8)
+                if not r.rebuilt:
+                    ax.plot(r.steps, v, color=color, alpha=0.25, lw=0.8)
             c = aggregate(runs)
             label = f"{algo} ({len(runs)} seed{'s' if len(runs) > 1 else ''})"
             marker = "o" if len(c["env_steps"]) < 3 else None
@@ -296,8 +322,60 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def rebuild_runs(payload: dict[str, Any], source: str | Path) -> list[RunCurve]:
+    """The runs behind a report's JSON (``payload``, read from ``source``), from it alone.
+
+    Why this is possible: for at most three seeds, a step's 2.5% and 97.5% bootstrap percentiles
+    of the mean are its smallest and largest value (a resample of one seed only has probability
+    1/27 or more, above 2.5%), and the mean gives the third. So each group comes back as one
+    curve per seed, the k-th holding the k-th smallest value at every step: every per-step
+    statistic (mean, band, IQM, reached/kept 0.9) is exactly the original's, but a rebuilt curve
+    is not one seed's curve. It gets the seed whose final value is the k-th smallest, that
+    seed's late value (as the table rounded it) and speed, and ``<source>#<its run name>`` as its
+    path. Each group is checked by aggregating the rebuilt
+    curves again, which must give the report's numbers; a group that does not (more than three
+    seeds, a changed file) is an error naming it.
+    """
+    source = Path(source)
+    rows = {(r["env_id"], r["algo"]): r for r in payload.get("table", [])}
+    runs: list[RunCurve] = []
+    for c in payload.get("curves", []):
+        key = (c["env_id"], c["algo"])
+        where = f"{source}: {c['algo']} on {c['env_id']}"
+        n = set(c["n"])
+        if key not in rows or len(n) != 1 or not 1 <= min(n) <= 3:
+            raise SmilingError(f"{where}: cannot rebuild (needs 1-3 seeds at every step)")
+        lo, hi, mean = (np.asarray(c[k], float) for k in ("ci_low", "ci_high", "mean"))
+        seeds_values = {1: [mean], 2: [lo, hi], 3: [lo, 3 * mean - lo - hi, hi]}[min(n)]
+        row = rows[key]
+        by_final = np.argsort(row["final_per_seed"], kind="stable")
+        steps = np.asarray(c["env_steps"], int)
+        normalized = c["metric"] == "normalized_return"
+        group = []
+        for values, i in zip(seeds_values, by_final, strict=True):
+            nan = np.full(len(steps), np.nan)
+            group.append(
+                RunCurve(
+                    path=Path(f"{source}#{Path(row['run_dirs'][i]).name}"),  # the lost run's name
+                    algo=c["algo"],
+                    env_id=c["env_id"],
+                    seed=int(row["seeds"][i]),
+                    steps=steps,
+                    normalized=values if normalized else nan,
+                    returns=nan if normalized else values,
+                    steps_per_second=float(row["env_steps_per_second_per_seed"][i]),
+                    late=float(row["late_per_seed"][i]),
+                )
+            )
+        again = aggregate(group)
+        if not all(np.allclose(again[k], c[k], atol=1e-9) for k in ("mean", "ci_low", "ci_high")):
+            raise SmilingError(f"{where}: the rebuilt curves do not give the report's numbers")
+        runs += group
+    return runs
+
+
 def write_report(
-    run_dirs: Iterable[str | Path],
+    runs: Iterable[str | Path | RunCurve],
     out: str | Path,
     stem: str = "report",
     extra: dict[str, Any] | None = None,
@@ -305,12 +383,14 @@ def write_report(
     """Write ``<stem>.png`` (curves), ``<stem>.md`` (table), ``<stem>.csv`` (final value of
     every run) and ``<stem>.json`` (table, curves and ``extra``) into ``out``; returns the JSON.
 
-    Every file is read before anything is written, so a bad run directory changes nothing.
+    ``runs`` are run directories or curves already loaded (:func:`load_run`,
+    :func:`rebuild_runs`). Every file is read before anything is written, so a bad run
+    directory changes nothing.
     """
-    dirs = list(run_dirs)
-    if not dirs:
+    loaded = [r if isinstance(r, RunCurve) else load_run(r) for r in runs]
+    if not loaded:
         raise SmilingError("no run directories to report on")
-    groups = group_runs(load_run(d) for d in dirs)
+    groups = group_runs(loaded)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     table = [summarize(runs) for runs in groups.values()]
