@@ -32,10 +32,11 @@ from pathlib import Path
 
 from common import RESULTS, keep_records, recorded_runs, report_runs
 
+from smiling.bundled import slug
 from smiling.cli import main as smiling_main
 from smiling.errors import SmilingError
 from smiling.io import atomic_write
-from smiling.report import group_runs, plot_curves
+from smiling.report import RunCurve, group_runs, plot_curves
 from smiling.variants import ALWAYS_ACTIONS, parse_spec
 
 ROOT = Path(__file__).parent
@@ -44,7 +45,7 @@ TABLE_MARKERS = ("<!-- table -->", "<!-- /table -->")
 BENCHMARK = "baselines"  # the name of its records (results/runs/<name>) and archive
 SWEEP = ROOT / "runs" / BENCHMARK
 ENVS = ["dmc:cartpole-swingup", "dmc:ball_in_cup-catch"]
-# Cheapest first within a seed; state-only smiling comes from the learning benchmark.
+# Cheapest first within a seed; state-only smiling comes from the learning benchmark's runs.
 ARMS = [
     "bc",
     "dac",
@@ -142,6 +143,16 @@ def run(args: argparse.Namespace) -> None:
                 raise SystemExit(code)
 
 
+def _new_smiling_runs() -> list[RunCurve]:
+    """State-only SMILING runs the learning benchmark (same preset, budget and evaluation)
+    recorded on this benchmark's environments; its older ones are in this benchmark's archive."""
+    return [
+        run
+        for env_id in ENVS
+        for run in recorded_runs("smiling_learning", f"smiling-fast-{slug(env_id)}-s*", False)
+    ]
+
+
 def report(args: argparse.Namespace) -> None:
     """The library's report over the recorded runs; unfinished ones are named in the note."""
     started = sorted(p for p in SWEEP.glob("*") if (p / "config.json").exists())
@@ -150,7 +161,7 @@ def report(args: argparse.Namespace) -> None:
     note = args.note
     if unfinished:
         note += f" Unfinished runs, not reported: {', '.join(unfinished)}."
-    runs = recorded_runs(BENCHMARK)
+    runs = recorded_runs(BENCHMARK) + _new_smiling_runs()
     payload = report_runs(runs, BENCHMARK, note.strip())
     update_doc(payload["table"])
     groups = group_runs(runs)

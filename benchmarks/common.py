@@ -68,10 +68,13 @@ def keep_records(run_dirs: Iterable[Path], benchmark: str) -> list[Path]:
     return kept
 
 
-def recorded_runs(benchmark: str) -> list[RunCurve]:
-    """The committed records of ``benchmark``, loaded, plus its archived runs, rebuilt."""
-    runs = [load_run(p.parent) for p in sorted((RECORDS / benchmark).glob("*/summary.json"))]
-    for path in sorted(ARCHIVE.glob(f"{benchmark}_*.json")):
+def recorded_runs(benchmark: str, pattern: str = "*", archived: bool = True) -> list[RunCurve]:
+    """The committed records of ``benchmark`` whose run name matches ``pattern``, loaded, plus
+    (``archived``) its archived runs, rebuilt."""
+    runs = [
+        load_run(p.parent) for p in sorted((RECORDS / benchmark).glob(f"{pattern}/summary.json"))
+    ]
+    for path in sorted(ARCHIVE.glob(f"{benchmark}_*.json")) if archived else []:
         runs += rebuild_runs(json.loads(path.read_text()), path.relative_to(RESULTS.parents[1]))
     return runs
 

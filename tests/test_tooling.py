@@ -464,6 +464,9 @@ def test_rebuilt_runs_give_the_same_report_and_pool_with_new_seeds(tmp_path):
     edited["curves"][0]["ci_high"][4] += 0.1
     with pytest.raises(SmilingError, match="do not give the report's numbers"):
         rebuild_runs(edited, "edited.json")
+    del edited["table"][0]["late_per_seed"]
+    with pytest.raises(SmilingError, match="edited.json: not a report's JSON"):
+        rebuild_runs(edited, "edited.json")
 
 
 def test_iqm_and_bootstrap():

@@ -331,47 +331,52 @@ def rebuild_runs(payload: dict[str, Any], source: str | Path) -> list[RunCurve]:
     curve per seed, the k-th holding the k-th smallest value at every step: every per-step
     statistic (mean, band, IQM, reached/kept 0.9) is exactly the original's, but a rebuilt curve
     is not one seed's curve. It gets the seed whose final value is the k-th smallest, that
-    seed's late value (as the table rounded it) and speed, and ``<source>#<its run name>`` as its
-    path. Each group is checked by aggregating the rebuilt
-    curves again, which must give the report's numbers; a group that does not (more than three
-    seeds, a changed file) is an error naming it.
+    seed's late value (as the table rounded it) and speed, and ``<source>#<its run name>`` as
+    its path. Each group is checked by aggregating the rebuilt curves again, which must give the
+    report's numbers; a group that does not (more than three seeds, a changed file) is an error
+    naming it, as is a payload that is not a report's.
     """
     source = Path(source)
-    rows = {(r["env_id"], r["algo"]): r for r in payload.get("table", [])}
-    runs: list[RunCurve] = []
-    for c in payload.get("curves", []):
-        key = (c["env_id"], c["algo"])
-        where = f"{source}: {c['algo']} on {c['env_id']}"
-        n = set(c["n"])
-        if key not in rows or len(n) != 1 or not 1 <= min(n) <= 3:
-            raise SmilingError(f"{where}: cannot rebuild (needs 1-3 seeds at every step)")
-        lo, hi, mean = (np.asarray(c[k], float) for k in ("ci_low", "ci_high", "mean"))
-        seeds_values = {1: [mean], 2: [lo, hi], 3: [lo, 3 * mean - lo - hi, hi]}[min(n)]
-        row = rows[key]
-        by_final = np.argsort(row["final_per_seed"], kind="stable")
-        steps = np.asarray(c["env_steps"], int)
-        normalized = c["metric"] == "normalized_return"
-        group = []
-        for values, i in zip(seeds_values, by_final, strict=True):
-            nan = np.full(len(steps), np.nan)
-            group.append(
-                RunCurve(
-                    path=Path(f"{source}#{Path(row['run_dirs'][i]).name}"),  # the lost run's name
-                    algo=c["algo"],
-                    env_id=c["env_id"],
-                    seed=int(row["seeds"][i]),
-                    steps=steps,
-                    normalized=values if normalized else nan,
-                    returns=nan if normalized else values,
-                    steps_per_second=float(row["env_steps_per_second_per_seed"][i]),
-                    late=float(row["late_per_seed"][i]),
-                )
-            )
-        again = aggregate(group)
-        if not all(np.allclose(again[k], c[k], atol=1e-9) for k in ("mean", "ci_low", "ci_high")):
-            raise SmilingError(f"{where}: the rebuilt curves do not give the report's numbers")
-        runs += group
-    return runs
+    try:
+        rows = {(r["env_id"], r["algo"]): r for r in payload["table"]}
+        return [run for c in payload["curves"] for run in _rebuild_group(c, rows, source)]
+    except (KeyError, TypeError, IndexError) as err:
+        raise SmilingError(f"{source}: not a report's JSON ({type(err).__name__}: {err})") from None
+
+
+def _rebuild_group(
+    c: dict[str, Any], rows: dict[tuple[str, str], dict[str, Any]], source: Path
+) -> list[RunCurve]:
+    """One group of :func:`rebuild_runs`: its curve ``c`` and table rows ``rows``."""
+    where = f"{source}: {c['algo']} on {c['env_id']}"
+    n = set(c["n"])
+    if (c["env_id"], c["algo"]) not in rows or len(n) != 1 or not 1 <= min(n) <= 3:
+        raise SmilingError(f"{where}: cannot rebuild (needs 1-3 seeds at every step)")
+    lo, hi, mean = (np.asarray(c[k], float) for k in ("ci_low", "ci_high", "mean"))
+    per_rank = {1: [mean], 2: [lo, hi], 3: [lo, 3 * mean - lo - hi, hi]}[min(n)]
+    row = rows[(c["env_id"], c["algo"])]
+    by_final = np.argsort(row["final_per_seed"], kind="stable")
+    steps = np.asarray(c["env_steps"], int)
+    normalized = c["metric"] == "normalized_return"
+    nan = np.full(len(steps), np.nan)
+    group = [
+        RunCurve(
+            path=Path(f"{source}#{Path(row['run_dirs'][i]).name}"),  # the lost run's name
+            algo=c["algo"],
+            env_id=c["env_id"],
+            seed=int(row["seeds"][i]),
+            steps=steps,
+            normalized=values if normalized else nan,
+            returns=nan if normalized else values,
+            steps_per_second=float(row["env_steps_per_second_per_seed"][i]),
+            late=float(row["late_per_seed"][i]),
+        )
+        for values, i in zip(per_rank, by_final, strict=True)
+    ]
+    again = aggregate(group)
+    if not all(np.allclose(again[k], c[k], atol=1e-9) for k in ("mean", "ci_low", "ci_high")):
+        raise SmilingError(f"{where}: the rebuilt curves do not give the report's numbers")
+    return group
 
 
 def write_report(
