@@ -90,7 +90,8 @@ def _per_seed(values: list[float], iqm: float, ci: list[float]) -> str:
 
 def docs_table(table: list[dict]) -> str:
     """The results table of docs/baselines.md: per-seed values, tasks and arms in grid order."""
-    order = ["smiling", *ARMS[1:3], ARMS[0], *ARMS[3:]]  # smiling, dac, iq-learn, bc, variants
+    methods = FIGURES["methods"][1]
+    order = [*methods, *(arm for arm in ARMS if arm not in methods)]  # methods, then variants
     rows = {(r["env_id"], r["algo"]): r for r in table}
     lines = [
         "| task | arm | demos | seeds | final normalised return "
