@@ -1,0 +1,105 @@
+"""IQ-Learn configuration probe: does another point of IQ-Learn's settings space change the
+baseline comparison? (The SMILING paper used the best of several IQ-Learn configurations and does
+not list them; docs/baselines.md gives the space.)
+
+Usage:
+  python benchmarks/iq_learn_configs.py run --configs target [value-expert ...] \
+      [--envs dmc:ball_in_cup-catch ...] [--seeds 0 ...]
+  python benchmarks/iq_learn_configs.py report [--note TEXT]
+
+Each configuration is IQ-Learn with the ``--set`` overrides of CONFIGS and otherwise exactly the
+baseline benchmark's settings (fast preset, 150k steps, 5 deterministic evaluation episodes every
+10k, bundled demonstrations, checkpoints every 10k). ``run`` trains one run directory per
+(configuration, env, seed) under benchmarks/runs/iq_learn_configs/ (not committed), skipping
+finished runs and resuming interrupted ones, and records each finished run in the committed
+benchmarks/results/runs/iq_learn_configs/. A run's config.json labels it ``iq-learn`` (the
+overrides are a setting, not a variant), so ``report`` labels the groups itself:
+``iq-learn[<configuration>]`` for these runs, ``iq-learn[default]`` for the baseline benchmark's
+IQ-Learn runs on the same environments, and writes benchmarks/results/iq_learn_configs.
+{png,md,csv,json}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+from common import keep_records, recorded_runs, report_runs
+
+from smiling.bundled import slug
+from smiling.cli import main as smiling_main
+from smiling.report import RunCurve
+
+ROOT = Path(__file__).parent
+BENCHMARK = "iq_learn_configs"  # the name of its records (results/runs/<name>)
+RUNS = ROOT / "runs" / BENCHMARK
+# Name -> IQ-Learn overrides. "default" is the baseline benchmark's IQ-Learn arm.
+CONFIGS = {
+    "target": ["use_target=true"],  # V(s') from the Polyak-averaged target critic
+    "value-expert": ["value_on=expert"],  # value term on expert samples only
+}
+BASELINE_SETTINGS = ["--steps", "150000", "--preset", "fast", "--eval-every", "10000"]
+BASELINE_SETTINGS += ["--eval-episodes", "5", "--checkpoint-every", "10000", "--video-every", "0"]
+
+
+def _run_name(config: str, env_id: str, seed: int) -> str:
+    return f"{config}-{slug(env_id)}-s{seed}"
+
+
+def run(args: argparse.Namespace) -> None:
+    for seed in args.seeds:
+        for env_id in args.envs:
+            for config in args.configs:
+                out = RUNS / _run_name(config, env_id, seed)
+                if (out / "summary.json").exists():
+                    print(f"skip {out} (finished)")
+                    continue
+                if (out / "config.json").exists():  # interrupted: continue from its checkpoint
+                    cmd = ["resume", str(out), "--steps", "150000"]
+                else:
+                    cmd = ["train", "--algo", "iq-learn", "--env", env_id, "--seed", str(seed)]
+                    cmd += [*BASELINE_SETTINGS, "--out", str(out)]
+                    for pair in CONFIGS[config]:
+                        cmd += ["--set", pair]
+                code = smiling_main(cmd)
+                keep_records([out], BENCHMARK)
+                if code:
+                    raise SystemExit(code)
+
+
+def _labelled(run: RunCurve, config: str) -> RunCurve:
+    return dataclasses.replace(run, algo=f"iq-learn[{config}]")
+
+
+def report(args: argparse.Namespace) -> None:
+    """The probe's runs beside the default IQ-Learn runs of the baseline benchmark."""
+    runs = []
+    for config in CONFIGS:
+        runs += [_labelled(r, config) for r in recorded_runs(BENCHMARK, f"{config}-*", False)]
+    envs = {r.env_id for r in runs}
+    runs += [
+        _labelled(r, "default")
+        for r in recorded_runs("baselines")
+        if r.algo == "iq-learn" and r.env_id in envs
+    ]
+    report_runs(runs, BENCHMARK, args.note)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("run")
+    p.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), required=True)
+    p.add_argument("--envs", nargs="+", default=["dmc:ball_in_cup-catch"])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.set_defaults(func=run)
+    p = sub.add_parser("report")
+    p.add_argument("--note", default="")
+    p.set_defaults(func=report)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
