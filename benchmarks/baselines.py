@@ -30,7 +30,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from common import RESULTS, keep_records, recorded_runs, report_runs
+from common import RESULTS, keep_records, recorded_runs, report_runs, run_report_cli
 
 from smiling.bundled import slug
 from smiling.cli import main as smiling_main
@@ -45,6 +45,10 @@ TABLE_MARKERS = ("<!-- table -->", "<!-- /table -->")
 BENCHMARK = "baselines"  # the name of its records (results/runs/<name>) and archive
 SWEEP = ROOT / "runs" / BENCHMARK
 ENVS = ["dmc:cartpole-swingup", "dmc:ball_in_cup-catch"]
+STEPS = 150_000  # every arm's budget (BC: gradient steps), the SMILING benchmark's
+# What every arm shares besides the budget (iq_learn_configs.py uses both).
+SETTINGS = ["--preset", "fast", "--eval-every", "10000", "--eval-episodes", "5"]
+SETTINGS += ["--checkpoint-every", "10000", "--video-every", "0"]
 # Cheapest first within a seed; state-only smiling comes from the learning benchmark's runs.
 ARMS = [
     "bc",
@@ -133,9 +137,7 @@ def run(args: argparse.Namespace) -> None:
     for seed in args.seeds:
         for env_id in args.envs:
             cmd = ["sweep", "--algo", ",".join(args.arms), "--env", env_id, "--seeds", str(seed)]
-            cmd += ["--steps", str(args.steps), "--preset", "fast", "--eval-every", "10000"]
-            cmd += ["--eval-episodes", "5", "--checkpoint-every", "10000", "--video-every", "0"]
-            cmd += ["--out", str(SWEEP)]
+            cmd += ["--steps", str(args.steps), *SETTINGS, "--out", str(SWEEP)]
             if args.workers:
                 cmd += ["--workers", str(args.workers)]
             code = smiling_main(cmd)
@@ -175,22 +177,13 @@ def report(args: argparse.Namespace) -> None:
             plot_curves(shown, RESULTS / f"baselines_{name}.png", title, colors)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("run")
+def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--envs", nargs="+", default=ENVS)
     p.add_argument("--arms", nargs="+", default=ARMS)
-    p.add_argument("--steps", type=int, default=150_000)
+    p.add_argument("--steps", type=int, default=STEPS)
     p.add_argument("--workers", type=int, help="runs at a time (default: one per usable core)")
-    p.set_defaults(func=run)
-    p = sub.add_parser("report")
-    p.add_argument("--note", default="")
-    p.set_defaults(func=report)
-    args = parser.parse_args()
-    args.func(args)
 
 
 if __name__ == "__main__":
-    main()
+    run_report_cli(__doc__, run, report, _run_args)

@@ -11,13 +11,14 @@ smiling.report.rebuild_runs (exact for groups of up to three seeds).
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
 import platform
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from smiling.io import atomic_write, package_versions
@@ -86,3 +87,30 @@ def report_runs(runs: Sequence[Path | RunCurve], stem: str, note: str) -> dict:
     for row in payload["table"]:
         print(json.dumps({k: v for k, v in row.items() if k != "run_dirs"}))
     return payload
+
+
+Command = Callable[[argparse.Namespace], None]
+
+
+def run_report_cli(
+    doc: str,
+    run: Command,
+    report: Command,
+    run_args: Callable[[argparse.ArgumentParser], None],
+    report_args: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> None:
+    """The ``run`` / ``report`` command line of the learning benchmarks: ``run_args`` (and
+    ``report_args``) add a subcommand's own options; ``report`` always takes ``--note``, the
+    conditions stored with the results."""
+    parser = argparse.ArgumentParser(description=doc)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("run")
+    run_args(p)
+    p.set_defaults(func=run)
+    p = sub.add_parser("report")
+    p.add_argument("--note", default="", help="conditions of the runs, stored in the JSON")
+    if report_args is not None:
+        report_args(p)
+    p.set_defaults(func=report)
+    args = parser.parse_args()
+    args.func(args)

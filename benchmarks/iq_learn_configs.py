@@ -25,7 +25,8 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from common import keep_records, recorded_runs, report_runs
+from baselines import SETTINGS, STEPS
+from common import keep_records, recorded_runs, report_runs, run_report_cli
 
 from smiling.bundled import slug
 from smiling.cli import main as smiling_main
@@ -39,8 +40,6 @@ CONFIGS = {
     "target": ["use_target=true"],  # V(s') from the Polyak-averaged target critic
     "value-expert": ["value_on=expert"],  # value term on expert samples only
 }
-BASELINE_SETTINGS = ["--steps", "150000", "--preset", "fast", "--eval-every", "10000"]
-BASELINE_SETTINGS += ["--eval-episodes", "5", "--checkpoint-every", "10000", "--video-every", "0"]
 
 
 def _run_name(config: str, env_id: str, seed: int) -> str:
@@ -56,10 +55,10 @@ def run(args: argparse.Namespace) -> None:
                     print(f"skip {out} (finished)")
                     continue
                 if (out / "config.json").exists():  # interrupted: continue from its checkpoint
-                    cmd = ["resume", str(out), "--steps", "150000"]
+                    cmd = ["resume", str(out), "--steps", str(STEPS)]
                 else:
                     cmd = ["train", "--algo", "iq-learn", "--env", env_id, "--seed", str(seed)]
-                    cmd += [*BASELINE_SETTINGS, "--out", str(out)]
+                    cmd += ["--steps", str(STEPS), *SETTINGS, "--out", str(out)]
                     for pair in CONFIGS[config]:
                         cmd += ["--set", pair]
                 code = smiling_main(cmd)
@@ -86,20 +85,11 @@ def report(args: argparse.Namespace) -> None:
     report_runs(runs, BENCHMARK, args.note)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("run")
+def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--configs", nargs="+", choices=sorted(CONFIGS), required=True)
     p.add_argument("--envs", nargs="+", default=["dmc:ball_in_cup-catch"])
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
-    p.set_defaults(func=run)
-    p = sub.add_parser("report")
-    p.add_argument("--note", default="")
-    p.set_defaults(func=report)
-    args = parser.parse_args()
-    args.func(args)
 
 
 if __name__ == "__main__":
-    main()
+    run_report_cli(__doc__, run, report, _run_args)

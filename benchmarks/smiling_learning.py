@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from common import keep_records, recorded_runs, report_runs
+from common import keep_records, recorded_runs, report_runs, run_report_cli
 
 from smiling.bundled import slug
 from smiling.cli import main as smiling_main
@@ -58,10 +58,7 @@ def report(args: argparse.Namespace) -> None:
     report_runs(args.dirs or recorded_runs(BENCHMARK), BENCHMARK, args.note)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("run")
+def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--env", required=True)
     p.add_argument("--algo", default="smiling")
     p.add_argument("--preset", default="fast")
@@ -71,14 +68,11 @@ def main() -> None:
     p.add_argument("--eval-episodes", type=int, default=5)
     p.add_argument("--checkpoint-every", type=int, default=10_000)
     p.add_argument("--set", action="append", default=[])
-    p.set_defaults(func=run)
-    p = sub.add_parser("report")
+
+
+def _report_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("dirs", nargs="*", type=Path)
-    p.add_argument("--note", default="")
-    p.set_defaults(func=report)
-    args = parser.parse_args()
-    args.func(args)
 
 
 if __name__ == "__main__":
-    main()
+    run_report_cli(__doc__, run, report, _run_args, _report_args)
