@@ -11,7 +11,8 @@ Each configuration is IQ-Learn with the ``--set`` overrides of CONFIGS and other
 baseline benchmark's settings (fast preset, 150k steps, 5 deterministic evaluation episodes every
 10k, bundled demonstrations, checkpoints every 10k). ``run`` trains one run directory per
 (configuration, env, seed) under benchmarks/runs/iq_learn_configs/ (not committed), skipping
-finished runs and resuming interrupted ones, and records each finished run in the committed
+finished runs (those recorded too, so a fresh clone does not repeat them) and resuming
+interrupted ones, and records each finished run in the committed
 benchmarks/results/runs/iq_learn_configs/. A run's config.json labels it ``iq-learn`` (the
 overrides are a setting, not a variant), so ``report`` labels the groups itself:
 ``iq-learn[<configuration>]`` for these runs, ``iq-learn[default]`` for the baseline benchmark's
@@ -26,7 +27,7 @@ import dataclasses
 from pathlib import Path
 
 from baselines import SETTINGS, STEPS
-from common import keep_records, recorded_runs, report_runs, run_report_cli
+from common import RECORDS, keep_records, recorded_runs, report_runs, run_report_cli
 
 from smiling.bundled import slug
 from smiling.cli import main as smiling_main
@@ -51,8 +52,9 @@ def run(args: argparse.Namespace) -> None:
         for env_id in args.envs:
             for config in args.configs:
                 out = RUNS / _run_name(config, env_id, seed)
-                if (out / "summary.json").exists():
-                    print(f"skip {out} (finished)")
+                record = RECORDS / BENCHMARK / out.name
+                if (out / "summary.json").exists() or (record / "summary.json").exists():
+                    print(f"skip {out.name} (finished; recorded in {record})")
                     continue
                 if (out / "config.json").exists():  # interrupted: continue from its checkpoint
                     cmd = ["resume", str(out), "--steps", str(STEPS)]
