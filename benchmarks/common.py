@@ -21,6 +21,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from smiling.cli import main as smiling_main
 from smiling.io import atomic_write, package_versions
 from smiling.report import RunCurve, load_run, rebuild_runs, write_report
 
@@ -67,6 +68,21 @@ def keep_records(run_dirs: Iterable[Path], benchmark: str) -> list[Path]:
                 atomic_write(record / name, lambda f, data=data: f.write(data))
         kept.append(record)
     return kept
+
+
+def train_or_resume(out: Path, train: list[str], steps: int, benchmark: str) -> None:
+    """Bring the run ``out`` to ``steps``: skip it if it finished (here, or in its committed
+    record, so a fresh clone does not repeat it), continue it from its last checkpoint if it
+    was interrupted, else ``smiling <train>``; then record it. A failed run exits with its code."""
+    record = RECORDS / benchmark / out.name
+    if (out / "summary.json").exists() or (record / "summary.json").exists():
+        print(f"skip {out.name} (finished)")
+        return
+    resume = (out / "config.json").exists()
+    code = smiling_main(["resume", str(out), "--steps", str(steps)] if resume else train)
+    keep_records([out], benchmark)
+    if code:
+        raise SystemExit(code)
 
 
 def recorded_runs(benchmark: str, pattern: str = "*", archived: bool = True) -> list[RunCurve]:

@@ -27,10 +27,9 @@ import dataclasses
 from pathlib import Path
 
 from baselines import SETTINGS, STEPS
-from common import RECORDS, keep_records, recorded_runs, report_runs, run_report_cli
+from common import recorded_runs, report_runs, run_report_cli, train_or_resume
 
 from smiling.bundled import slug
-from smiling.cli import main as smiling_main
 from smiling.report import RunCurve
 
 ROOT = Path(__file__).parent
@@ -52,21 +51,11 @@ def run(args: argparse.Namespace) -> None:
         for env_id in args.envs:
             for config in args.configs:
                 out = RUNS / _run_name(config, env_id, seed)
-                record = RECORDS / BENCHMARK / out.name
-                if (out / "summary.json").exists() or (record / "summary.json").exists():
-                    print(f"skip {out.name} (finished; recorded in {record})")
-                    continue
-                if (out / "config.json").exists():  # interrupted: continue from its checkpoint
-                    cmd = ["resume", str(out), "--steps", str(STEPS)]
-                else:
-                    cmd = ["train", "--algo", "iq-learn", "--env", env_id, "--seed", str(seed)]
-                    cmd += ["--steps", str(STEPS), *SETTINGS, "--out", str(out)]
-                    for pair in CONFIGS[config]:
-                        cmd += ["--set", pair]
-                code = smiling_main(cmd)
-                keep_records([out], BENCHMARK)
-                if code:
-                    raise SystemExit(code)
+                cmd = ["train", "--algo", "iq-learn", "--env", env_id, "--seed", str(seed)]
+                cmd += ["--steps", str(STEPS), *SETTINGS, "--out", str(out)]
+                for pair in CONFIGS[config]:
+                    cmd += ["--set", pair]
+                train_or_resume(out, cmd, STEPS, BENCHMARK)
 
 
 def _labelled(run: RunCurve, config: str) -> RunCurve:

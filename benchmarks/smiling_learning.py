@@ -6,8 +6,9 @@ Usage:
   python benchmarks/smiling_learning.py report [RUN_DIR ...]
 
 ``run`` trains one run directory per seed under benchmarks/runs/ (not committed), skipping seeds
-already finished and resuming interrupted ones from their last checkpoint (every 10k steps), and
-copies each finished run's record to the committed benchmarks/results/runs/smiling_learning/;
+already finished (or recorded) and resuming interrupted ones from their last checkpoint (every
+10k steps), and copies each finished run's record to the committed
+benchmarks/results/runs/smiling_learning/;
 ``report`` is ``smiling report`` (smiling.report) on those records and on the runs made before
 records existed, rebuilt from results/archive/smiling_learning_66a5ec9.json (or on the run
 directories given), written as
@@ -21,10 +22,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from common import keep_records, recorded_runs, report_runs, run_report_cli
+from common import recorded_runs, report_runs, run_report_cli, train_or_resume
 
 from smiling.bundled import slug
-from smiling.cli import main as smiling_main
 
 ROOT = Path(__file__).parent
 RUNS = ROOT / "runs"
@@ -34,23 +34,14 @@ BENCHMARK = "smiling_learning"  # the name of its records (results/runs/<name>) 
 def run(args: argparse.Namespace) -> None:
     for seed in args.seeds:
         out = RUNS / f"{args.algo}-{args.preset}-{slug(args.env)}-s{seed}"
-        if (out / "summary.json").exists():
-            print(f"skip {out} (finished)")
-            continue
-        if (out / "config.json").exists():  # interrupted: continue from its last checkpoint
-            cmd = ["resume", str(out), "--steps", str(args.steps)]
-        else:
-            cmd = ["train", "--algo", args.algo, "--env", args.env, "--preset", args.preset]
-            cmd += ["--seed", str(seed), "--steps", str(args.steps), "--out", str(out)]
-            cmd += ["--eval-every", str(args.eval_every)]
-            cmd += ["--eval-episodes", str(args.eval_episodes)]
-            cmd += ["--checkpoint-every", str(args.checkpoint_every)]
-            for pair in args.set:
-                cmd += ["--set", pair]
-        code = smiling_main(cmd)
-        keep_records([out], BENCHMARK)
-        if code:
-            raise SystemExit(code)
+        cmd = ["train", "--algo", args.algo, "--env", args.env, "--preset", args.preset]
+        cmd += ["--seed", str(seed), "--steps", str(args.steps), "--out", str(out)]
+        cmd += ["--eval-every", str(args.eval_every)]
+        cmd += ["--eval-episodes", str(args.eval_episodes)]
+        cmd += ["--checkpoint-every", str(args.checkpoint_every)]
+        for pair in args.set:
+            cmd += ["--set", pair]
+        train_or_resume(out, cmd, args.steps, BENCHMARK)
 
 
 def report(args: argparse.Namespace) -> None:
