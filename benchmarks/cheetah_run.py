@@ -1,0 +1,90 @@
+"""The paper's cheetah-run comparison (issue 18): SMILING vs DAC, with and without linear
+score functions / discriminator, from the bundled state-only demonstrations.
+
+Usage:
+  python benchmarks/cheetah_run.py run --arms smiling dac [--seeds 0] [--steps 500000]
+  python benchmarks/cheetah_run.py report [--note TEXT]
+
+``run`` brings each (seed, arm) run to ``--steps`` environment steps, seed by seed (seed 0 of
+every arm first, so a partial grid is balanced), in benchmarks/runs/cheetah_run/<arm>-<env
+slug>-s<seed> (not committed): a finished or recorded run is skipped, an interrupted one
+continues from its last checkpoint (every 25k steps), and each finished run's record goes to
+the committed benchmarks/results/runs/cheetah_run/ (common.train_or_resume). For a grid on two
+cores, start one ``run`` per core, each pinned and single-threaded, with its own arms:
+
+  XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \
+      taskset -c 0 python benchmarks/cheetah_run.py run --arms smiling smiling+linear --seeds 0
+
+Every arm uses the fast preset and 5 deterministic evaluation episodes every 25k steps on the
+true reward. ``report`` writes benchmarks/results/cheetah_run.{png,md,csv,json} in the library's
+format over the recorded runs, with the bundled expert's own training curve (SAC on the true
+reward, from results/expert_curves.json, normalised by the demonstrations' returns) as the
+reference group ``expert (sac, true reward)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from common import RESULTS, recorded_runs, report_runs, run_report_cli, train_or_resume
+
+from smiling.bundled import bundled_demos, slug
+from smiling.report import RunCurve
+from smiling.variants import spec_args
+
+ROOT = Path(__file__).parent
+BENCHMARK = "cheetah_run"  # the name of its records (results/runs/<name>)
+RUNS = ROOT / "runs" / BENCHMARK
+ENV = "dmc:cheetah-run"
+STEPS = 500_000
+ARMS = ["smiling", "dac", "smiling+linear", "dac+linear"]
+SETTINGS = ["--preset", "fast", "--eval-every", "25000", "--eval-episodes", "5"]
+SETTINGS += ["--checkpoint-every", "25000", "--video-every", "0"]
+EXPERT_LABEL = "expert (sac, true reward)"
+
+
+def run(args: argparse.Namespace) -> None:
+    for seed in args.seeds:
+        for arm in args.arms:
+            out = RUNS / f"{arm}-{slug(ENV)}-s{seed}"
+            cmd = ["train", *spec_args(arm), "--env", ENV, "--seed", str(seed)]
+            cmd += ["--steps", str(args.steps), *SETTINGS, "--out", str(out)]
+            train_or_resume(out, cmd, args.steps, BENCHMARK)
+
+
+def expert_curve() -> RunCurve:
+    """The bundled expert's evaluation curve while it trained (SAC, true reward, seed 0),
+    normalised like every run here: by the bundled demonstrations' expert and random returns."""
+    experts = json.loads((RESULTS / "expert_curves.json").read_text())["experts"]
+    (entry,) = [e for e in experts if e["env_id"] == ENV]
+    demos = bundled_demos(ENV)
+    returns = np.asarray(entry["returns"], float)
+    normalized = (returns - demos.random_return) / (demos.expert_return - demos.random_return)
+    return RunCurve(
+        path=RESULTS / "expert_curves.json",
+        algo=EXPERT_LABEL,
+        env_id=ENV,
+        seed=int(entry["seed"]),
+        steps=np.asarray(entry["steps"], int),
+        normalized=normalized,
+        returns=returns,
+        steps_per_second=float(entry["env_steps_per_second"]),
+    )
+
+
+def report(args: argparse.Namespace) -> None:
+    """The library's report over the recorded runs and the expert's curve."""
+    report_runs([*recorded_runs(BENCHMARK, archived=False), expert_curve()], BENCHMARK, args.note)
+
+
+def _run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--arms", nargs="+", default=ARMS)
+    p.add_argument("--steps", type=int, default=STEPS)
+
+
+if __name__ == "__main__":
+    run_report_cli(__doc__, run, report, _run_args)
