@@ -24,6 +24,7 @@ from pathlib import Path
 from smiling.cli import main as smiling_main
 from smiling.io import atomic_write, package_versions
 from smiling.report import RunCurve, load_run, rebuild_runs, write_report
+from smiling.runspec import run_status
 
 RESULTS = Path(__file__).parent / "results"
 RECORDS = RESULTS / "runs"
@@ -75,10 +76,11 @@ def train_or_resume(out: Path, train: list[str], steps: int, benchmark: str) -> 
     record, so a fresh clone does not repeat it), continue it from its last checkpoint if it
     was interrupted, else ``smiling <train>``; then record it. A failed run exits with its code."""
     record = RECORDS / benchmark / out.name
-    if (out / "summary.json").exists() or (record / "summary.json").exists():
+    status = run_status(out, steps)
+    if status == "skip" or run_status(record, steps) == "skip":
         print(f"skip {out.name} (finished)")
         return
-    resume = (out / "config.json").exists()
+    resume = status == "resume"
     code = smiling_main(["resume", str(out), "--steps", str(steps)] if resume else train)
     keep_records([out], benchmark)
     if code:

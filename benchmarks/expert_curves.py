@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from common import provenance  # noqa: E402
 
+from smiling.algos.base import upgrade_config  # noqa: E402
 from smiling.bundled import EXPERT_TARGETS, assets_dir, bundled_demos  # noqa: E402
 from smiling.errors import DemonstrationsError  # noqa: E402
 
@@ -26,13 +27,13 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def read_expert(directory: Path) -> dict:
-    config = json.loads((directory / "config.json").read_text())
+    config = upgrade_config(json.loads((directory / "config.json").read_text()), directory)
     with open(directory / "eval.csv") as f:
         rows = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
     env_id = config["env_id"]
     entry = {
         "env_id": env_id,
-        "preset": config["method"]["sac_preset"],
+        "preset": config["preset"],
         "seed": config["seed"],
         "steps": [int(r["env_steps"]) for r in rows],
         "returns": [r["return_mean"] for r in rows],

@@ -18,14 +18,14 @@ from pathlib import Path
 
 from common import provenance
 
-from smiling.algos import SMILING, LoopConfig, TrueRewardSAC
+from smiling.algos import SMILING, LoopConfig, TrueReward
 from smiling.algos.smiling import SMILING_PRESETS
 from smiling.bundled import bundled_demos
 from smiling.data.demos import Demonstrations
 from smiling.envs import make_env
 from smiling.errors import DemonstrationsError
 from smiling.evaluation import random_policy, record_episodes
-from smiling.rl.sac import get_preset
+from smiling.rl.sac import SAC_ENTRY
 
 
 def random_demos(env_id: str, episodes: int = 10) -> Demonstrations:
@@ -59,6 +59,9 @@ def main() -> None:
     parser.add_argument("--seed-steps", type=int, default=1100)
     parser.add_argument("--set", action="append", default=[], help="SMILING overrides")
     parser.add_argument("--note", default="")
+    parser.add_argument(
+        "--out", type=Path, help="result file (default results/throughput_<preset>.json)"
+    )
     args = parser.parse_args()
     try:
         demos, source = bundled_demos(args.env).state_only(), "bundled"
@@ -67,11 +70,11 @@ def main() -> None:
     from smiling.config import apply_overrides, pick_preset
 
     config = apply_overrides(pick_preset(SMILING_PRESETS, args.preset), args.set)
-    sac_config = get_preset(config.sac_preset).replace(seed_steps=args.seed_steps)
+    sac_config = SAC_ENTRY.preset(args.preset).replace(seed_steps=args.seed_steps)
     loop = LoopConfig(eval_every=10**9, eval_episodes=1, checkpoint_every=10**9)
-    sac = TrueRewardSAC(args.env, None, args.preset, loop=loop, sac_config=sac_config)
+    sac = TrueReward(args.env, None, args.preset, loop=loop, agent_config=sac_config)
     sps_sac = steps_per_second(sac, args.seed_steps, args.steps)
-    sm = SMILING(args.env, demos, config=config, loop=loop, sac_config=sac_config)
+    sm = SMILING(args.env, demos, args.preset, config=config, loop=loop, agent_config=sac_config)
     sps_smiling = steps_per_second(sm, args.seed_steps, args.steps)
     result = {
         "env_id": args.env,
@@ -84,7 +87,7 @@ def main() -> None:
         "step_time_ratio_smiling_over_sac": round(sps_sac / sps_smiling, 3),
     }
     print(json.dumps(result, indent=2))
-    out = Path(__file__).parent / "results" / f"throughput_{args.preset}.json"
+    out = args.out or Path(__file__).parent / "results" / f"throughput_{args.preset}.json"
     out.write_text(json.dumps({**provenance(), "note": args.note, "result": result}, indent=2))
 
 

@@ -222,7 +222,7 @@ def test_iq_critic_update_prefers_expert_actions():
     for i in range(300):
         state, metrics = sac.update(state, batch, jax.random.PRNGKey(i))
     assert float(metrics["charts/expert_reward_mean"]) > float(metrics["charts/reward_mean"])
-    actions = sac.act(state.actor_params, batch["obs"], None, deterministic=True)
+    actions = sac.actor_action(state.actor_params, batch["obs"], None, deterministic=True)
     assert np.mean(actions) > 0.4
     with pytest.raises(ValueError, match="implicit"):
         sac.update(state, batch, jax.random.PRNGKey(0), lambda s, a, k: s[:, 0])
@@ -254,7 +254,7 @@ def test_cli_train_iq_learn_end_to_end_and_reload(tmp_path):
     loaded = Learner.load(run / "model")
     assert isinstance(loaded, IQLearn) and loaded.config.use_target
     assert int(loaded.state.step) == 101  # IQ updates from env step 100 (seed steps) to 200
-    assert isinstance(loaded.sac, IQSAC)
+    assert isinstance(loaded.agent, IQSAC)
 
 
 # ---------------------------------------------------------------------------- BC
@@ -282,7 +282,7 @@ def test_bc_recovers_linear_policy(loss, noise):
         "Pendulum-v1",
         demos,
         config=BCConfig(loss=loss, lr=3e-3, batch_size=256),
-        sac_config=SACConfig(hidden=(64, 64)),
+        agent_config=SACConfig(hidden=(64, 64)),
     )
     first = agent.train_steps(20)
     last = agent.train_steps(1500)
@@ -307,7 +307,7 @@ def test_cli_train_bc_end_to_end_and_reload(tmp_path):
     assert isinstance(loaded, BC) and loaded.gradient_steps == 60
     assert loaded.config.loss == "mse"
     obs = np.zeros((2, 3), np.float32)
-    agent_actor = json.loads((run / "config.json").read_text())["sac"]["hidden"]
+    agent_actor = json.loads((run / "config.json").read_text())["agent"]["config"]["hidden"]
     assert agent_actor == [16, 16] and loaded.predict(obs).shape == (2, 1)
 
 

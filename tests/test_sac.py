@@ -10,7 +10,7 @@ from jax.tree_util import Partial
 
 from smiling.errors import SmilingError
 from smiling.rl.networks import sample_tanh_gaussian
-from smiling.rl.sac import PRESETS, SAC, SACConfig, get_preset
+from smiling.rl.sac import PRESETS, SAC, SAC_ENTRY, SACConfig
 
 OBS, ACT, B = 5, 2, 64
 SMALL = SACConfig(hidden=(32, 32), batch_size=B, actor_lr=1e-3, critic_lr=1e-3, alpha_lr=1e-3)
@@ -35,7 +35,7 @@ def test_paper_preset_is_the_paper():
     assert p.seed_steps == 5000 and (p.log_std_min, p.log_std_max) == (-5.0, 2.0)
     assert p.discount == 0.99
     with pytest.raises(SmilingError, match="unknown SAC preset"):
-        get_preset("turbo")
+        SAC_ENTRY.preset("turbo")
 
 
 def test_critic_loss_falls_on_fixed_batch():
@@ -125,9 +125,9 @@ def test_actions_in_bounds_and_log_prob_consistent():
     sac = SAC(OBS, ACT, SMALL)
     state = sac.init(jax.random.PRNGKey(0))
     obs = fixed_batch()["obs"]
-    a = sac.act(state.actor_params, obs, jax.random.PRNGKey(1))
+    a = sac.actor_action(state.actor_params, obs, jax.random.PRNGKey(1))
     assert a.shape == (B, ACT) and np.all(np.abs(a) <= 1)
-    det = sac.act(state.actor_params, obs[0], jax.random.PRNGKey(1), deterministic=True)
+    det = sac.actor_action(state.actor_params, obs[0], jax.random.PRNGKey(1), deterministic=True)
     assert det.shape == (ACT,)
     mean, log_std = sac.actor.apply(state.actor_params, obs)
     sample, logp = sample_tanh_gaussian(mean, log_std, jax.random.PRNGKey(2))

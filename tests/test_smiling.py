@@ -43,7 +43,7 @@ def test_learn_writes_run_dir_and_reloads(tmp_path):
         "Pendulum-v1",
         demos,
         config=TINY,
-        sac_config=TINY_SAC,
+        agent_config=TINY_SAC,
         loop=LoopConfig(eval_every=150, eval_episodes=1),
     )
     summary = agent.learn(300, run_dir=tmp_path / "run", progress=False)

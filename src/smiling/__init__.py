@@ -1,12 +1,12 @@
 """smiling: imitation learning by score matching (SMILING, arXiv 2410.13855).
 
 Public API: the learners (:class:`SMILING`, the baselines :class:`DAC`, :class:`IQLearn` and
-:class:`BC`, :class:`TrueRewardSAC`), environments
-(:func:`make_env`), demonstrations (:class:`Demonstrations`, :func:`bundled_demos`), and the SAC
-learner (:mod:`smiling.rl.sac`).
+:class:`BC`, :class:`TrueReward`), environments (:func:`make_env`), demonstrations
+(:class:`Demonstrations`, :func:`bundled_demos`), and the RL agents (:mod:`smiling.rl.registry`;
+SAC in :mod:`smiling.rl.sac`).
 """
 
-from smiling.algos import BC, DAC, SMILING, IQLearn, TrueRewardSAC
+from smiling.algos import BC, DAC, SMILING, IQLearn, TrueReward
 from smiling.bundled import bundled_demos
 from smiling.data.demos import Demonstrations
 from smiling.envs import make_env
@@ -18,7 +18,7 @@ __all__ = [
     "DAC",
     "IQLearn",
     "BC",
-    "TrueRewardSAC",
+    "TrueReward",
     "Demonstrations",
     "DemonstrationsError",
     "SmilingError",

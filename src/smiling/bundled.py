@@ -33,15 +33,17 @@ def assets_dir() -> Path:
     return Path(str(resources.files("smiling") / "assets"))
 
 
+def has_bundled_demos(env_id: str) -> bool:
+    return (assets_dir() / "demos" / f"{slug(env_id)}.npz").is_file()
+
+
 def bundled_demos_path(env_id: str) -> Path:
-    path = assets_dir() / "demos" / f"{slug(env_id)}.npz"
-    if not path.is_file():
-        available = sorted(p.stem for p in (assets_dir() / "demos").glob("*.npz"))
+    if not has_bundled_demos(env_id):
         raise DemonstrationsError(
-            f"no bundled demonstrations for '{env_id}'; bundled: {', '.join(available) or 'none'}. "
-            "Make your own with `smiling expert` and `smiling demos`."
+            f"no bundled demonstrations for '{env_id}'; bundled ones exist for "
+            f"{', '.join(BUNDLED_ENVS)}. Make your own with `smiling expert` and `smiling demos`."
         )
-    return path
+    return assets_dir() / "demos" / f"{slug(env_id)}.npz"
 
 
 def bundled_demos(env_id: str) -> Demonstrations:

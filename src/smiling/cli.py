@@ -10,8 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from smiling.errors import SmilingError
-from smiling.variants import OPTIONAL
+from smiling.errors import SettingError, SmilingError
 
 
 def _expert(args: argparse.Namespace) -> None:
@@ -26,7 +25,7 @@ def _expert(args: argparse.Namespace) -> None:
         eval_every=args.eval_every,
         eval_episodes=args.eval_episodes,
         checkpoint_every=args.checkpoint_every,
-        sac_overrides=tuple(_sac_pairs(args.set, allow_other=False)),
+        sac_overrides=tuple(_sac_pairs(args.set)),
     )
     out = Path(args.out or f"experts/{slug(args.env)}")
     summary = train_expert(run, out, resume=args.resume, progress=sys.stderr.isatty())
@@ -36,73 +35,54 @@ def _expert(args: argparse.Namespace) -> None:
     )
 
 
-DEFAULT_STEPS = {
-    "Pendulum-v1": 20_000,
-    "dmc:cartpole-swingup": 150_000,
-    "dmc:ball_in_cup-catch": 150_000,
-    "dmc:cheetah-run": 1_000_000,
-}
+def _spec(args: argparse.Namespace):
+    """The run specification of ``smiling train``'s flags (an algo spec may carry variants
+    and an agent: ``smiling+linear``, ``smiling@sac``; the flags add to it)."""
+    from smiling.algos.base import LoopConfig
+    from smiling.runspec import RunSpec
+    from smiling.variants import parse_full_spec
+
+    algo, spec_variants, spec_agent = parse_full_spec(args.algo)
+    if spec_agent and args.agent and spec_agent != args.agent:
+        raise SmilingError(
+            f"--algo {args.algo} names agent '{spec_agent}' but --agent is {args.agent}"
+        )
+    flags = [v for v, on in (("actions", args.use_actions), ("linear", args.linear)) if on]
+    chosen = tuple(dict.fromkeys([*spec_variants, *flags]))
+    return RunSpec(
+        algo=algo,
+        env_id=args.env,
+        agent=spec_agent or args.agent or "sac",
+        preset=args.preset,
+        seed=args.seed,
+        demos=args.demos,
+        variants=chosen,
+        overrides=tuple(args.set),
+        loop=LoopConfig(
+            eval_every=args.eval_every,
+            eval_episodes=args.eval_episodes,
+            checkpoint_every=args.checkpoint_every,
+            video_every=args.video_every,
+            video_max_frames=args.video_frames,
+        ),
+    )
 
 
 def _train(args: argparse.Namespace) -> None:
     import time
 
-    from smiling.algos import ALGOS, LoopConfig
-    from smiling.bundled import bundled_demos, bundled_demos_path, slug
-    from smiling.config import apply_overrides
-    from smiling.data.demos import Demonstrations
-    from smiling.envs import make_env
-    from smiling.rl.sac import get_preset
-    from smiling.variants import reads_actions
+    from smiling.bundled import slug
+    from smiling.runspec import build_learner, default_steps
 
-    make_env(args.env).close()  # an unknown env id fails here, before anything is written
-    method = _method_config(args)  # None for sac; unsupported variants fail here
-    if args.demos:
-        demos = Demonstrations.load(args.demos)
-    elif args.algo != "sac" or (args.env in DEFAULT_STEPS):
-        bundled_demos_path(args.env)  # clear error when nothing is bundled for this env
-        demos = bundled_demos(args.env)
-    else:
-        demos = None
-    if demos is not None and method is not None:
-        if reads_actions(args.algo, method) and not demos.has_actions:
-            raise SmilingError(
-                f"{args.algo} with these settings needs expert actions, but {demos.source} is "
-                "state-only (use demonstrations with actions)"
-            )
-        if not reads_actions(args.algo, method):
-            demos = demos.state_only()  # the main setting: the learner never sees expert actions
-    steps = args.steps or DEFAULT_STEPS.get(args.env)
-    if not steps:
-        raise SmilingError(f"--steps is required for '{args.env}' (no default budget)")
+    spec = _spec(args)
+    learner = build_learner(spec)  # every problem with the spec fails here, before any write
+    steps = default_steps(spec.env_id, args.steps)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = Path(args.out or f"runs/{args.algo}-{slug(args.env)}-s{args.seed}-{stamp}")
+    if out.exists() and not out.is_dir():
+        raise SmilingError(f"--out '{out}' is a file, not a directory; choose another --out")
     if (out / "config.json").exists():
         raise SmilingError(f"run directory '{out}' already exists; choose another --out")
-    loop = LoopConfig(
-        eval_every=args.eval_every,
-        eval_episodes=args.eval_episodes,
-        checkpoint_every=args.checkpoint_every,
-        video_every=args.video_every,
-        video_max_frames=args.video_frames,
-    )
-    sac_pairs = _sac_pairs(args.set, allow_other=args.algo != "sac")
-    kwargs = {}
-    if method is not None:
-        kwargs["config"] = method
-        sac_base = get_preset(method.sac_preset)
-    else:
-        sac_base = get_preset(args.preset)
-    sac_config = apply_overrides(sac_base, sac_pairs, "sac.")
-    learner = ALGOS[args.algo](
-        args.env,
-        demos,
-        preset=args.preset,
-        seed=args.seed,
-        loop=loop,
-        sac_config=sac_config,
-        **kwargs,
-    )
     _report_training(learner.learn(steps, run_dir=out, progress=None), out)
 
 
@@ -114,7 +94,9 @@ def _report_training(s: dict, out: Path) -> None:
         else f"{s['env_steps']} env steps ({s['env_steps_per_second']:.1f} steps/s)"
     )
     print(f"\n{s['algo']} on {s['env_id']}: {done} in {s['wall_seconds']:.0f} s")
-    if s["normalized_return"] is not None:
+    if s["eval_return"] is None:
+        print("  no evaluation was made")
+    elif s["normalized_return"] is not None:
         print(f"  learner return {s['eval_return']:9.1f}   normalised {s['normalized_return']:.2f}")
         print(f"  expert  return {s['expert_return']:9.1f}   normalised 1.00")
         print(f"  random  return {s['random_return']:9.1f}   normalised 0.00")
@@ -124,24 +106,15 @@ def _report_training(s: dict, out: Path) -> None:
 
 
 def _method_config(args: argparse.Namespace):
-    """The method's preset with variant flags and ``--set`` overrides applied (None for sac)."""
-    from smiling import variants
-    from smiling.algos import ALGOS
-    from smiling.algos.base import MethodLearner
-    from smiling.config import apply_overrides, pick_preset
-
-    chosen = [v for v, on in (("actions", args.use_actions), ("linear", args.linear)) if on]
-    variants.check(args.algo, chosen)
-    algo = ALGOS[args.algo]
-    if not issubclass(algo, MethodLearner):
-        return None
-    config = variants.apply(args.algo, pick_preset(algo.presets, args.preset), chosen)
-    return apply_overrides(config, [p for p in args.set if not p.startswith("sac.")])
+    """The method's preset with variant flags and ``--set`` overrides applied."""
+    return _spec(args).method_config()
 
 
 def _resume(args: argparse.Namespace) -> None:
     from smiling.algos import Learner
 
+    if args.steps is not None and args.steps < 1:
+        raise SmilingError(f"--steps must be at least 1, got {args.steps}")
     learner, steps = Learner.restore(args.run_dir, args.steps)
     print(
         f"resuming {learner.algo} on {learner.env_id} (seed {learner.seed}) in {args.run_dir} "
@@ -256,8 +229,26 @@ def _info(args: argparse.Namespace) -> None:
     print(f"expert / random: {demos.expert_return:.1f} / {demos.random_return:.1f}")
 
 
+def _train_epilog() -> str:
+    """The methods, agents and default budgets, from their registries."""
+    from smiling.algos.registry import METHODS
+    from smiling.rl.registry import AGENTS
+    from smiling.runspec import DEFAULT_STEPS
+
+    lines = ["methods (--algo):"]
+    for entry in METHODS.values():
+        extra = f" [variants: {', '.join(entry.variants)}]" if entry.variants else ""
+        lines.append(f"  {entry.name:<10} {entry.summary}{extra}")
+    lines.append("agents (--agent):")
+    lines += [f"  {a.name:<10} {a.summary}" for a in AGENTS.values()]
+    lines.append("default budgets (--steps):")
+    lines += [f"  {env:<22} {steps:,}" for env, steps in DEFAULT_STEPS.items()]
+    return "\n".join(lines)
+
+
 SET_HELP = (
-    "override a setting, repeatable: sac.<field>=V for SAC (e.g. sac.seed_steps=1000), "
+    "override a setting, repeatable: <agent>.<field>=V for the agent, e.g. sac.seed_steps=1000 "
+    "(agent.<field>=V: whichever agent), "
     "<field>=V or reward.<field>=V / net.<field>=V for the method (e.g. reward.num_timesteps=20, "
     "dac: reward_style=airl, iq-learn: chi2_weight=0.5, bc: loss=mse)"
 )
@@ -276,13 +267,12 @@ def _add_set(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
 
 
-def _sac_pairs(pairs: list[str], allow_other: bool = True) -> list[str]:
-    """The ``sac.`` overrides without their prefix; others are rejected unless allowed."""
-    sac = [p[len("sac.") :] for p in pairs if p.startswith("sac.")]
-    if not allow_other and len(sac) != len(pairs):
-        other = [p for p in pairs if not p.startswith("sac.")]
+def _sac_pairs(pairs: list[str]) -> list[str]:
+    """The ``sac.`` overrides of ``smiling expert`` without their prefix (nothing else applies)."""
+    other = [p for p in pairs if not p.startswith("sac.")]
+    if other:
         raise SmilingError(f"--set {other[0]}: only sac.<field> settings apply here")
-    return sac
+    return [p[len("sac.") :] for p in pairs]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -304,13 +294,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     p.set_defaults(func=_expert)
 
-    p = sub.add_parser("train", help="train a learner (SMILING by default) and write a run dir")
-    p.add_argument("--algo", choices=list(OPTIONAL), default="smiling")
+    p = sub.add_parser(
+        "train",
+        help="train a learner (SMILING by default) and write a run dir",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_train_epilog(),
+    )
+    p.add_argument(
+        "--algo",
+        default="smiling",
+        help="method, optionally with variants and an agent: smiling, dac+linear, rl@sac, ... "
+        "(sac = rl, kept for recorded commands); see the list below",
+    )
+    p.add_argument("--agent", help="the RL agent the method drives (default: sac); see below")
     p.add_argument("--env", required=True, help="Gymnasium id or dmc:<domain>-<task>")
     p.add_argument("--demos", help="demonstrations .npz (default: the bundled ones for --env)")
     p.add_argument("--preset", default="fast", choices=["fast", "paper"])
     p.add_argument(
-        "--steps", type=int, help="environment steps, bc: gradient steps (default: per-task budget)"
+        "--steps",
+        type=int,
+        help="environment steps, bc: gradient steps (default: the task's budget, see below)",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="run directory (default runs/<algo>-<env>-s<seed>-<time>)")
@@ -387,12 +390,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The flags that set library settings, so errors name what the user typed.
+SETTING_FLAGS = {
+    "eval_every": "--eval-every",
+    "eval_episodes": "--eval-episodes",
+    "checkpoint_every": "--checkpoint-every",
+    "video_every": "--video-every",
+    "video_max_frames": "--video-frames",
+    "steps": "--steps",
+}
+
+
+def _in_flags(err: SmilingError) -> str:
+    """The error's message, naming the flag where a library setting came from one."""
+    if isinstance(err, SettingError) and err.setting in SETTING_FLAGS:
+        return f"{SETTING_FLAGS[err.setting]} {err.problem}"
+    return str(err)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
     except SmilingError as err:
-        print(f"smiling: error: {err}", file=sys.stderr)
+        print(f"smiling: error: {_in_flags(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("smiling: interrupted", file=sys.stderr)

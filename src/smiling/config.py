@@ -61,16 +61,35 @@ def _set(config: Any, path: list[str], text: str, full_key: str) -> Any:
         value = parse_value(text, current, full_key)
     try:
         return dataclasses.replace(config, **{head: value})
-    except (ValueError, TypeError) as err:
+    except (ValueError, TypeError, SmilingError) as err:
         raise SmilingError(f"--set {full_key}={text}: {err}") from None
 
 
-class MethodConfig:
-    """Mixin for a method's frozen config dataclass: copies, dicts and the run config round trip.
+def check_range(
+    config: Any,
+    name: str,
+    low: float,
+    high: float | None = None,
+    inclusive: bool = True,
+) -> None:
+    """Raise ``ValueError`` naming ``name`` when the field is below ``low`` (or at it, unless
+    ``inclusive``) or above ``high``: for configs' ``__post_init__``, so nonsense such as a
+    negative batch size fails when it is set, not deep inside a jitted update."""
+    value = getattr(config, name)
+    below = value < low if inclusive else value <= low
+    if below or (high is not None and value > high):
+        bound = f"at least {low}" if inclusive else f"above {low}"
+        bound += "" if high is None else f" and at most {high}"
+        raise ValueError(f"{name} must be {bound}, got {value}")
+
+
+class Config:
+    """Mixin for a frozen config dataclass (a method's or an agent's): copies, dicts and the
+    ``config.json`` round trip.
 
     Nested config groups (fields whose default is itself a dataclass, e.g. ``reward``, ``net``)
-    are rebuilt by :meth:`from_dict` from their default's type, so every method's config reads
-    back from ``config.json`` the same way.
+    are rebuilt by :meth:`from_dict` from their default's type, and JSON lists become tuples where
+    the default is a tuple, so every config reads back from ``config.json`` equal to itself.
     """
 
     def replace(self, **changes: Any) -> Any:
@@ -81,16 +100,27 @@ class MethodConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Any:
-        values = dict(data)
-        for f in dataclasses.fields(cls):
-            default = f.default
-            if f.name in values and dataclasses.is_dataclass(default):
-                values[f.name] = type(default)(**values[f.name])
-        return cls(**values)
+        return _from_dict(cls, data)
 
 
-def pick_preset(presets: dict[str, Any], name: str) -> Any:
-    """The preset ``name`` of a method, or one clear error listing the known ones."""
+def _from_dict(cls: type, data: dict[str, Any]) -> Any:
+    values = dict(data)
+    for f in dataclasses.fields(cls):
+        if f.name not in values:
+            continue
+        default = f.default
+        if dataclasses.is_dataclass(default):
+            values[f.name] = _from_dict(type(default), values[f.name])
+        elif isinstance(default, tuple) and isinstance(values[f.name], list):
+            values[f.name] = tuple(values[f.name])
+    unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
+    if unknown:
+        raise SmilingError(f"{cls.__name__}: unknown settings {sorted(unknown)}")
+    return cls(**values)
+
+
+def pick_preset(presets: dict[str, Any], name: str, what: str = "preset") -> Any:
+    """The preset ``name``, or one clear error listing the known ones."""
     if name not in presets:
-        raise SmilingError(f"unknown preset '{name}'; choose one of {sorted(presets)}")
+        raise SmilingError(f"unknown {what} '{name}'; choose one of {sorted(presets)}")
     return presets[name]

@@ -24,6 +24,15 @@ class ExpertError(SmilingError, ValueError):
     """An expert directory is missing or incomplete."""
 
 
+class SettingError(SmilingError, ValueError):
+    """A setting has a value no run can use. Raised in the library's terms (the setting's
+    name); the CLI names the flag that set it (``eval_every`` -> ``--eval-every``)."""
+
+    def __init__(self, setting: str, problem: str):
+        super().__init__(f"{setting} {problem}")
+        self.setting, self.problem = setting, problem
+
+
 class CheckpointError(SmilingError):
     """A checkpoint folder is missing a file, fails its checksum, or cannot be parsed."""
 

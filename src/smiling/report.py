@@ -273,8 +273,9 @@ def plot_curves(
             ax.axhline(1.0, color="gray", ls="--", lw=1)
             ax.axhline(0.0, color="gray", ls=":", lw=1)
         ax.set_title(env)
-        offline = any(g_env == env and algo.startswith("bc") for g_env, algo in groups)
-        ax.set_xlabel("environment steps" + (" (bc: gradient steps)" if offline else ""))
+        offline = sorted({a for g_env, a in groups if g_env == env and _gradient_steps(a)})
+        unit = f" ({', '.join(offline)}: gradient steps)" if offline else ""
+        ax.set_xlabel("environment steps" + unit)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _short_count(x)))
         ax.set_ylabel("normalised return" if metric == "normalized_return" else "return")
         ax.legend(loc="best", fontsize="x-small")
@@ -418,3 +419,15 @@ def write_report(
     payload = {**(extra or {}), "table": table, "curves": curves}
     write_json(out / f"{stem}.json", payload)
     return payload
+
+
+def _gradient_steps(label: str) -> bool:
+    """Whether the runs of ``label`` count gradient steps (their method's step unit), not
+    environment steps; labels of no registered method (a reference curve) count env steps."""
+    from smiling.algos.registry import get_method
+    from smiling.variants import parse_full_spec
+
+    try:
+        return get_method(parse_full_spec(label)[0]).step_unit == "gradient"
+    except SmilingError:
+        return False

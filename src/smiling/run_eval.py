@@ -31,7 +31,7 @@ def evaluate_run(
     ``seed=None`` uses the run's own evaluation seeds, so the final model reproduces the
     training's last evaluation.
     """
-    from smiling.algos.base import Learner
+    from smiling.algos.base import EVAL_SEED_OFFSET, Learner
 
     if episodes < 1:
         raise SmilingError("--episodes must be at least 1")
@@ -42,9 +42,9 @@ def evaluate_run(
         learner, source = Learner.load(model), "model"
     else:
         learner = Learner.from_dir(run.path)
-        source = learner.load_checkpoint(run.path, capacity=None).name
+        source = learner.load_checkpoint(run.path, budget=None).name
     learner.loop = dataclasses.replace(learner.loop, video_max_frames=max_frames)
-    start = learner.seed + 10_000 if seed is None else seed
+    start = learner.seed + EVAL_SEED_OFFSET if seed is None else seed
     frames: list[np.ndarray] | None = [] if video else None
     returns = learner.evaluate(episodes, frames, seed=start)
     mean = float(np.mean(returns))

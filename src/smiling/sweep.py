@@ -28,7 +28,8 @@ from pathlib import Path
 
 from smiling.bundled import slug
 from smiling.errors import SmilingError
-from smiling.runs import RunDir, record_step
+from smiling.runs import RunDir
+from smiling.runspec import run_status
 from smiling.variants import canonical_spec, spec_args
 
 SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
@@ -97,11 +98,10 @@ def plan(
             for seed in seeds:
                 run = RunDir(out / run_dir_name(algo, env_id, seed))
                 budget = ["--steps", str(steps)] if steps is not None else []
-                summary = run.read_summary()
-                # record_step: BC's budget is gradient steps (its summary has env_steps 0)
-                if summary is not None and (steps is None or record_step(summary) >= steps):
+                status = run_status(run.path, steps)
+                if status == "skip":
                     args: tuple[str, ...] = ()
-                elif run.exists():
+                elif status == "resume":
                     args = ("resume", str(run.path), *budget)
                 else:
                     args = ("train", *spec_args(algo), "--env", env_id, "--seed", str(seed))

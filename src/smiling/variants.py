@@ -1,95 +1,100 @@
-"""Method variants (``actions``, ``linear``), the run label that names them, and algo specs.
+"""Algo specs and run labels: ``<algo>[+variant...][@agent]``, from the method registry.
 
 A variant changes what a method's model sees (``actions``: ``[s, a]`` instead of ``s``) or its
-function class (``linear``: no activations). Runs of one method with different variants are
-different experimental arms, so every run carries a *label*, ``<algo>[+actions][+linear]``
-(``smiling+linear``), which reports group by and sweeps name run directories after. The same
-string, an *algo spec*, is what ``smiling sweep --algo`` accepts.
-
-This module is the one place that knows how a variant maps onto each method's config.
+function class (``linear``: no activations). Runs of one method with different variants, or
+driving another agent, are different experimental arms, so every run carries a *label*
+(``smiling+linear``, ``smiling@dreamerv3``), which reports group by and sweeps name run
+directories after. The same string, an *algo spec*, is what ``smiling train --algo`` and
+``smiling sweep --algo`` accept. Which variants a method has and how each maps onto its config
+is the method's registry entry's business (:mod:`smiling.algos.entry`); this module only parses.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from smiling.errors import SmilingError
 
-# The variants each method offers as options, in label order.
-OPTIONAL: dict[str, tuple[str, ...]] = {
-    "smiling": ("actions", "linear"),
-    "dac": ("actions", "linear"),
-    "iq-learn": (),
-    "bc": (),
-    "sac": (),
-}
-# Methods that read expert actions whatever their config (so --use-actions is accepted as a no-op).
-ALWAYS_ACTIONS = frozenset({"iq-learn", "bc"})
+# The command-line flag of each variant (``smiling train``).
 FLAGS = {"actions": "--use-actions", "linear": "--linear"}
 
 
+def _entry(algo: str):
+    from smiling.algos.registry import get_method
+
+    return get_method(algo)
+
+
 def check(algo: str, variants: tuple[str, ...] | list[str]) -> None:
-    """Raise a :class:`SmilingError` naming the first variant ``algo`` does not have."""
+    """Raise a :class:`SmilingError` naming the first variant ``algo`` does not have
+    (``--use-actions`` is accepted as a no-op by methods that always read actions)."""
+    entry = _entry(algo)
     for v in variants:
-        if v not in OPTIONAL[algo] and not (v == "actions" and algo in ALWAYS_ACTIONS):
+        if v not in entry.variants and not (v == "actions" and entry.always_actions):
             raise SmilingError(f"{FLAGS.get(v, v)} is not supported by --algo {algo}")
 
 
 def apply(algo: str, config: Any, variants: tuple[str, ...] | list[str]) -> Any:
     """``config`` (a method config dataclass) with ``variants`` switched on."""
     check(algo, variants)
-    if "actions" in variants and algo == "smiling":
-        config = config.replace(reward=dataclasses.replace(config.reward, use_actions=True))
-    elif "actions" in variants and algo == "dac":
-        config = config.replace(use_actions=True)
-    if "linear" in variants:
-        config = config.replace(net=dataclasses.replace(config.net, linear=True))
+    entry = _entry(algo)
+    for v in variants:
+        if v in entry.variants:
+            config = entry.variants[v].apply(config)
     return config
 
 
 def reads_actions(algo: str, config: Any) -> bool:
     """Whether the method, configured so, reads the expert's actions."""
-    if algo == "smiling":
-        return bool(config.reward.use_actions)
-    if algo == "dac":
-        return bool(config.use_actions)
-    return algo in ALWAYS_ACTIONS
+    return _entry(algo).reads_actions(config)
 
 
-def label(algo: str, config: Any | None) -> str:
-    """``<algo>[+actions][+linear]``: the method and the optional variants ``config`` has on."""
+def label(algo: str, config: Any | None, agent: str | None = None) -> str:
+    """The run label of ``algo`` configured as ``config`` (``None``: the algo itself)."""
     if config is None:
         return algo
-    on = {
-        "actions": "actions" in OPTIONAL[algo] and reads_actions(algo, config),
-        "linear": "linear" in OPTIONAL[algo] and bool(config.net.linear),
-    }
-    return "+".join([algo, *(v for v in OPTIONAL[algo] if on[v])])
+    return _entry(algo).label(config, *(() if agent is None else (agent,)))
 
 
 def parse_spec(spec: str) -> tuple[str, tuple[str, ...]]:
-    """``"dac+linear"`` -> ``("dac", ("linear",))``; a clear error for anything else."""
-    algo, *variants = spec.strip().split("+")
-    if algo not in OPTIONAL:
-        raise SmilingError(f"unknown algo '{algo}' in '{spec}'; choose from {', '.join(OPTIONAL)}")
+    """``"dac+linear"`` -> ``("dac", ("linear",))``; a clear error for anything else.
+
+    An ``@agent`` suffix is split off by :func:`parse_full_spec`."""
+    algo, variants, _ = parse_full_spec(spec)
+    return algo, variants
+
+
+def parse_full_spec(spec: str) -> tuple[str, tuple[str, ...], str | None]:
+    """``"smiling+linear@dreamerv3"`` -> ``("smiling", ("linear",), "dreamerv3")``."""
+    from smiling.algos.registry import METHODS, get_method
+
+    body, at, agent = spec.strip().partition("@")
+    algo, *variants = body.split("+")
+    try:
+        entry = get_method(algo)
+    except SmilingError:
+        known = ", ".join(METHODS)
+        raise SmilingError(f"unknown algo '{algo}' in '{spec}'; choose from {known}") from None
     for v in variants:
-        if v not in OPTIONAL[algo]:
-            offered = ", ".join(f"+{o}" for o in OPTIONAL[algo]) or "none"
+        if v not in entry.variants:
+            offered = ", ".join(f"+{o}" for o in entry.variants) or "none"
             raise SmilingError(f"'{spec}': {algo} has no variant '+{v}' (it offers: {offered})")
     if len(set(variants)) != len(variants):
         raise SmilingError(f"'{spec}': a variant is repeated")
-    canonical = tuple(v for v in OPTIONAL[algo] if v in variants)
-    return algo, canonical
+    if at:
+        entry.check_agent(agent)
+    canonical = tuple(v for v in entry.variants if v in variants)
+    return algo, canonical, (agent if at else None)
 
 
 def spec_args(spec: str) -> list[str]:
-    """The ``smiling train`` arguments of an algo spec: ``--algo A`` and its variant flags."""
-    algo, variants = parse_spec(spec)
-    return ["--algo", algo, *(FLAGS[v] for v in variants)]
+    """The ``smiling train`` arguments of an algo spec: ``--algo A``, its variant flags and
+    ``--agent``."""
+    algo, variants, agent = parse_full_spec(spec)
+    return ["--algo", algo, *(FLAGS[v] for v in variants)] + (["--agent", agent] if agent else [])
 
 
 def canonical_spec(spec: str) -> str:
     """The spec in label order (``dac+linear+actions`` -> ``dac+actions+linear``)."""
-    algo, variants = parse_spec(spec)
-    return "+".join([algo, *variants])
+    algo, variants, agent = parse_full_spec(spec)
+    return "+".join([algo, *variants]) + (f"@{agent}" if agent else "")

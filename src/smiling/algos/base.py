@@ -1,49 +1,66 @@
-"""The one environment loop every method shares: act, store, relabel, update, evaluate, checkpoint.
+"""The one training loop every method shares, and the hooks by which a method differs.
 
-A method differs from another only in how it turns states into rewards (and what it learns to do
-so). Subclasses override the hooks:
+A learner is an environment, an *agent* (the RL learner, injected by name from
+:mod:`smiling.rl.registry`: SAC first) and a *method* (this class's subclass: how states become
+rewards, and what the method learns to make them). The loop only loops: act, store, let the
+method see the step, update the agent with the method's reward, and run the callbacks
+(:mod:`smiling.callbacks`: evaluation, video, checkpoint) at their cadences. What is written to
+disk is the run recorder's business (:mod:`smiling.recorder`) and the checkpointer's
+(:mod:`smiling.checkpoint`).
 
-- :meth:`Learner._reward_fn` returns the SAC reward hook (``None``: the environment's reward);
-- :meth:`Learner._observe` sees every visited state (e.g. SMILING's observation FIFO);
-- :meth:`Learner._after_step` runs after each env step (e.g. the learner score-model update);
-- :meth:`Learner._extra_state` / :meth:`Learner._restore_extra` add method state to checkpoints;
-- :meth:`Learner._prepare` runs once before the first step (e.g. expert score-model pre-training).
+A method overrides a few hooks, all optional:
 
-SAC's update, the replay buffer, evaluation, the run directory and checkpoints are shared.
+- :meth:`Learner.reward_fn`: the reward hook handed to the agent's update (``None``: the
+  environment's reward); see :mod:`smiling.rewards` for the contract;
+- :meth:`Learner.observe`: sees every visited state and the action taken there;
+- :meth:`Learner.after_step`: runs after each environment step and returns a
+  :class:`~smiling.rewards.MethodStep` (metrics, and whether the reward model changed: only then
+  is :meth:`reward_fn` asked again);
+- :meth:`Learner.prepare`: runs once before the first step (e.g. expert score-model fitting);
+- :meth:`Learner.method_state` / :meth:`Learner.restore_method_state`: the method's own state
+  in checkpoints and saved models;
+- :meth:`Learner.build_agent`: a method that changes the agent's update (IQ-Learn's critic)
+  builds its own agent here; :meth:`Learner.advance`: a method that takes no environment steps
+  (BC) replaces the environment loop with its own step.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
-import shutil
 import time
 import zipfile
 from pathlib import Path
 from typing import Any, ClassVar
 
-import flax.serialization
 import jax
 import numpy as np
 
-from smiling import variants
+from smiling.callbacks import Callback, Checkpointing, Evaluation, Video
+from smiling.checkpoint import Checkpointer
 from smiling.config import pick_preset
 from smiling.data.demos import Demonstrations
-from smiling.data.replay import ReplayBuffer
 from smiling.envs import make_env
-from smiling.errors import CheckpointError, SmilingError, warn
+from smiling.errors import CheckpointError, SettingError, SmilingError, warn
 from smiling.evaluation import run_episodes
 from smiling.io import atomic_write, package_versions, write_json
 from smiling.progress import Progress
-from smiling.rl.sac import SAC, RewardFn, SACConfig, SACState, get_preset
-from smiling.runs import CHECKPOINT, PREVIOUS_CHECKPOINT, RunDir
-from smiling.video import write_video
+from smiling.recorder import RunRecorder
+from smiling.rewards import NOTHING, MethodStep, RewardFn
+from smiling.rl.agent import Agent, AgentEntry, Replay
+from smiling.rl.registry import DEFAULT_AGENT, get_agent
+from smiling.runs import RunDir
+
+# Evaluation episode i of a run with seed s starts from env seed s + EVAL_SEED_OFFSET + i, far
+# from the training episodes' seeds (s + 1, s + 2, ...), so the two never share a start.
+EVAL_SEED_OFFSET = 10_000
+AGENT_STATE = "state"  # the agent's state in checkpoints and models: state.msgpack
+REPLAY_FILE = "buffer.npz"
 
 
 @dataclasses.dataclass(frozen=True)
 class LoopConfig:
-    """Evaluation, checkpointing and video cadence (in environment steps).
+    """Evaluation, checkpointing, video and logging cadences (in the learner's step unit).
 
     The last step of a run is always evaluated and checkpointed (and filmed when
     ``video_every > 0``); ``checkpoint_every = 0`` checkpoints only there.
@@ -53,92 +70,155 @@ class LoopConfig:
     eval_episodes: int = 5
     checkpoint_every: int = 50_000
     keep_best: bool = False  # experts keep the best-evaluated actor; imitation keeps the latest
-    video_every: int = 0  # film the first evaluation episode at evaluations at multiples of this
+    video_every: int = 0  # film an evaluation episode at multiples of this (0: never)
     video_max_frames: int = 1000  # frames per video (one DMC episode)
+    log_every: int = 1000  # the agent's update metrics are sampled at multiples of this
 
     def __post_init__(self) -> None:
         """Reject cadences that would divide by zero or never produce anything."""
         least = {
-            "eval_every": ("--eval-every", 1),
-            "eval_episodes": ("--eval-episodes", 1),
-            "checkpoint_every": ("--checkpoint-every", 0),
-            "video_every": ("--video-every", 0),
-            "video_max_frames": ("--video-frames", 1),
+            "eval_every": 1,
+            "eval_episodes": 1,
+            "checkpoint_every": 0,
+            "video_every": 0,
+            "video_max_frames": 1,
+            "log_every": 1,
         }
-        for name, (flag, minimum) in least.items():
+        for name, minimum in least.items():
             if getattr(self, name) < minimum:
-                raise SmilingError(f"{flag} must be at least {minimum}, got {getattr(self, name)}")
+                raise SettingError(name, f"must be at least {minimum}, got {getattr(self, name)}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LoopConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+class AgentPolicy:
+    """The agent's policy as a function of one observation, carrying its recurrent state
+    across an episode (``reset`` starts a new one); what evaluation and ``predict`` call."""
+
+    def __init__(self, agent: Agent, state: Any, key: jax.Array, deterministic: bool = True):
+        self.agent, self.state, self.key, self.deterministic = agent, state, key, deterministic
+        self.carry = agent.initial_carry()
+
+    def reset(self) -> None:
+        self.carry = self.agent.initial_carry()
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        action, self.carry = self.agent.act(
+            self.state, obs, self.key, self.carry, deterministic=self.deterministic
+        )
+        return action
 
 
 class Learner:
-    """An off-policy learner (SAC) driven by a method-specific reward.
+    """An agent driven by a method's reward (see the module docstring).
 
-    ``demos`` provides the normalisation of returns (and, for imitation methods, the data).
+    Every method has the same constructor, so their Python signatures are identical:
+    ``Method(env_id, demos, preset, seed, config, loop, agent, agent_config)``. ``demos``
+    provides the normalisation of returns (and, for imitation methods, the data); ``preset``
+    picks the method's and the agent's named settings unless ``config`` / ``agent_config`` are
+    given.
     """
 
     algo: ClassVar[str] = "base"
+    presets: ClassVar[dict[str, Any]] = {}
 
     def __init__(
         self,
         env_id: str,
-        demos: Demonstrations | None,
-        sac_config: SACConfig,
+        demos: Demonstrations | None = None,
+        preset: str = "fast",
         seed: int = 0,
+        config: Any | None = None,
         loop: LoopConfig = LoopConfig(),
-        method_config: dict[str, Any] | None = None,
+        agent: str = DEFAULT_AGENT,
+        agent_config: Any | None = None,
     ):
-        self.env_id, self.demos, self.seed, self.loop = env_id, demos, seed, loop
+        from smiling.algos.registry import get_method
+
+        self.entry = get_method(self.algo)
+        self.entry.check_agent(agent)
+        self.config = config if config is not None else pick_preset(self.presets, preset)
+        self.check_demos(demos)
+        self.env_id, self.demos, self.seed, self.loop, self.preset = (
+            env_id,
+            demos,
+            seed,
+            loop,
+            preset,
+        )
         self.env = make_env(env_id, seed=seed)
-        self.eval_env = make_env(env_id, seed=seed + 10_000)
+        self.eval_env = make_env(env_id, seed=seed + EVAL_SEED_OFFSET)
         self.obs_dim = int(self.env.observation_space.shape[0])
         self.act_dim = int(self.env.action_space.shape[0])
         if demos is not None:
-            demos.check_env(env_id, self.obs_dim, self.act_dim, demos.source)
-        self.sac_config = sac_config
-        self.sac = SAC(self.obs_dim, self.act_dim, sac_config)
-        self.method_config = method_config or {}
+            demos.check_env(env_id, self.obs_dim, self.act_dim)
+        agent_entry = get_agent(agent)
+        self.agent_name = agent
+        self.agent_config = agent_config if agent_config is not None else agent_entry.preset(preset)
+        self.agent: Agent = self.build_agent(agent_entry)
         self.key = jax.random.PRNGKey(seed)
         self.key, init_key = jax.random.split(self.key)
-        self.state: SACState = self.sac.init(init_key)
+        self.state: Any = self.agent.init(init_key)
         self.rng = np.random.default_rng(seed)
-        self.buffer: ReplayBuffer | None = None
+        self.replay: Replay | None = None
         self.env_steps = 0
+        self.episodes = 0  # training episodes started; episode n starts from env seed seed + n
         self.wall_seconds = 0.0
         self.best_return = -np.inf
         self.curve: list[list[float]] = []
         self.last_metrics: dict[str, float] = {}
         self._prepared = False
-        self._newest_checkpoint_bad = False  # restored from checkpoint.old: drop checkpoint/
+        self._checkpointer: Checkpointer | None = None
+        self._recorder: RunRecorder | None = None
+        self.setup()
 
     # ------------------------------------------------------------------ hooks
-    def _prepare(self, run: RunDir | None) -> None:
+    def check_demos(self, demos: Demonstrations | None) -> None:
+        """Raise a :class:`SmilingError` when ``demos`` cannot train this method as configured."""
+        if self.entry.needs_demos and demos is None:
+            raise SmilingError(f"{self.algo} needs demonstrations")
+        if demos is not None and self.entry.reads_actions(self.config) and not demos.has_actions:
+            raise SmilingError(self.entry.actions_error(demos.source))
+
+    def setup(self) -> None:
+        """Build the method's models, once the agent exists."""
+
+    def build_agent(self, entry: AgentEntry) -> Agent:
+        """The agent this method drives (a method with its own update overrides this)."""
+        return entry.build(self.obs_dim, self.act_dim, self.agent_config)
+
+    def prepare(self, run_path: Path | None) -> None:
         """Once, before the first environment step."""
 
-    def _reward_fn(self) -> RewardFn | None:
+    def reward_fn(self) -> RewardFn | None:
         return None
 
-    def _observe(self, obs: np.ndarray, action: np.ndarray) -> None:
+    def observe(self, obs: np.ndarray, action: np.ndarray) -> None:
         """Sees every visited state and the action taken there."""
 
-    def _after_step(self, env_steps: int) -> dict[str, float]:
-        """Runs after each environment step; returns metrics to log."""
+    def after_step(self, env_steps: int) -> MethodStep:
+        """Runs after each environment step."""
+        return NOTHING
+
+    def method_state(self) -> dict[str, bytes]:
         return {}
 
-    def _extra_state(self) -> dict[str, bytes]:
-        return {}
+    def restore_method_state(self, blobs: dict[str, bytes]) -> None:
+        """Inverse of :meth:`method_state`."""
 
-    def _restore_extra(self, blobs: dict[str, bytes]) -> None:
-        """Inverse of :meth:`_extra_state`."""
-
-    def _curve_step(self) -> int:
-        """The learning curve's x value: environment steps (BC, which takes none: its updates)."""
+    @property
+    def steps_done(self) -> int:
+        """Progress in the method's step unit: environment steps (BC: its gradient steps)."""
         return self.env_steps
 
     # ---------------------------------------------------------------- config
     @property
     def label(self) -> str:
-        """The experimental arm: the algo and any variant switched on (``smiling+linear``)."""
-        return self.algo
+        """The experimental arm: the algo, its variants and a non-default agent."""
+        return self.entry.label(self.config, self.agent_name)
 
     def config_dict(self) -> dict[str, Any]:
         return {
@@ -146,11 +226,12 @@ class Learner:
             "label": self.label,
             "env_id": self.env_id,
             "seed": self.seed,
+            "preset": self.preset,
             "obs_dim": self.obs_dim,
             "act_dim": self.act_dim,
-            "sac": dataclasses.asdict(self.sac_config),
+            "agent": {"name": self.agent_name, "config": dataclasses.asdict(self.agent_config)},
             "loop": dataclasses.asdict(self.loop),
-            "method": self.method_config,
+            "method": self.config.to_dict(),
             "demos": None
             if self.demos is None
             else {
@@ -164,22 +245,21 @@ class Learner:
 
     # ---------------------------------------------------------------- acting
     def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
-        """The policy's action for ``obs`` (one observation or a batch)."""
+        """The policy's action for ``obs`` (one observation or a batch), from a fresh carry."""
         self.key, key = jax.random.split(self.key)
-        return self.sac.act(self.state.actor_params, obs, key, deterministic=deterministic)
+        carry = self.agent.initial_carry()
+        return self.agent.act(self.state, obs, key, carry, deterministic=deterministic)[0]
 
     def evaluate(
         self, episodes: int, frames: list[np.ndarray] | None = None, seed: int | None = None
     ) -> list[float]:
         """True-reward returns of the deterministic policy (the env reward is used only here).
 
-        Episode i starts from ``seed + i`` (default: the run's evaluation seeds, ``seed + 10000``
-        onwards). With a ``frames`` list, the first episode is rendered into it.
+        Episode i starts from ``seed + i`` (default: the run's evaluation seeds, ``seed +
+        EVAL_SEED_OFFSET`` onwards). With a ``frames`` list, the first episode is rendered into it.
         """
-        params = self.state.actor_params
-        key = jax.random.PRNGKey(0)
-        policy = lambda o: self.sac.act(params, o, key, deterministic=True)  # noqa: E731
-        start = self.seed + 10_000 if seed is None else seed
+        policy = AgentPolicy(self.agent, self.state, jax.random.PRNGKey(0))
+        start = self.seed + EVAL_SEED_OFFSET if seed is None else seed
         return run_episodes(
             self.eval_env, policy, episodes, start, frames, self.loop.video_max_frames
         )
@@ -193,116 +273,128 @@ class Learner:
         return float(self.eval_env.metadata.get("render_fps") or 30)
 
     # ---------------------------------------------------------------- learning
+    def callbacks(self) -> list[Callback]:
+        """Evaluation, video and checkpoint at the loop config's cadences (in this order)."""
+        loop = self.loop
+        cbs: list[Callback] = [Evaluation(loop.eval_every)]
+        cbs.append(Video(loop.video_every, at_end=loop.video_every > 0))
+        cbs.append(Checkpointing(loop.checkpoint_every))
+        return cbs
+
     def learn(
         self, steps: int, run_dir: str | Path | None = None, progress: bool | None = None
     ) -> dict[str, Any]:
-        """Train until ``steps`` environment steps in total; returns the summary.
+        """Train until ``steps`` steps in total (the method's unit); returns the summary.
 
         With ``run_dir``, writes the run directory (see :mod:`smiling.runs`). ``progress=None``
         shows a progress bar on a terminal and log lines otherwise (``False``: log lines).
         """
-        run = RunDir(run_dir) if run_dir is not None else None
-        if run is not None:
-            self._open_run(run, steps)
-        try:
-            return self._learn(steps, run, progress)
-        finally:
-            if run is not None:
-                run.close()
-
-    def _open_run(self, run: RunDir, steps: int) -> None:
-        """Create the run directory, or line an existing one up with this learner's step.
-
-        A resumed learner is at its checkpoint's step: records past it (written by the killed
-        process after its last checkpoint) are dropped so no step is logged twice.
-        """
-        existed = run.exists()
-        if not existed:
-            run.path.mkdir(parents=True, exist_ok=True)
-            if self.demos is not None:
-                self.demos.save(run.demos_path)
-            run.write_config({**self.config_dict(), "steps": steps})  # last: marks a run
-        else:
-            config = run.read_config()
-            if config.get("steps") != steps:
-                run.write_config({**config, "steps": steps})
-            run.truncate_metrics(self._curve_step())
-            run.write_curve(self.curve)
-            if self._curve_step() < steps:
-                run.summary_path.unlink(missing_ok=True)  # no longer the final numbers
-        run.open_tensorboard(purge_step=self._curve_step() + 1 if existed else None)
-
-    def _learn(self, steps: int, run: RunDir | None, progress: bool | None) -> dict[str, Any]:
-        if self.buffer is None:
-            self.buffer = ReplayBuffer(
-                self.obs_dim, self.act_dim, min(self.sac_config.buffer_size, max(steps, 1))
+        if steps < 1:
+            raise SettingError("steps", f"must be at least 1, got {steps}")
+        if (
+            self.entry.step_unit == "env"
+            and self.env_steps == 0
+            and steps <= self.agent.warmup_steps
+        ):
+            warn(
+                f"a budget of {steps} steps is within the agent's random warm-up of "
+                f"{self.agent.warmup_steps} steps: the policy will not be trained "
+                f"(set a larger budget, or a shorter warm-up in the {self.agent_name} settings)"
             )
+        callbacks = self.callbacks()
+        self._recorder = None if run_dir is None else RunRecorder(run_dir)
+        if self._recorder is not None:
+            if self._checkpointer is None or self._checkpointer.path != Path(run_dir):
+                self._checkpointer = Checkpointer(run_dir)
+            write_demos = None if self.demos is None else self.demos.save
+            self._recorder.open(steps, self.steps_done, self.curve, self.config_dict, write_demos)
+        else:
+            callbacks = [c for c in callbacks if isinstance(c, Evaluation)]
+        try:
+            return self._loop(steps, callbacks, progress)
+        finally:
+            if self._recorder is not None:
+                self._recorder.close()
+
+    def _loop(self, steps: int, callbacks: list[Callback], progress: bool | None) -> dict[str, Any]:
         if not self._prepared:
-            self._prepare(run)
+            self.prepare(None if self._recorder is None else self._recorder.path)
             self._prepared = True
-        cfg, loop = self.sac_config, self.loop
         t0 = time.perf_counter() - self.wall_seconds
-        episode = self.env_steps // 1000 + 1
-        obs, _ = self.env.reset(seed=self.seed + episode)
-        bar = Progress(f"{self.algo} {self.env_id}", steps, self.env_steps, bar=progress)
-        reward_fn = self._reward_fn()
-        while self.env_steps < steps:
-            if self.env_steps < cfg.seed_steps:
+        self._bar = Progress(f"{self.label} {self.env_id}", steps, self.steps_done, bar=progress)
+        self._start(steps)
+        while self.steps_done < steps:
+            nexts = [n for c in callbacks if (n := c.next_due(self.steps_done)) is not None]
+            self.advance(min([steps, *nexts]))
+            self.wall_seconds = time.perf_counter() - t0
+            last = self.steps_done >= steps
+            for callback in callbacks:
+                if callback.is_due(self.steps_done, last):
+                    callback.run(self, last)
+        self._bar.close()
+        self.wall_seconds = time.perf_counter() - t0
+        return self._finish()
+
+    def _start(self, steps: int) -> None:
+        """Begin a training session: the replay, a new episode and the current reward."""
+        if self.replay is None:
+            self.replay = self.agent.make_replay(steps)
+        self.episodes += 1
+        self._obs, _ = self.env.reset(seed=self.seed + self.episodes)
+        self._carry = self.agent.initial_carry()
+        self._reward = self.reward_fn()
+
+    def advance(self, until: int) -> None:
+        """Environment steps (with the agent's updates) until ``until`` steps in total."""
+        agent, log_every = self.agent, self.loop.log_every
+        while self.env_steps < until:
+            obs = self._obs
+            if self.env_steps < agent.warmup_steps:
                 action = self.rng.uniform(-1.0, 1.0, self.act_dim).astype(np.float32)
             else:
                 self.key, act_key = jax.random.split(self.key)
-                action = self.sac.act(self.state.actor_params, obs, act_key)
+                action, self._carry = agent.act(self.state, obs, act_key, self._carry)
             next_obs, reward, terminated, truncated, _ = self.env.step(action)
-            self.buffer.add(obs, action, reward, next_obs, terminated)
-            self._observe(obs, action)
-            obs = next_obs
+            self.replay.add(obs, action, reward, next_obs, terminated, truncated)
+            self.observe(obs, action)
+            self._obs = next_obs
             if terminated or truncated:
-                episode += 1
-                obs, _ = self.env.reset(seed=self.seed + episode)
+                self.episodes += 1
+                self._obs, _ = self.env.reset(seed=self.seed + self.episodes)
+                self._carry = agent.initial_carry()
             self.env_steps += 1
-            extra = self._after_step(self.env_steps)
-            if extra:
-                self.last_metrics.update(extra)
-                reward_fn = self._reward_fn()  # the reward model changed
-            if self.env_steps >= cfg.seed_steps:
+            step = self.after_step(self.env_steps)
+            if step.metrics:
+                self.last_metrics.update(step.metrics)
+            if step.reward_changed:
+                self._reward = self.reward_fn()
+            for _ in range(agent.updates_due(self.env_steps)):
                 self.key, up_key = jax.random.split(self.key)
-                batch = self.buffer.sample(cfg.batch_size, self.rng)
-                self.state, metrics = self.sac.update(self.state, batch, up_key, reward_fn)
-                if self.env_steps % 1000 == 0:
+                batch = agent.sample(self.replay, self.rng)
+                self.state, metrics = agent.update(self.state, batch, up_key, self._reward)
+                if self.env_steps % log_every == 0:
                     self.last_metrics.update({k: float(v) for k, v in metrics.items()})
-            bar.update(self.env_steps)
-            last = self.env_steps == steps
-            if self.env_steps % loop.eval_every == 0 or last:
-                self.wall_seconds = time.perf_counter() - t0
-                self._evaluate_and_log(run, bar, last)
-            if run is not None and (_due(self.env_steps, loop.checkpoint_every) or last):
-                self.wall_seconds = time.perf_counter() - t0
-                self.save_checkpoint(run.path)
-        bar.close()
-        self.wall_seconds = time.perf_counter() - t0
-        return self._finish(run)
+            self._bar.update(self.env_steps)
 
-    def _finish(self, run: RunDir | None) -> dict[str, Any]:
+    def _finish(self) -> dict[str, Any]:
         """The summary; with a run directory, also the final policy, model and summary.json."""
         summary = self.summary()
-        if run is not None:
+        if self._recorder is not None:
             if not self.loop.keep_best:
-                atomic_write(run.path / "actor.msgpack", _bytes_writer(self.state.actor_params))
-            self.save(run.path / "model")
-            run.write_summary(summary)
+                self._recorder.policy(self.agent.policy_bytes(self.state))
+            self.save(self._recorder.path / "model")
+            self._recorder.summary(summary)
         return summary
 
-    def _evaluate_and_log(self, run: RunDir | None, bar: Progress, last: bool) -> None:
-        film = run is not None and self.loop.video_every > 0
-        film = film and (_due(self._curve_step(), self.loop.video_every) or last)
-        frames: list[np.ndarray] | None = [] if film else None
-        returns = self.evaluate(self.loop.eval_episodes, frames)
+    def evaluate_and_record(self) -> None:
+        """One evaluation: the curve's next row, the metrics record, the best policy."""
+        returns = self.evaluate(self.loop.eval_episodes)
         mean = float(np.mean(returns))
         norm = self.normalize(mean)
         sps = self.env_steps / max(self.wall_seconds, 1e-9)
         self.curve.append(
             [
-                self._curve_step(),
+                self.steps_done,
                 mean,
                 float(np.std(returns)),
                 float("nan") if norm is None else norm,
@@ -321,23 +413,28 @@ class Learner:
             "charts/wall_seconds": self.wall_seconds,
             **self.last_metrics,
         }
-        if run is not None:
-            run.append_metrics(record)
-            run.write_curve(self.curve)
+        if self._recorder is not None:
+            self._recorder.evaluation(record, self.curve)
             if self.loop.keep_best and improved:
-                atomic_write(run.path / "actor.msgpack", _bytes_writer(self.state.actor_params))
-            if frames:
-                video = run.videos_dir / f"step_{self._curve_step()}.mp4"
-                write_video(video, frames, self.render_fps)
+                self._recorder.policy(self.agent.policy_bytes(self.state))
         shown = f"{mean:.1f}" + ("" if norm is None else f" ({norm:.2f} of expert)")
-        bar.evaluated(f"eval return {shown} at step {self._curve_step()}")
+        self._bar.evaluated(f"eval return {shown} at step {self.steps_done}")
+
+    def film(self, name: str) -> None:
+        """Film the first evaluation episode into the run's ``videos/<name>.mp4``."""
+        if self._recorder is None:
+            return
+        frames: list[np.ndarray] = []
+        self.evaluate(1, frames)
+        self._recorder.video(name, frames, self.render_fps)
 
     def summary(self) -> dict[str, Any]:
-        last = self.curve[-1] if self.curve else [self.env_steps, float("nan")]
+        last = self.curve[-1] if self.curve else [self.steps_done, None]
         norm = self.normalize(last[1]) if self.curve else None
-        return {
+        summary = {
             "algo": self.algo,
             "label": self.label,
+            "agent": self.agent_name,
             "env_id": self.env_id,
             "seed": self.seed,
             "env_steps": self.env_steps,
@@ -346,20 +443,23 @@ class Learner:
             "eval_return": last[1],
             "eval_episodes": self.loop.eval_episodes,
             "normalized_return": norm,
-            "best_eval_return": self.best_return,
+            "best_eval_return": self.best_return if self.curve else None,
             "expert_return": None if self.demos is None else self.demos.expert_return,
             "random_return": None if self.demos is None else self.demos.random_return,
         }
+        if self.entry.step_unit != "env":
+            summary[f"{self.entry.step_unit}_steps"] = self.steps_done
+        return summary
 
     # ------------------------------------------------------------ save / load
     def save(self, directory: str | Path) -> None:
-        """Write the learner (config, SAC state, method state, demonstrations) to ``directory``.
-
-        The demonstrations travel with the model so :meth:`load` needs nothing else.
-        """
+        """Write the learner (config, agent state, method state, demonstrations) to
+        ``directory``. The demonstrations travel with the model so :meth:`load` needs nothing
+        else."""
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
-        self._write_state(d)
+        for name, blob in self._state_files().items():
+            atomic_write(d / f"{name}.msgpack", lambda f, blob=blob: f.write(blob))
         if self.demos is not None:
             self.demos.save(d / "demos.npz")
         write_json(d / "config.json", {**self.config_dict(), "env_steps": self.env_steps})
@@ -372,7 +472,7 @@ class Learner:
             raise SmilingError(f"'{d}' holds no saved model (config.json is missing)")
         learner = cls.from_dir(d)
         try:
-            learner._read_state(d)
+            learner._read_state_files(d)
         except (ValueError, KeyError, OSError) as err:
             raise SmilingError(f"'{d}': saved model is unreadable ({err})") from None
         learner.env_steps = int(RunDir(d).read_config().get("env_steps", 0))
@@ -383,11 +483,11 @@ class Learner:
     def restore(cls, run_dir: str | Path, steps: int | None = None) -> tuple[Learner, int]:
         """The learner of a run directory at its newest usable checkpoint, and the step budget.
 
-        Rebuilt from the run's own ``config.json`` and ``demos.npz``, so any algorithm of
-        :data:`smiling.algos.ALGOS` resumes the same way. ``steps`` replaces the recorded budget.
-        A run killed before its first checkpoint starts again from step 0 (with a warning); one
-        killed after its last checkpoint but before its summary only writes its final files;
-        a run with checkpoints none of which is readable is a :class:`SmilingError`.
+        Rebuilt from the run's own ``config.json`` and ``demos.npz``, so every registered method
+        resumes the same way. ``steps`` replaces the recorded budget. A run killed before its
+        first checkpoint starts again from step 0 (with a warning); one killed after its last
+        checkpoint but before its summary only writes its final files; a run with checkpoints
+        none of which is readable is a :class:`SmilingError`.
         """
         run = RunDir(run_dir)
         config = run.read_config()
@@ -396,11 +496,11 @@ class Learner:
             raise SmilingError(f"{run.config_path} records no step budget; pass --steps")
         learner = cls.from_dir(run.path)
         if run.checkpoints():
-            learner.load_checkpoint(run.path, min(learner.sac_config.buffer_size, total))
+            learner.load_checkpoint(run.path, total)
         else:
             warn(f"'{run.path}' has no checkpoint yet; starting it again from step 0")
         finished = run.read_summary() is not None
-        at = learner._curve_step()
+        at = learner.steps_done
         if at > total or (at == total and finished):
             raise SmilingError(
                 f"'{run.path}' is already at step {at} of {total}; "
@@ -411,121 +511,78 @@ class Learner:
     @classmethod
     def from_dir(cls, d: Path) -> Learner:
         """A fresh learner (no trained state) built from ``d/config.json`` and its demos."""
-        from smiling.algos import ALGOS
+        from smiling.algos.registry import get_method
 
-        config = RunDir(d).read_config()
-        algo = ALGOS.get(config.get("algo", ""))
-        if algo is None:
-            raise SmilingError(
-                f"{d / 'config.json'}: unknown algo '{config.get('algo')}'; "
-                f"known: {', '.join(sorted(ALGOS))}"
-            )
-        if not issubclass(algo, cls):
+        config = upgrade_config(RunDir(d).read_config(), d / "config.json")
+        entry = get_method(str(config.get("algo", "")), where=f"{d / 'config.json'}: ")
+        if not issubclass(entry.cls, cls):
             raise SmilingError(f"'{d}' holds a '{config.get('algo')}' model, not {cls.algo}")
-        sac_dict = dict(config["sac"], hidden=tuple(config["sac"]["hidden"]))
-        known = {f.name for f in dataclasses.fields(LoopConfig)}
-        loop = LoopConfig(**{k: v for k, v in config["loop"].items() if k in known})
-        return algo._from_config(config, _run_demos(d, config), SACConfig(**sac_dict), loop)
+        agent = get_agent(config["agent"]["name"])
+        try:
+            method_config = type(entry.default_config()).from_dict(config["method"])
+            agent_config = agent.config_type.from_dict(config["agent"]["config"])
+        except (TypeError, KeyError) as err:
+            raise SmilingError(f"{d / 'config.json'}: unreadable settings ({err})") from None
+        return entry.cls(
+            config["env_id"],
+            _run_demos(d, config),
+            preset=config.get("preset", "fast"),
+            seed=config["seed"],
+            config=method_config,
+            loop=LoopConfig.from_dict(config["loop"]),
+            agent=agent.name,
+            agent_config=agent_config,
+        )
 
-    def _write_state(self, d: Path) -> None:
-        """SAC state and method state as ``state.msgpack`` + ``<name>.msgpack`` in ``d``."""
-        atomic_write(d / "state.msgpack", lambda f: f.write(self.sac.to_bytes(self.state)))
-        for name, blob in self._extra_state().items():
-            atomic_write(d / f"{name}.msgpack", lambda f, blob=blob: f.write(blob))
+    def _state_files(self) -> dict[str, bytes]:
+        """The agent's state and the method's, as ``<name>.msgpack`` contents."""
+        return {AGENT_STATE: self.agent.to_bytes(self.state), **self.method_state()}
 
-    def _read_state(self, d: Path) -> None:
-        """Inverse of :meth:`_write_state`."""
-        self.state = self.sac.from_bytes((d / "state.msgpack").read_bytes())
-        extra = {p.stem: p.read_bytes() for p in d.glob("*.msgpack") if p.stem != "state"}
-        self._restore_extra(extra)
-
-    @classmethod
-    def _from_config(
-        cls, config: dict, demos: Demonstrations | None, sac: SACConfig, loop: LoopConfig
-    ) -> Learner:
-        raise NotImplementedError
+    def _read_state_files(self, d: Path) -> None:
+        """Inverse of :meth:`_state_files`."""
+        self.state = self.agent.from_bytes((d / f"{AGENT_STATE}.msgpack").read_bytes())
+        extra = {p.stem: p.read_bytes() for p in d.glob("*.msgpack") if p.stem != AGENT_STATE}
+        self.restore_method_state(extra)
 
     # ------------------------------------------------------------ checkpoints
-    def save_checkpoint(self, path: str | Path) -> None:
-        """Write everything needed to continue into ``path/checkpoint`` (never a partial one).
-
-        The new checkpoint is completed in ``checkpoint.tmp`` (with a SHA-256 of every file in
-        its ``progress.json``, written last) and swapped in with renames; the one it replaces
-        becomes ``checkpoint.old``. A kill at any moment leaves at least one complete checkpoint,
-        and a checkpoint damaged later still leaves the previous one to fall back on.
-        """
-        path = Path(path)
-        tmp, final = path / f"{CHECKPOINT}.tmp", path / CHECKPOINT
-        old, trash = path / PREVIOUS_CHECKPOINT, path / f"{CHECKPOINT}.trash"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        self._write_state(tmp)
-        if self.buffer is not None:
-            self.buffer.save(tmp / "buffer.npz")
+    def save_checkpoint(self, path: str | Path | None = None) -> None:
+        """Write everything needed to continue into ``path/checkpoint`` (default: the run
+        directory being written), atomically (see :mod:`smiling.checkpoint`)."""
+        if path is not None and (self._checkpointer is None or self._checkpointer.path != path):
+            self._checkpointer = Checkpointer(path)
+        if self._checkpointer is None:
+            raise SmilingError("no run directory to checkpoint into")
+        files: dict[str, Any] = {f"{k}.msgpack": v for k, v in self._state_files().items()}
+        if self.replay is not None:
+            files[REPLAY_FILE] = self.replay.save
         progress = {
             "step": self.env_steps,
+            "episodes": self.episodes,
             "best": self.best_return,
             "wall_seconds": self.wall_seconds,
             "key": np.asarray(self.key).tolist(),
             "rng": self.rng.bit_generator.state,
             "curve": self.curve,
             "prepared": self._prepared,
-            "files": {p.name: _sha256(p) for p in sorted(tmp.iterdir())},
         }
-        write_json(tmp / "progress.json", progress)
-        shutil.rmtree(trash, ignore_errors=True)
-        if final.exists():
-            if self._newest_checkpoint_bad:
-                final.rename(trash)  # damaged (resume skipped it): checkpoint.old stays previous
-            else:
-                if old.exists():
-                    old.rename(trash)  # a rename, so checkpoint.old is never half-deleted
-                final.rename(old)
-        tmp.rename(final)
-        self._newest_checkpoint_bad = False
-        shutil.rmtree(trash, ignore_errors=True)
+        self._checkpointer.save(files, progress)
 
-    def load_checkpoint(self, path: str | Path, capacity: int | None) -> Path:
+    def load_checkpoint(self, path: str | Path, budget: int | None) -> Path:
         """Restore the newest readable checkpoint of the run in ``path``; returns its folder.
 
-        An unreadable newest checkpoint is reported in one warning line naming the file, and the
-        previous one is used; when none is readable, a :class:`SmilingError` says why. With
-        ``capacity=None`` the replay buffer is not loaded (enough to act and evaluate).
+        With ``budget=None`` the replay is not loaded (enough to act and evaluate); otherwise it
+        is loaded into a replay made for that step budget.
         """
-        folders = RunDir(path).checkpoints()
-        if not folders:
-            raise SmilingError(f"'{path}': no checkpoint to resume from")
-        problems = []
-        for i, folder in enumerate(folders):
-            try:
-                self._read_checkpoint(folder, capacity)
-                self._newest_checkpoint_bad = i > 0
-                return folder
-            except CheckpointError as err:
-                problems.append(str(err))
-                if i + 1 < len(folders):
-                    warn(f"{err}; using the previous checkpoint '{folders[i + 1]}'")
-        raise SmilingError(f"'{path}': no usable checkpoint ({'; '.join(problems)})")
+        self._checkpointer = Checkpointer(path)
+        return self._checkpointer.load(lambda folder, p: self._read_checkpoint(folder, p, budget))
 
-    def _read_checkpoint(self, folder: Path, capacity: int | None) -> None:
-        progress_path = folder / "progress.json"
+    def _read_checkpoint(self, folder: Path, progress: dict[str, Any], budget: int | None) -> None:
         try:
-            progress = json.loads(progress_path.read_text())
-        except (OSError, ValueError) as err:
-            problem = f"checkpoint file '{progress_path}' is unreadable ({err})"
-            raise CheckpointError(problem) from None
-        for name, digest in progress.get("files", {}).items():
-            file = folder / name
-            if not file.is_file():
-                raise CheckpointError(f"checkpoint file '{file}' is missing")
-            if _sha256(file) != digest:
-                raise CheckpointError(f"checkpoint file '{file}' is corrupted (checksum mismatch)")
-        try:
-            self._read_state(folder)
-            if capacity is not None:
-                self.buffer = ReplayBuffer(self.obs_dim, self.act_dim, capacity)
-                if (folder / "buffer.npz").exists():
-                    self.buffer.load(folder / "buffer.npz")
+            self._read_state_files(folder)
+            if budget is not None:
+                self.replay = self.agent.make_replay(budget)
+                if (folder / REPLAY_FILE).exists():
+                    self.replay.load(folder / REPLAY_FILE)
             self.env_steps = int(progress["step"])
             self.best_return = float(progress["best"])
             self.wall_seconds = float(progress["wall_seconds"])
@@ -534,21 +591,34 @@ class Learner:
             self.rng.bit_generator.state = progress["rng"]
         except (ValueError, KeyError, TypeError, OSError, zipfile.BadZipFile) as err:
             raise CheckpointError(f"checkpoint '{folder}' is unreadable ({err})") from None
+        self.episodes = int(progress.get("episodes", self._episodes_before(self.env_steps)))
         self.curve = [list(row) for row in progress.get("curve", [])]
         self._prepared = bool(progress.get("prepared", True))
 
+    def _episodes_before(self, env_steps: int) -> int:
+        """Episodes started before ``env_steps`` in a checkpoint that predates the episode
+        counter: those runs' episodes all ran to the environment's time limit."""
+        limit = getattr(self.env.spec, "max_episode_steps", None) if self.env.spec else None
+        if not limit:
+            raise CheckpointError("the checkpoint records no episode count")
+        return env_steps // int(limit)
 
-def _due(step: int, every: int) -> bool:
-    """Whether a cadence of ``every`` steps (0: never) falls on ``step``."""
-    return every > 0 and step % every == 0
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def upgrade_config(config: dict[str, Any], where: Path) -> dict[str, Any]:
+    """A run's ``config.json`` in today's shape. Runs written before agents were pluggable
+    record ``sac: {...}`` and a ``sac_preset`` in the method's settings, and the true-reward
+    method as ``algo: sac``; their runs and models load (and resume) as if written today."""
+    if "agent" in config:
+        return config
+    if "sac" not in config:
+        raise SmilingError(f"{where}: records no agent (neither 'agent' nor 'sac')")
+    config = json.loads(json.dumps(config))  # a deep copy
+    method = dict(config.get("method") or {})
+    preset = method.pop("sac_preset", "fast")
+    config["agent"] = {"name": "sac", "config": config.pop("sac")}
+    config["method"] = method
+    config.setdefault("preset", preset)
+    return config
 
 
 def _run_demos(d: Path, config: dict[str, Any]) -> Demonstrations | None:
@@ -563,60 +633,3 @@ def _run_demos(d: Path, config: dict[str, Any]) -> Demonstrations | None:
     if source.is_file():
         return Demonstrations.load(source)
     raise SmilingError(f"'{d}': the run's demonstrations are missing (no demos.npz, no '{source}')")
-
-
-def _bytes_writer(tree: Any):
-    data = flax.serialization.to_bytes(tree)
-    return lambda f: f.write(data)
-
-
-class MethodLearner(Learner):
-    """A learner whose method has a config dataclass and named presets (``presets``).
-
-    Holds the one constructor every imitation method shares, so their Python signatures stay
-    identical: ``Method(env_id, demos, preset, seed, config, loop, sac_config)``. Subclasses
-    check their data in :meth:`_check_demos` and build their models in :meth:`_setup`.
-    """
-
-    presets: ClassVar[dict[str, Any]] = {}
-
-    def __init__(
-        self,
-        env_id: str,
-        demos: Demonstrations,
-        preset: str = "fast",
-        seed: int = 0,
-        config: Any | None = None,
-        loop: LoopConfig = LoopConfig(),
-        sac_config: SACConfig | None = None,
-    ):
-        self.config = config if config is not None else pick_preset(self.presets, preset)
-        self._check_demos(demos)
-        sac_config = sac_config or get_preset(self.config.sac_preset)
-        super().__init__(env_id, demos, sac_config, seed, loop, self.config.to_dict())
-        self.preset = preset
-        self._setup()
-
-    @property
-    def label(self) -> str:
-        return variants.label(self.algo, self.config)
-
-    def _check_demos(self, demos: Demonstrations | None) -> None:
-        """Raise a :class:`SmilingError` when ``demos`` cannot train this method as configured."""
-        if demos is None:
-            raise SmilingError(f"{self.algo} needs demonstrations")
-
-    def _setup(self) -> None:
-        """Build the method's models, once the shared learner exists."""
-
-    @classmethod
-    def _from_config(cls, config, demos, sac, loop) -> MethodLearner:
-        config_type = type(next(iter(cls.presets.values())))
-        return cls(
-            config["env_id"],
-            demos,
-            seed=config["seed"],
-            config=config_type.from_dict(config["method"]),
-            loop=loop,
-            sac_config=sac,
-        )

@@ -6,14 +6,15 @@ like every other learner's. Two losses:
 - ``mle``: ``-mean log pi(a_E | s_E)`` under the tanh-Gaussian (the paper's BC, spec section 8);
 - ``mse``: ``mean ||tanh(mu(s_E)) - a_E||^2``, the deterministic action the evaluation uses.
 
-BC takes no environment steps: :meth:`BC.learn` counts gradient steps, evaluates the deterministic
-policy on the true reward every ``loop.eval_every`` of them and writes the usual run directory.
+BC takes no environment steps: its step unit is the gradient step (its registry entry says so),
+so the shared loop counts them, evaluates the deterministic policy on the true reward every
+``loop.eval_every`` of them and writes the usual run directory. Its policy is the SAC agent's
+actor (the agent's critic is never trained), so BC drives only that agent.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import time
 from typing import Any, ClassVar
 
 import flax.serialization
@@ -22,22 +23,19 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from smiling.algos.base import MethodLearner, _due
-from smiling.config import MethodConfig
-from smiling.data.demos import Demonstrations
+from smiling.algos.base import Learner
+from smiling.algos.entry import MethodEntry
+from smiling.config import Config
 from smiling.errors import SmilingError
-from smiling.progress import Progress
-from smiling.runs import RunDir
 
 LOSSES = ("mle", "mse")
 _STEPS_PER_CALL = 500  # gradient steps per jit call: bounds the minibatch tensor's size
 
 
 @dataclasses.dataclass(frozen=True)
-class BCConfig(MethodConfig):
-    """BC settings; ``sac_preset`` only chooses the actor's architecture."""
+class BCConfig(Config):
+    """BC settings; the preset's agent config only chooses the actor's architecture."""
 
-    sac_preset: str = "fast"
     loss: str = "mle"
     lr: float = 1e-3
     batch_size: int = 256
@@ -51,12 +49,12 @@ class BCConfig(MethodConfig):
 
 BC_PRESETS: dict[str, BCConfig] = {
     # The paper's actor (1024x2) with its SAC learning rate and batch.
-    "paper": BCConfig(sac_preset="paper", lr=1e-4, batch_size=1024),
-    "fast": BCConfig(sac_preset="fast"),
+    "paper": BCConfig(lr=1e-4, batch_size=1024),
+    "fast": BCConfig(),
 }
 
 
-class BC(MethodLearner):
+class BC(Learner):
     """Behavioural cloning of a tanh-Gaussian actor from state-action demonstrations.
 
     >>> agent = BC("Pendulum-v1", smiling.bundled_demos("Pendulum-v1"), loss="mle")
@@ -67,12 +65,7 @@ class BC(MethodLearner):
 
     presets: ClassVar[dict[str, BCConfig]] = BC_PRESETS
 
-    def _check_demos(self, demos: Demonstrations | None) -> None:
-        if demos is None or not demos.has_actions:
-            where = "no demonstrations" if demos is None else f"{demos.source} is state-only"
-            raise SmilingError(f"BC needs demonstrations with actions ({where})")
-
-    def _setup(self) -> None:
+    def setup(self) -> None:
         self.tx = optax.adam(self.config.lr)
         self.opt_state = self.tx.init(self.state.actor_params)
         self.gradient_steps = 0
@@ -82,8 +75,8 @@ class BC(MethodLearner):
     def loss(self, actor_params: Any, obs: jax.Array, actions: jax.Array) -> jax.Array:
         """The configured BC loss on one minibatch."""
         if self.config.loss == "mle":
-            return -jnp.mean(self.sac.log_prob(actor_params, obs, actions))
-        mean, _ = self.sac.actor.apply(actor_params, obs)
+            return -jnp.mean(self.agent.log_prob(actor_params, obs, actions))
+        mean, _ = self.agent.actor.apply(actor_params, obs)
         return jnp.mean(jnp.sum((jnp.tanh(mean) - actions) ** 2, axis=-1))
 
     def _train_impl(self, params, opt_state, obs, actions):
@@ -112,41 +105,38 @@ class BC(MethodLearner):
         self.gradient_steps += steps
         return float(np.mean(np.concatenate(losses)))
 
-    def _learn(self, steps: int, run: RunDir | None, progress: bool | None) -> dict[str, Any]:
-        """Train until ``steps`` GRADIENT steps in total; evaluate every ``loop.eval_every``.
-
-        Replaces the environment loop of :class:`Learner`; the run directory, evaluation,
-        checkpoints and summary are the shared ones.
-        """
-        t0 = time.perf_counter() - self.wall_seconds
-        bar = Progress(f"bc {self.env_id}", steps, self.gradient_steps, bar=progress)
-        every = self.loop.eval_every
-        while self.gradient_steps < steps:
-            n = min(every - self.gradient_steps % every, steps - self.gradient_steps)
-            self.last_metrics["losses/bc"] = self.train_steps(n)
-            self.last_metrics["gradient_steps"] = self.gradient_steps
-            bar.update(self.gradient_steps)
-            self.wall_seconds = time.perf_counter() - t0
-            last = self.gradient_steps == steps
-            self._evaluate_and_log(run, bar, last)
-            if run is not None and (_due(self.gradient_steps, self.loop.checkpoint_every) or last):
-                self.save_checkpoint(run.path)
-        bar.close()
-        self.wall_seconds = time.perf_counter() - t0
-        return self._finish(run)
-
-    def summary(self) -> dict[str, Any]:
-        return {**super().summary(), "gradient_steps": self.gradient_steps}
-
-    def _curve_step(self) -> int:
+    @property
+    def steps_done(self) -> int:
         return self.gradient_steps
 
+    def _start(self, steps: int) -> None:
+        """BC takes no environment steps: no replay, no episode."""
+
+    def advance(self, until: int) -> None:
+        """Gradient steps until ``until`` in total (the loop ends chunks at its cadences)."""
+        self.last_metrics["losses/bc"] = self.train_steps(until - self.gradient_steps)
+        self.last_metrics["gradient_steps"] = self.gradient_steps
+        self._bar.update(self.gradient_steps)
+
     # ------------------------------------------------------------ checkpoint
-    def _extra_state(self) -> dict[str, bytes]:
+    def method_state(self) -> dict[str, bytes]:
         blob = {"opt_state": self.opt_state, "gradient_steps": self.gradient_steps}
         return {"bc": flax.serialization.to_bytes(blob)}
 
-    def _restore_extra(self, blobs: dict[str, bytes]) -> None:
+    def restore_method_state(self, blobs: dict[str, bytes]) -> None:
         template = {"opt_state": self.opt_state, "gradient_steps": 0}
         blob = flax.serialization.from_bytes(template, blobs["bc"])
         self.opt_state, self.gradient_steps = blob["opt_state"], int(blob["gradient_steps"])
+
+
+BC_ENTRY = MethodEntry(
+    name="bc",
+    cls=BC,
+    presets=BC_PRESETS,
+    summary="behavioural cloning: needs expert actions; its budget counts gradient steps",
+    always_actions=True,
+    step_unit="gradient",
+    agents=("sac",),
+    agents_reason="its policy is SAC's tanh-Gaussian actor",
+    actions_need="it fits the expert's actions",
+)

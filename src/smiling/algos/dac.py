@@ -16,25 +16,24 @@ import flax.serialization
 import jax
 import numpy as np
 
-from smiling.algos.base import MethodLearner
+from smiling.algos.base import Learner
 from smiling.algos.discriminator import (
     REWARD_STYLES,
     DiscriminatorConfig,
     DiscriminatorModel,
     make_dac_reward_fn,
 )
-from smiling.config import MethodConfig
-from smiling.data.demos import Demonstrations
+from smiling.algos.entry import MethodEntry, Variant
+from smiling.config import Config
 from smiling.data.fifo import ObservationFIFO
 from smiling.errors import SmilingError
-from smiling.rl.sac import RewardFn
+from smiling.rewards import NOTHING, MethodStep, RewardFn
 
 
 @dataclasses.dataclass(frozen=True)
-class DACConfig(MethodConfig):
+class DACConfig(Config):
     """Every number of DAC. ``DAC_PRESETS`` holds the named settings."""
 
-    sac_preset: str = "fast"
     net: DiscriminatorConfig = DiscriminatorConfig()
     use_actions: bool = False  # the discriminator sees [s, a] (needs demos with actions)
     reward_style: str = "gail"  # or "airl" (the logit)
@@ -60,12 +59,12 @@ class DACConfig(MethodConfig):
 
 
 DAC_PRESETS: dict[str, DACConfig] = {
-    "paper": DACConfig(sac_preset="paper"),  # the paper's DAC and SAC (spec sections 5, 8)
-    "fast": DACConfig(sac_preset="fast"),  # the CPU SAC; the discriminator costs little
+    "paper": DACConfig(),  # the paper's DAC (spec section 8), with the agent's paper preset
+    "fast": DACConfig(),  # the same discriminator (it costs little), with the agent's fast preset
 }
 
 
-class DAC(MethodLearner):
+class DAC(Learner):
     """Discriminator-actor-critic imitation from (state-only by default) demonstrations.
 
     >>> agent = DAC("Pendulum-v1", smiling.bundled_demos("Pendulum-v1").state_only())
@@ -76,15 +75,7 @@ class DAC(MethodLearner):
 
     presets: ClassVar[dict[str, DACConfig]] = DAC_PRESETS
 
-    def _check_demos(self, demos: Demonstrations | None) -> None:
-        super()._check_demos(demos)
-        if self.config.use_actions and not demos.has_actions:
-            raise SmilingError(
-                f"{demos.source}: state-only demonstrations cannot train a state-action "
-                "discriminator (drop --use-actions or use demonstrations with actions)"
-            )
-
-    def _setup(self) -> None:
+    def setup(self) -> None:
         cfg, demos = self.config, self.demos
         self.input_dim = self.obs_dim + (self.act_dim if cfg.use_actions else 0)
         self.model = DiscriminatorModel(
@@ -104,19 +95,19 @@ class DAC(MethodLearner):
         )
 
     # ------------------------------------------------------------ the method
-    def _reward_fn(self) -> RewardFn:
+    def reward_fn(self) -> RewardFn:
         cfg = self.config
         return make_dac_reward_fn(
             self.disc.params, cfg.net, cfg.reward_style, cfg.normalize_reward, cfg.use_actions
         )
 
-    def _observe(self, obs: np.ndarray, action: np.ndarray) -> None:
+    def observe(self, obs: np.ndarray, action: np.ndarray) -> None:
         self.fifo.add(np.concatenate([obs, action]) if self.config.use_actions else obs)
 
-    def _after_step(self, env_steps: int) -> dict[str, float]:
+    def after_step(self, env_steps: int) -> MethodStep:
         cfg = self.config
         if env_steps % cfg.update_every != 0:
-            return {}
+            return NOTHING
         steps = max(1, min(cfg.learner_samples, cfg.expert_samples) // cfg.batch_size)
         shape = (steps, cfg.batch_size, self.input_dim)
         learner = self.fifo.sample(steps * cfg.batch_size, self.rng).reshape(shape)
@@ -124,19 +115,36 @@ class DAC(MethodLearner):
         expert = self.expert_inputs[idx].reshape(shape)
         self.key, key = jax.random.split(self.key)
         self.disc, parts = self.model.train_steps(self.disc, learner, expert, key)
-        return {
+        metrics = {
             "losses/discriminator": float(np.mean(parts["loss"])),
             "losses/discriminator_gp": float(np.mean(parts["gp"])),
             "charts/discriminator_accuracy": float(np.mean(parts["accuracy"])),
         }
+        return MethodStep(metrics, reward_changed=True)
 
     # ------------------------------------------------------------ checkpoint
-    def _extra_state(self) -> dict[str, bytes]:
+    def method_state(self) -> dict[str, bytes]:
         return {
             "discriminator": self.model.to_bytes(self.disc),
             "fifo": flax.serialization.msgpack_serialize(self.fifo.state_dict()),
         }
 
-    def _restore_extra(self, blobs: dict[str, bytes]) -> None:
+    def restore_method_state(self, blobs: dict[str, bytes]) -> None:
         self.disc = self.model.from_bytes(blobs["discriminator"])
         self.fifo.load_state_dict(flax.serialization.msgpack_restore(blobs["fifo"]))
+
+
+DAC_ENTRY = MethodEntry(
+    name="dac",
+    cls=DAC,
+    presets=DAC_PRESETS,
+    summary="discriminator-actor-critic: the GAN-style baseline, state-only by default",
+    variants={
+        "actions": Variant(lambda c: c.replace(use_actions=True), lambda c: bool(c.use_actions)),
+        "linear": Variant(
+            lambda c: c.replace(net=dataclasses.replace(c.net, linear=True)),
+            lambda c: bool(c.net.linear),
+        ),
+    },
+    actions_need="--use-actions: its discriminator sees [s, a]",
+)

@@ -32,17 +32,19 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from smiling.algos.base import MethodLearner
-from smiling.config import MethodConfig
+from smiling.algos.base import Learner
+from smiling.algos.entry import MethodEntry
+from smiling.config import Config
 from smiling.data.demos import Demonstrations
 from smiling.errors import SmilingError
-from smiling.rl.sac import SAC, Batch, SACConfig, SACState
+from smiling.rl.agent import AgentEntry, Batch
+from smiling.rl.sac import SAC, SACConfig, SACState
 
 SAMPLES = ("expert", "policy", "mixture")
 
 
 @dataclasses.dataclass(frozen=True)
-class IQLearnConfig(MethodConfig):
+class IQLearnConfig(Config):
     """Every number of IQ-Learn's critic objective. ``IQ_PRESETS`` holds the named settings.
 
     chi2_weight: ``c = 1 / (4 a)`` of the chi^2 regulariser (a = 0.5 gives c = 0.5).
@@ -52,7 +54,6 @@ class IQLearnConfig(MethodConfig):
     actor_states: states the actor is trained on: policy (replay, as SAC) or both.
     """
 
-    sac_preset: str = "fast"
     chi2_weight: float = 0.5
     value_on: str = "mixture"
     reg_on: str = "mixture"
@@ -74,8 +75,8 @@ class IQLearnConfig(MethodConfig):
 
 
 IQ_PRESETS: dict[str, IQLearnConfig] = {
-    "paper": IQLearnConfig(sac_preset="paper"),  # the SMILING paper's SAC under IQ's critic
-    "fast": IQLearnConfig(sac_preset="fast"),
+    "paper": IQLearnConfig(),  # with the agent's paper preset: the SMILING paper's SAC
+    "fast": IQLearnConfig(),
 }
 
 
@@ -195,7 +196,7 @@ class IQSAC(SAC):
         return self.policy_update(state, critic_params, critic_opt, actor_obs, k_actor, metrics)
 
 
-class IQLearn(MethodLearner):
+class IQLearn(Learner):
     """Inverse soft-Q imitation from state-action demonstrations.
 
     >>> agent = IQLearn("Pendulum-v1", smiling.bundled_demos("Pendulum-v1"))
@@ -206,18 +207,21 @@ class IQLearn(MethodLearner):
 
     presets: ClassVar[dict[str, IQLearnConfig]] = IQ_PRESETS
 
-    def _check_demos(self, demos: Demonstrations | None) -> None:
-        if demos is None or not demos.has_actions:
-            where = "no demonstrations" if demos is None else f"{demos.source} is state-only"
-            raise SmilingError(
-                f"IQ-Learn needs demonstrations with actions, its expert term is Q(s, a_E) "
-                f"({where})"
-            )
-
-    def _setup(self) -> None:
-        demos, sac_config = self.demos, self.sac_config
-        expert = expert_transitions(demos)
+    def build_agent(self, entry: AgentEntry) -> IQSAC:
+        """SAC whose critic step is IQ-Learn's, holding the expert's transitions."""
+        expert = expert_transitions(self.demos)
         if len(expert["obs"]) == 0:
-            raise SmilingError(f"{demos.source}: episodes of one step hold no transitions")
-        # Same networks as the SAC the base class built, so self.state stays valid.
-        self.sac = IQSAC(self.obs_dim, self.act_dim, sac_config, self.config, expert)
+            raise SmilingError(f"{self.demos.source}: episodes of one step hold no transitions")
+        return IQSAC(self.obs_dim, self.act_dim, self.agent_config, self.config, expert)
+
+
+IQ_ENTRY = MethodEntry(
+    name="iq-learn",
+    cls=IQLearn,
+    presets=IQ_PRESETS,
+    summary="inverse soft-Q learning: needs expert actions",
+    always_actions=True,
+    agents=("sac",),
+    agents_reason="its critic loss is a soft-Q loss on SAC's critic",
+    actions_need="it needs demonstrations with actions: its expert term is Q(s, a_E)",
+)

@@ -10,14 +10,16 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import ClassVar
 
 import flax.serialization
 import jax
 import numpy as np
 
-from smiling.algos.base import MethodLearner
-from smiling.config import MethodConfig
+from smiling.algos.base import Learner
+from smiling.algos.entry import MethodEntry, Variant
+from smiling.config import Config
 from smiling.data.demos import Demonstrations
 from smiling.data.fifo import ObservationFIFO
 from smiling.diffusion import (
@@ -28,16 +30,13 @@ from smiling.diffusion import (
     linear_schedule,
     make_reward_fn,
 )
-from smiling.errors import SmilingError
-from smiling.rl.sac import RewardFn
-from smiling.runs import RunDir
+from smiling.rewards import NOTHING, MethodStep, RewardFn
 
 
 @dataclasses.dataclass(frozen=True)
-class SmilingConfig(MethodConfig):
+class SmilingConfig(Config):
     """Every number of the SMILING loop. ``SMILING_PRESETS`` holds the named settings."""
 
-    sac_preset: str = "fast"
     reward: RewardConfig = RewardConfig()
     net: ScoreNetConfig = ScoreNetConfig()
     diffusion_steps: int = 5000
@@ -54,20 +53,19 @@ class SmilingConfig(MethodConfig):
 SMILING_PRESETS: dict[str, SmilingConfig] = {
     # The paper's numbers exactly (spec sections 2-5).
     "paper": SmilingConfig(
-        sac_preset="paper",
         reward=RewardConfig(num_timesteps=500, antithetic=False, weighting="simple"),
     ),
     # CPU default, chosen from benchmarks/results/reward_estimator.* and smiling_learning.*:
-    # SAC 256x2, K = 8 on a stratified (randomly shifted) grid, fewer pre-training steps.
+    # (with the agent's fast preset, SAC 256x2) K = 8 on a stratified (randomly shifted) grid,
+    # fewer pre-training steps.
     "fast": SmilingConfig(
-        sac_preset="fast",
         reward=RewardConfig(num_timesteps=8, stratified=True, weighting="simple"),
         expert_pretrain_steps=5000,
     ),
 }
 
 
-class SMILING(MethodLearner):
+class SMILING(Learner):
     """Score-matching imitation from (state-only) demonstrations.
 
     >>> agent = SMILING("Pendulum-v1", smiling.bundled_demos("Pendulum-v1"), preset="fast")
@@ -79,15 +77,7 @@ class SMILING(MethodLearner):
 
     presets: ClassVar[dict[str, SmilingConfig]] = SMILING_PRESETS
 
-    def _check_demos(self, demos: Demonstrations | None) -> None:
-        super()._check_demos(demos)
-        if self.config.reward.use_actions and not demos.has_actions:
-            raise SmilingError(
-                f"{demos.source}: state-only demonstrations cannot train a state-action "
-                "score model (drop --use-actions or use demonstrations with actions)"
-            )
-
-    def _setup(self) -> None:
+    def setup(self) -> None:
         cfg, demos = self.config, self.demos
         self.input_dim = self.obs_dim + (self.act_dim if cfg.reward.use_actions else 0)
         self.schedule = (
@@ -111,9 +101,9 @@ class SMILING(MethodLearner):
             return np.concatenate([demos.observations, demos.actions], axis=1)
         return demos.observations
 
-    def _prepare(self, run: RunDir | None) -> None:
+    def prepare(self, run_path: Path | None) -> None:
         """Pre-train g_e on the expert states, or reuse the copy cached in the run directory."""
-        cache = None if run is None else run.path / "expert_score.msgpack"
+        cache = None if run_path is None else run_path / "expert_score.msgpack"
         if cache is not None and cache.exists():
             self.expert_score = self.score_model.from_bytes(cache.read_bytes())
             return
@@ -133,7 +123,7 @@ class SMILING(MethodLearner):
         if cache is not None:
             cache.write_bytes(self.score_model.to_bytes(self.expert_score))
 
-    def _reward_fn(self) -> RewardFn:
+    def reward_fn(self) -> RewardFn:
         return make_reward_fn(
             self.expert_score.params,
             self.learner_score.params,
@@ -142,29 +132,51 @@ class SMILING(MethodLearner):
             self.schedule,
         )
 
-    def _observe(self, obs: np.ndarray, action: np.ndarray) -> None:
+    def observe(self, obs: np.ndarray, action: np.ndarray) -> None:
         self.fifo.add(np.concatenate([obs, action]) if self.config.reward.use_actions else obs)
 
-    def _after_step(self, env_steps: int) -> dict[str, float]:
+    def after_step(self, env_steps: int) -> MethodStep:
         cfg = self.config
         if env_steps % cfg.learner_update_every != 0:
-            return {}
+            return NOTHING
         steps = max(1, cfg.learner_samples // cfg.score_batch)
         batches = self.fifo.sample(steps * cfg.score_batch, self.rng)
         batches = batches.reshape(steps, cfg.score_batch, self.input_dim)
         self.key, key = jax.random.split(self.key)
         self.learner_score, losses = self.score_model.train_steps(self.learner_score, batches, key)
-        return {"losses/learner_score": float(np.mean(losses))}
+        metrics = {"losses/learner_score": float(np.mean(losses))}
+        return MethodStep(metrics, reward_changed=True)
 
     # ------------------------------------------------------------ checkpoint
-    def _extra_state(self) -> dict[str, bytes]:
+    def method_state(self) -> dict[str, bytes]:
         return {
             "expert_score": self.score_model.to_bytes(self.expert_score),
             "learner_score": self.score_model.to_bytes(self.learner_score),
             "fifo": flax.serialization.msgpack_serialize(self.fifo.state_dict()),
         }
 
-    def _restore_extra(self, blobs: dict[str, bytes]) -> None:
+    def restore_method_state(self, blobs: dict[str, bytes]) -> None:
         self.expert_score = self.score_model.from_bytes(blobs["expert_score"])
         self.learner_score = self.score_model.from_bytes(blobs["learner_score"])
         self.fifo.load_state_dict(flax.serialization.msgpack_restore(blobs["fifo"]))
+
+
+def _use_actions(config: SmilingConfig) -> SmilingConfig:
+    return config.replace(reward=dataclasses.replace(config.reward, use_actions=True))
+
+
+def _linear(config: SmilingConfig) -> SmilingConfig:
+    return config.replace(net=dataclasses.replace(config.net, linear=True))
+
+
+SMILING_ENTRY = MethodEntry(
+    name="smiling",
+    cls=SMILING,
+    presets=SMILING_PRESETS,
+    summary="score-matching imitation from (state-only) demonstrations",
+    variants={
+        "actions": Variant(_use_actions, lambda c: bool(c.reward.use_actions)),
+        "linear": Variant(_linear, lambda c: bool(c.net.linear)),
+    },
+    actions_need="--use-actions: its score models see [s, a]",
+)

@@ -116,9 +116,12 @@ class Demonstrations:
         idx = np.arange(self.num_episodes)
         return self._subset(idx[:cut]), self._subset(idx[cut:])
 
-    def check_env(self, env_id: str, obs_dim: int, act_dim: int, source: str = "") -> None:
-        """Raise unless these demonstrations were made in ``env_id`` with matching shapes."""
-        where = f"demonstrations file '{source}'" if source else "demonstrations"
+    def check_env(self, env_id: str, obs_dim: int, act_dim: int) -> None:
+        """Raise unless these demonstrations were made in ``env_id`` with matching shapes.
+
+        Errors name the demonstrations by :attr:`source` (``demonstrations file '<path>'`` for
+        loaded ones)."""
+        where = self.source
         if env_id != self.env_id:
             raise DemonstrationsError(f"{where} are for '{self.env_id}', not for '{env_id}'")
         if obs_dim != self.obs_dim:

@@ -26,12 +26,18 @@ class ReplayBuffer:
         self.size = 0
         self.pos = 0
 
-    def add(self, obs, action, reward: float, next_obs, terminated: bool) -> None:
+    def add(
+        self, obs, action, reward: float, next_obs, terminated: bool, truncated: bool = False
+    ) -> None:
+        """Store one transition; ``truncated`` (a time limit) needs no mark: s' is stored."""
         i = self.pos
         self.obs[i], self.actions[i], self.rewards[i] = obs, action, reward
         self.next_obs[i], self.terminated[i] = next_obs, float(terminated)
         self.pos = (self.pos + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
+
+    def __len__(self) -> int:
+        return self.size
 
     def sample(self, batch_size: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         idx = rng.integers(0, self.size, size=batch_size)

@@ -2,46 +2,49 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import flax.serialization
 import jax
 import numpy as np
 
-from smiling.errors import ExpertError
-from smiling.rl.sac import SAC, SACConfig
+from smiling.errors import ExpertError, SmilingError
+from smiling.rl.agent import Agent
 
 
 @dataclass
 class ExpertPolicy:
-    """A SAC actor with the environment it was trained in."""
+    """An agent's policy with the environment it was trained in."""
 
     env_id: str
-    sac: SAC
-    actor_params: Any
+    agent: Agent
+    state: Any  # an agent state whose policy part is the expert's
 
     def act(self, obs: np.ndarray, key: jax.Array, deterministic: bool = False) -> np.ndarray:
-        return self.sac.act(self.actor_params, obs, key, deterministic=deterministic)
+        """The expert's action for ``obs`` (a feed-forward policy: no carry between steps)."""
+        carry = self.agent.initial_carry()
+        return self.agent.act(self.state, obs, key, carry, deterministic=deterministic)[0]
 
 
 def load_expert(directory: str | Path) -> ExpertPolicy:
     """Read an expert directory written by ``smiling expert``; clear errors when incomplete."""
+    from smiling.algos.base import upgrade_config
+    from smiling.rl.registry import get_agent
+    from smiling.runs import RunDir
+
     directory = Path(directory)
     config_path, actor_path = directory / "config.json", directory / "actor.msgpack"
     for path in (config_path, actor_path):
         if not path.is_file():
             raise ExpertError(f"expert directory '{directory}' has no {path.name}")
     try:
-        config = json.loads(config_path.read_text())
-        sac_cfg = dict(config["sac"])
-        sac_cfg["hidden"] = tuple(sac_cfg["hidden"])
-        sac = SAC(int(config["obs_dim"]), int(config["act_dim"]), SACConfig(**sac_cfg))
-        template = sac.actor.init(jax.random.PRNGKey(0), np.zeros((1, sac.obs_dim), np.float32))
-        params = flax.serialization.from_bytes(template, actor_path.read_bytes())
+        config = upgrade_config(RunDir(directory).read_config(), config_path)
+        entry = get_agent(config["agent"]["name"])
+        agent_config = entry.config_type.from_dict(config["agent"]["config"])
+        agent = entry.build(int(config["obs_dim"]), int(config["act_dim"]), agent_config)
+        state = agent.load_policy(actor_path.read_bytes())
         env_id = str(config["env_id"])
-    except (ValueError, KeyError, TypeError) as err:
+    except (ValueError, KeyError, TypeError, SmilingError) as err:
         raise ExpertError(f"expert directory '{directory}' is malformed: {err}") from None
-    return ExpertPolicy(env_id=env_id, sac=sac, actor_params=params)
+    return ExpertPolicy(env_id=env_id, agent=agent, state=state)

@@ -1,6 +1,6 @@
 """Train an expert with SAC on the environment's true reward, with checkpoints and resume.
 
-An expert directory is a run directory (see :mod:`smiling.runs`) of ``algo = sac`` whose
+An expert directory is a run directory (see :mod:`smiling.runs`) of ``algo = rl`` (SAC) whose
 ``actor.msgpack`` is the actor of the best periodic evaluation: the expert.
 """
 
@@ -9,11 +9,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from smiling.algos.base import LoopConfig
-from smiling.algos.sac_true_reward import TrueRewardSAC
+from smiling.algos.base import LoopConfig, upgrade_config
+from smiling.algos.rl import TrueReward
 from smiling.config import apply_overrides
 from smiling.errors import ExpertError
-from smiling.rl.sac import get_preset
+from smiling.rl.sac import SAC_ENTRY
 from smiling.runs import RunDir
 
 
@@ -39,13 +39,13 @@ def train_expert(run: ExpertRun, out: Path, resume: bool = False, progress: bool
     if resume:
         if not run_dir.exists():
             raise ExpertError(f"{out}: no checkpoint to resume from")
-        saved = run_dir.read_config()
-        if (saved["env_id"], saved["method"]["sac_preset"]) != (run.env_id, run.preset):
+        saved = upgrade_config(run_dir.read_config(), run_dir.config_path)
+        if (saved["env_id"], saved["preset"]) != (run.env_id, run.preset):
             raise ExpertError(
-                f"{out}: checkpoint is for {saved['env_id']} / {saved['method']['sac_preset']}, "
+                f"{out}: checkpoint is for {saved['env_id']} / {saved['preset']}, "
                 f"not {run.env_id} / {run.preset}"
             )
-        learner, steps = TrueRewardSAC.restore(out, run.steps)
+        learner, steps = TrueReward.restore(out, run.steps)
         return learner.learn(steps, run_dir=out, progress=progress)
     if run_dir.exists():
         raise ExpertError(
@@ -57,6 +57,8 @@ def train_expert(run: ExpertRun, out: Path, resume: bool = False, progress: bool
         checkpoint_every=run.checkpoint_every,
         keep_best=True,
     )
-    sac_config = apply_overrides(get_preset(run.preset), list(run.sac_overrides), "sac.")
-    learner = TrueRewardSAC(run.env_id, None, run.preset, run.seed, loop, sac_config)
+    sac_config = apply_overrides(SAC_ENTRY.preset(run.preset), list(run.sac_overrides), "sac.")
+    learner = TrueReward(
+        run.env_id, None, run.preset, run.seed, loop=loop, agent="sac", agent_config=sac_config
+    )
     return learner.learn(run.steps, run_dir=out, progress=progress)

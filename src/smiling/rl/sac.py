@@ -1,22 +1,17 @@
-"""Soft Actor-Critic in JAX with the whole update in one jitted function.
+"""Soft Actor-Critic in JAX with the whole update in one jitted function: the first agent.
 
 The update (reward relabelling, critic, actor, temperature, target network) is a pure function
-of ``(state, batch, key, reward_fn)``. ``reward_fn`` is the hook every imitation method uses:
-when given, it *replaces* the batch's rewards inside the jitted update, so rewards always come
-from the current reward model (relabelling) and never from the environment.
-
-A reward function is called as ``reward_fn(states, actions, key) -> rewards`` with ``states``
-of shape ``(B, obs_dim)``, ``actions`` of shape ``(B, act_dim)`` and a PRNG key; it returns
-shape ``(B,)`` and may ignore the arguments it does not need. Pass parameters that change during
-training (score models, discriminators) by wrapping it in :class:`jax.tree_util.Partial`: its
-bound arguments are traced like any other input, so new parameters never trigger recompilation.
+of ``(state, batch, key, reward_fn)``. ``reward_fn`` is the hook every imitation method uses
+(the contract is in :mod:`smiling.rewards`): when given, it *replaces* the batch's rewards inside
+the jitted update, so rewards always come from the current reward model and never from the
+environment. :class:`SAC` implements :class:`smiling.rl.agent.Agent`: it replays transitions,
+acts at random for ``seed_steps`` steps, then makes one update per environment step.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import flax
 import flax.serialization
@@ -24,17 +19,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jax.tree_util import Partial
 
-from smiling.errors import SmilingError
+from smiling.config import Config, check_range
+from smiling.data.replay import ReplayBuffer
+from smiling.rewards import RewardFn, as_traced
+from smiling.rl.agent import AgentEntry, Batch
 from smiling.rl.networks import Actor, DoubleCritic, sample_tanh_gaussian
-
-RewardFn = Callable[[jax.Array, jax.Array, jax.Array], jax.Array]
-Batch = dict[str, Any]
 
 
 @dataclasses.dataclass(frozen=True)
-class SACConfig:
+class SACConfig(Config):
     """SAC hyper-parameters. ``PRESETS`` holds the named settings."""
 
     hidden: tuple[int, ...] = (256, 256)
@@ -52,8 +46,18 @@ class SACConfig:
     buffer_size: int = 1_000_000
     target_entropy: float | None = None  # None: -act_dim
 
-    def replace(self, **changes: Any) -> SACConfig:
-        return dataclasses.replace(self, **changes)
+    def __post_init__(self) -> None:
+        """Reject settings no SAC can run with (``--set sac.batch_size=-5``)."""
+        check_range(self, "batch_size", 1)
+        check_range(self, "buffer_size", 1)
+        check_range(self, "target_update_period", 1)
+        check_range(self, "seed_steps", 0)
+        for name in ("actor_lr", "critic_lr", "alpha_lr", "init_temperature"):
+            check_range(self, name, 0, inclusive=False)
+        check_range(self, "discount", 0, 1)
+        check_range(self, "tau", 0, 1, inclusive=False)
+        if not self.hidden or min(self.hidden) < 1:
+            raise ValueError(f"hidden must be one or more positive widths, got {self.hidden}")
 
 
 PRESETS: dict[str, SACConfig] = {
@@ -76,13 +80,6 @@ PRESETS: dict[str, SACConfig] = {
 }
 
 
-def get_preset(name: str) -> SACConfig:
-    """The named SAC preset; raises a clear error for an unknown name."""
-    if name not in PRESETS:
-        raise SmilingError(f"unknown SAC preset '{name}'; choose one of {sorted(PRESETS)}")
-    return PRESETS[name]
-
-
 @flax.struct.dataclass
 class SACState:
     """Everything SAC learns: parameters, optimiser states, temperature and the update counter."""
@@ -98,11 +95,13 @@ class SACState:
 
 
 class SAC:
-    """Networks, optimisers and jitted functions of one SAC configuration.
+    """Networks, optimisers and jitted functions of one SAC configuration (an ``Agent``).
 
     The object holds no learning state: ``init`` creates a :class:`SACState` and ``update`` maps one
     state to the next, so checkpointing is serialising the state.
     """
+
+    name: ClassVar[str] = "sac"
 
     def __init__(self, obs_dim: int, act_dim: int, config: SACConfig):
         self.obs_dim, self.act_dim, self.config = obs_dim, act_dim, config
@@ -142,11 +141,49 @@ class SAC:
     def from_bytes(self, data: bytes) -> SACState:
         return flax.serialization.from_bytes(self.init(jax.random.PRNGKey(0)), data)
 
+    def policy_bytes(self, state: SACState) -> bytes:
+        return flax.serialization.to_bytes(state.actor_params)
+
+    def load_policy(self, data: bytes) -> SACState:
+        """A fresh state acting with the actor of :meth:`policy_bytes` (an expert's)."""
+        state = self.init(jax.random.PRNGKey(0))
+        return state.replace(actor_params=flax.serialization.from_bytes(state.actor_params, data))
+
+    # ---------------------------------------------------------------- replay
+    @property
+    def warmup_steps(self) -> int:
+        return self.config.seed_steps
+
+    def make_replay(self, budget: int) -> ReplayBuffer:
+        """A transition buffer: ``buffer_size`` transitions, or the run's budget if smaller."""
+        return ReplayBuffer(self.obs_dim, self.act_dim, min(self.config.buffer_size, budget))
+
+    def sample(self, replay: ReplayBuffer, rng: np.random.Generator) -> Batch:
+        return replay.sample(self.config.batch_size, rng)
+
+    def updates_due(self, env_steps: int) -> int:
+        """One update per environment step once the random warm-up is over."""
+        return int(env_steps >= self.config.seed_steps)
+
     # ---------------------------------------------------------------- acting
+    def initial_carry(self) -> None:
+        return None  # a feed-forward policy
+
     def act(
+        self,
+        state: SACState,
+        obs: np.ndarray,
+        key: jax.Array,
+        carry: None = None,
+        deterministic: bool = False,
+    ) -> tuple[np.ndarray, None]:
+        """The policy's action(s) for ``obs`` (one observation or a batch); no carry."""
+        return self.actor_action(state.actor_params, obs, key, deterministic), None
+
+    def actor_action(
         self, actor_params: Any, obs: np.ndarray, key: jax.Array, deterministic: bool = False
     ) -> np.ndarray:
-        """Action(s) for one observation ``(obs_dim,)`` or a batch ``(B, obs_dim)``."""
+        """Action(s) of an actor for one observation ``(obs_dim,)`` or a batch ``(B, obs_dim)``."""
         return np.asarray(self._act(actor_params, jnp.asarray(obs), key, deterministic))
 
     def _act_impl(self, actor_params, obs, key, deterministic: bool):
@@ -177,9 +214,7 @@ class SAC:
         With ``reward_fn`` the batch's ``rewards`` are replaced, inside the jitted update, by
         ``reward_fn(batch['obs'], batch['actions'], key)``.
         """
-        if reward_fn is not None and not isinstance(reward_fn, Partial):
-            reward_fn = Partial(reward_fn)
-        return self._update(state, batch, key, reward_fn)
+        return self._update(state, batch, key, as_traced(reward_fn))
 
     def _update_impl(self, state: SACState, batch: Batch, key, reward_fn):
         k_reward, k_next, k_actor = jax.random.split(key, 3)
@@ -287,3 +322,13 @@ class SAC:
             "charts/entropy": -jnp.mean(logp),
         }
         return new_state, metrics
+
+
+SAC_ENTRY = AgentEntry(
+    name="sac",
+    cls=SAC,
+    config_type=SACConfig,
+    presets=PRESETS,
+    summary="Soft Actor-Critic: replays transitions, one update per environment step",
+    title="SAC",
+)

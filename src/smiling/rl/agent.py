@@ -1,0 +1,112 @@
+"""The agent protocol: everything the training loop may ask of an RL learner, and nothing more.
+
+An agent is built from ``(obs_dim, act_dim, config)`` and holds no learning state: :meth:`init`
+makes a state (a pytree), :meth:`update` maps one state to the next, so checkpointing an agent is
+serialising its state (:meth:`to_bytes`). It owns the kind of replay it learns from
+(:meth:`make_replay`: SAC replays transitions, a sequence learner sequences) and how batches are
+drawn from it (:meth:`sample`), how many updates it makes per environment step
+(:meth:`updates_due`: its train ratio) and how long it acts at random first (``warmup_steps``).
+
+The reward hook stays *inside* the jitted update: ``update(state, batch, key, reward_fn)``
+replaces the replayed rewards by ``reward_fn(states, actions, key)`` (see :mod:`smiling.rewards`).
+
+Acting carries an optional recurrent state (``carry``): ``None`` for a feed-forward policy such
+as SAC's; a latent-state learner keeps its belief there. :meth:`initial_carry` is the carry at
+an episode's start.
+
+Agents are registered in :mod:`smiling.rl.registry` (one line each); a run's ``config.json``
+records ``agent: {name, config}``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import jax
+import numpy as np
+
+from smiling.rewards import RewardFn
+
+Batch = dict[str, Any]
+
+
+@runtime_checkable
+class Replay(Protocol):
+    """The experience an agent learns from, in NumPy (sampling costs no device transfer)."""
+
+    def add(
+        self, obs: np.ndarray, action: np.ndarray, reward: float, next_obs: np.ndarray,
+        terminated: bool, truncated: bool = False,
+    ) -> None: ...  # fmt: skip
+
+    def __len__(self) -> int: ...
+
+    def save(self, path: Path) -> None: ...
+
+    def load(self, path: Path) -> None: ...
+
+
+@runtime_checkable
+class Agent(Protocol):
+    """An RL learner the loop drives (see the module docstring)."""
+
+    name: ClassVar[str]
+    config: Any
+
+    @property
+    def warmup_steps(self) -> int:
+        """Environment steps of uniform random actions before the agent acts and learns."""
+        ...
+
+    def init(self, key: jax.Array) -> Any: ...
+
+    def initial_carry(self) -> Any: ...
+
+    def act(
+        self, state: Any, obs: np.ndarray, key: jax.Array, carry: Any = None,
+        deterministic: bool = False,
+    ) -> tuple[np.ndarray, Any]: ...  # fmt: skip
+
+    def make_replay(self, budget: int) -> Replay: ...
+
+    def sample(self, replay: Replay, rng: np.random.Generator) -> Batch: ...
+
+    def updates_due(self, env_steps: int) -> int: ...
+
+    def update(
+        self, state: Any, batch: Batch, key: jax.Array, reward_fn: RewardFn | None = None
+    ) -> tuple[Any, dict[str, jax.Array]]: ...
+
+    def to_bytes(self, state: Any) -> bytes: ...
+
+    def from_bytes(self, data: bytes) -> Any: ...
+
+    def policy_bytes(self, state: Any) -> bytes:
+        """The part of the state that acts (written as the run's ``actor.msgpack``)."""
+        ...
+
+    def load_policy(self, data: bytes) -> Any:
+        """A state that acts with the policy of :meth:`policy_bytes` (an expert's)."""
+        ...
+
+
+@dataclasses.dataclass(frozen=True)
+class AgentEntry:
+    """One registered agent: its class, config type and named presets (``fast``, ``paper``)."""
+
+    name: str
+    cls: type
+    config_type: type
+    presets: dict[str, Any]
+    summary: str  # one line for ``--help`` and the docs
+    title: str = ""  # how messages name it (default: its name)
+
+    def preset(self, name: str) -> Any:
+        from smiling.config import pick_preset
+
+        return pick_preset(self.presets, name, f"{self.title or self.name} preset")
+
+    def build(self, obs_dim: int, act_dim: int, config: Any) -> Agent:
+        return self.cls(obs_dim, act_dim, config)

@@ -1,0 +1,122 @@
+"""A training run as data: :class:`RunSpec`, built into a learner by :func:`build_learner`.
+
+The CLI is a thin layer over this module: ``smiling train`` parses its flags into a spec and
+calls :func:`build_learner`; ``smiling sweep`` and the benchmark scripts decide what a run
+directory needs with :func:`run_status`, the one rule for "finished".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from smiling import variants
+from smiling.algos.base import Learner, LoopConfig
+from smiling.algos.registry import get_method
+from smiling.config import apply_overrides
+from smiling.errors import SmilingError
+from smiling.rl.registry import DEFAULT_AGENT, get_agent
+from smiling.runs import RunDir, record_step
+
+# The default step budget of each task with bundled demonstrations (``smiling train --help``).
+DEFAULT_STEPS = {
+    "Pendulum-v1": 20_000,
+    "dmc:cartpole-swingup": 150_000,
+    "dmc:ball_in_cup-catch": 150_000,
+    "dmc:cheetah-run": 1_000_000,
+}
+AGENT_PREFIX = "agent."  # --set agent.<field>=V sets a field of whichever agent the run uses
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """Everything that defines a training run before it starts."""
+
+    algo: str
+    env_id: str
+    agent: str = DEFAULT_AGENT
+    preset: str = "fast"
+    seed: int = 0
+    demos: str | None = None  # a demonstrations file; None: the bundled ones for env_id
+    variants: tuple[str, ...] = ()
+    overrides: tuple[
+        str, ...
+    ] = ()  # key=value; <agent name>.<field> or agent.<field> for the agent
+    loop: LoopConfig = LoopConfig()
+
+    def agent_overrides(self) -> list[str]:
+        prefixes = (f"{self.agent}.", AGENT_PREFIX)
+        return [p.split(".", 1)[1] for p in self.overrides if p.startswith(prefixes)]
+
+    def method_overrides(self) -> list[str]:
+        prefixes = (f"{self.agent}.", AGENT_PREFIX)
+        return [p for p in self.overrides if not p.startswith(prefixes)]
+
+    def method_config(self) -> Any:
+        """The method's preset with the variants and overrides applied."""
+        from smiling.config import pick_preset
+
+        entry = get_method(self.algo)
+        variants.check(self.algo, self.variants)
+        config = pick_preset(entry.presets, self.preset)
+        config = variants.apply(entry.name, config, self.variants)
+        return apply_overrides(config, self.method_overrides())
+
+    def agent_config(self) -> Any:
+        entry = get_agent(self.agent)
+        return apply_overrides(entry.preset(self.preset), self.agent_overrides(), f"{self.agent}.")
+
+
+def build_learner(spec: RunSpec) -> Learner:
+    """The learner of ``spec``, untrained; every problem is one :class:`SmilingError`."""
+    from smiling.bundled import bundled_demos, has_bundled_demos
+    from smiling.data.demos import Demonstrations
+    from smiling.envs import make_env
+
+    make_env(spec.env_id).close()  # an unknown env id fails here, before anything is built
+    entry = get_method(spec.algo)
+    entry.check_agent(spec.agent)
+    config = spec.method_config()
+    agent_config = spec.agent_config()
+    if spec.demos:
+        demos = Demonstrations.load(spec.demos)
+    elif entry.needs_demos or has_bundled_demos(spec.env_id):
+        demos = bundled_demos(spec.env_id)  # a clear error when nothing is bundled
+    else:
+        demos = None  # returns are reported raw
+    if demos is not None and demos.has_actions and not entry.reads_actions(config):
+        demos = demos.state_only()  # the main setting: the learner never sees expert actions
+    return entry.cls(
+        spec.env_id,
+        demos,
+        preset=spec.preset,
+        seed=spec.seed,
+        config=config,
+        loop=spec.loop,
+        agent=spec.agent,
+        agent_config=agent_config,
+    )
+
+
+def default_steps(env_id: str, steps: int | None) -> int:
+    """``steps``, or the task's default budget; a clear error for a budget below 1."""
+    if steps is None:
+        if env_id not in DEFAULT_STEPS:
+            raise SmilingError(f"--steps is required for '{env_id}' (no default budget)")
+        return DEFAULT_STEPS[env_id]
+    if steps < 1:
+        raise SmilingError(f"--steps must be at least 1, got {steps}")
+    return steps
+
+
+def run_status(run_dir: str | Path, steps: int | None) -> str:
+    """What the run directory needs to reach ``steps`` (``None``: its recorded budget):
+    ``"skip"`` (finished: a summary at or past the budget), ``"resume"`` (started) or
+    ``"train"`` (nothing there yet)."""
+    run = RunDir(run_dir)
+    summary = run.read_summary()
+    # record_step: an offline method's budget counts gradient steps (its env_steps are 0)
+    if summary is not None and (steps is None or record_step(summary) >= steps):
+        return "skip"
+    return "resume" if run.exists() else "train"
