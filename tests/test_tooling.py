@@ -69,6 +69,7 @@ def digest(path: Path) -> str:
 
 
 # ----------------------------------------------------------------------------- resume after kill
+@pytest.mark.timeout(300)  # a deadline: a hung kill or resume fails here
 def test_sigkill_then_resume_continues_from_checkpoint(tmp_path, cli_env):
     run = tmp_path / "run"
     args = ["train", "--env", "Pendulum-v1", "--steps", "600", "--eval-every", "300"]

@@ -309,7 +309,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent", help="the RL agent the method drives (default: sac); see below")
     p.add_argument("--env", required=True, help="Gymnasium id or dmc:<domain>-<task>")
     p.add_argument("--demos", help="demonstrations .npz (default: the bundled ones for --env)")
-    p.add_argument("--preset", default="fast", choices=["fast", "paper"])
+    p.add_argument(
+        "--preset",
+        default="fast",
+        choices=["fast", "paper", "debug"],
+        help="fast: the CPU default; paper: the paper's numbers; debug: tiny, for trying a setup",
+    )
     p.add_argument(
         "--steps",
         type=int,

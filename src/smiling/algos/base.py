@@ -165,7 +165,11 @@ class Learner:
         self.rng = np.random.default_rng(seed)
         self.replay: Replay | None = None
         self.env_steps = 0
-        self.episodes = 0  # training episodes started; episode n starts from env seed seed + n
+        # The training episode under way (n starts from env seed seed + n; 0: none yet) and its
+        # steps so far; _obs and _carry exist while an environment episode is live.
+        self.episodes = 0
+        self.episode_steps = 0
+        self._obs: np.ndarray | None = None
         self.wall_seconds = 0.0
         self.best_return = -np.inf
         self.curve: list[list[float]] = []
@@ -336,13 +340,26 @@ class Learner:
         return self._finish()
 
     def _start(self, steps: int) -> None:
-        """Begin a training session: the replay, a new episode and the current reward."""
+        """Begin a training session: the replay, the episode and the current reward.
+
+        A learner that trained in this process continues its live episode. One restored from
+        a checkpoint (the environment's state is not saved) begins its episode afresh: the
+        episode under way if it had taken no step yet (a checkpoint at an episode's end), else
+        the next one; so a run resumed from a checkpoint at an episode boundary continues
+        exactly as the uninterrupted run.
+        """
         if self.replay is None:
             self.replay = self.agent.make_replay(steps)
-        self.episodes += 1
+        if self._obs is None:
+            if self.episodes == 0 or self.episode_steps > 0:
+                self.episodes += 1
+            self._new_episode()
+        self._reward = self.reward_fn()
+
+    def _new_episode(self) -> None:
         self._obs, _ = self.env.reset(seed=self.seed + self.episodes)
         self._carry = self.agent.initial_carry()
-        self._reward = self.reward_fn()
+        self.episode_steps = 0
 
     def advance(self, until: int) -> None:
         """Environment steps (with the agent's updates) until ``until`` steps in total."""
@@ -358,10 +375,10 @@ class Learner:
             self.replay.add(obs, action, reward, next_obs, terminated, truncated)
             self.observe(obs, action)
             self._obs = next_obs
+            self.episode_steps += 1
             if terminated or truncated:
                 self.episodes += 1
-                self._obs, _ = self.env.reset(seed=self.seed + self.episodes)
-                self._carry = agent.initial_carry()
+                self._new_episode()
             self.env_steps += 1
             step = self.after_step(self.env_steps)
             if step.metrics:
@@ -558,6 +575,7 @@ class Learner:
         progress = {
             "step": self.env_steps,
             "episodes": self.episodes,
+            "episode_steps": self.episode_steps,
             "best": self.best_return,
             "wall_seconds": self.wall_seconds,
             "key": np.asarray(self.key).tolist(),
@@ -591,7 +609,12 @@ class Learner:
             self.rng.bit_generator.state = progress["rng"]
         except (ValueError, KeyError, TypeError, OSError, zipfile.BadZipFile) as err:
             raise CheckpointError(f"checkpoint '{folder}' is unreadable ({err})") from None
-        self.episodes = int(progress.get("episodes", self._episodes_before(self.env_steps)))
+        if "episodes" in progress:
+            self.episodes = int(progress["episodes"])
+            self.episode_steps = int(progress["episode_steps"])
+        else:  # resumed as such runs always were: from the episode numbered by the step
+            self.episodes, self.episode_steps = self._episodes_before(self.env_steps) + 1, 0
+        self._obs = None
         self.curve = [list(row) for row in progress.get("curve", [])]
         self._prepared = bool(progress.get("prepared", True))
 

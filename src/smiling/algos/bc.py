@@ -51,6 +51,7 @@ BC_PRESETS: dict[str, BCConfig] = {
     # The paper's actor (1024x2) with its SAC learning rate and batch.
     "paper": BCConfig(lr=1e-4, batch_size=1024),
     "fast": BCConfig(),
+    "debug": BCConfig(batch_size=32),  # tests, trying a setup
 }
 
 

@@ -61,6 +61,14 @@ class DACConfig(Config):
 DAC_PRESETS: dict[str, DACConfig] = {
     "paper": DACConfig(),  # the paper's DAC (spec section 8), with the agent's paper preset
     "fast": DACConfig(),  # the same discriminator (it costs little), with the agent's fast preset
+    # The smallest settings that run every code path in seconds (tests, trying a setup).
+    "debug": DACConfig(
+        net=DiscriminatorConfig(hidden=16),
+        batch_size=64,
+        update_every=100,
+        learner_samples=256,
+        expert_samples=256,
+    ),
 }
 
 

@@ -77,6 +77,7 @@ class IQLearnConfig(Config):
 IQ_PRESETS: dict[str, IQLearnConfig] = {
     "paper": IQLearnConfig(),  # with the agent's paper preset: the SMILING paper's SAC
     "fast": IQLearnConfig(),
+    "debug": IQLearnConfig(),  # with the agent's debug preset (tests, trying a setup)
 }
 
 

@@ -20,7 +20,7 @@ class RLConfig(Config):
     """The true-reward method has no settings of its own; the agent's are in ``agent``."""
 
 
-RL_PRESETS: dict[str, RLConfig] = {"fast": RLConfig(), "paper": RLConfig()}
+RL_PRESETS: dict[str, RLConfig] = {"fast": RLConfig(), "paper": RLConfig(), "debug": RLConfig()}
 
 
 class TrueReward(Learner):

@@ -62,6 +62,16 @@ SMILING_PRESETS: dict[str, SmilingConfig] = {
         reward=RewardConfig(num_timesteps=8, stratified=True, weighting="simple"),
         expert_pretrain_steps=5000,
     ),
+    # The smallest settings that run every code path in seconds (tests, trying a setup).
+    "debug": SmilingConfig(
+        reward=RewardConfig(num_timesteps=4, stratified=True, weighting="simple"),
+        net=ScoreNetConfig(hidden=16),
+        expert_pretrain_steps=10,
+        learner_update_every=100,
+        learner_samples=256,
+        score_batch=64,
+        val_episodes=1,
+    ),
 }
 
 

@@ -77,6 +77,8 @@ PRESETS: dict[str, SACConfig] = {
     # lr 3e-4 and a target update every step learn faster per step at this width (see
     # benchmarks/results/expert_curves.*).
     "fast": SACConfig(),
+    # The smallest SAC that runs every code path in seconds: for tests and for trying a setup.
+    "debug": SACConfig(hidden=(32, 32), batch_size=32, seed_steps=100),
 }
 
 
