@@ -27,6 +27,7 @@ from smiling.algos.base import Learner
 from smiling.algos.entry import MethodEntry
 from smiling.config import Config
 from smiling.errors import SmilingError
+from smiling.nn import TrainState, scan_steps
 
 LOSSES = ("mle", "mse")
 _STEPS_PER_CALL = 500  # gradient steps per jit call: bounds the minibatch tensor's size
@@ -81,14 +82,13 @@ class BC(Learner):
         return jnp.mean(jnp.sum((jnp.tanh(mean) - actions) ** 2, axis=-1))
 
     def _train_impl(self, params, opt_state, obs, actions):
-        def step(carry, batch):
-            p, o = carry
-            loss, grads = jax.value_and_grad(self.loss)(p, *batch)
-            updates, o = self.tx.update(grads, o, p)
-            return (optax.apply_updates(p, updates), o), loss
+        def loss(p, o, a, _key):
+            return self.loss(p, o, a), None
 
-        (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), (obs, actions))
-        return params, opt_state, losses
+        state = TrainState(params, opt_state, jnp.zeros((), jnp.int32))
+        key = jax.random.PRNGKey(0)  # the losses draw nothing
+        state, (losses, _) = scan_steps(loss, self.tx, state, (obs, actions), key)
+        return state.params, state.opt_state, losses
 
     def train_steps(self, steps: int) -> float:
         """``steps`` Adam steps on minibatches drawn with replacement; the mean loss."""

@@ -16,16 +16,22 @@ import functools
 from typing import Any
 
 import flax.linen as nn
-import flax.serialization
-import flax.struct
 import jax
 import jax.numpy as jnp
 import optax
 from jax.tree_util import Partial
 
 from smiling.diffusion.reward import normalize_rewards
-from smiling.diffusion.score_net import _ACTIVATIONS, _torch_like_init, check_activation
 from smiling.errors import SmilingError
+from smiling.nn import (
+    ACTIVATIONS,
+    TrainState,
+    check_activation,
+    from_bytes,
+    scan_steps,
+    to_bytes,
+    torch_like_init,
+)
 
 Params = Any
 REWARD_STYLES = ("gail", "airl")
@@ -50,7 +56,7 @@ class DiscriminatorConfig:
             raise SmilingError("a discriminator needs depth >= 0 and hidden >= 1")
 
     def act(self, x: jax.Array) -> jax.Array:
-        return x if self.linear else _ACTIVATIONS[self.activation](x)
+        return x if self.linear else ACTIVATIONS[self.activation](x)
 
 
 class Discriminator(nn.Module):
@@ -60,7 +66,7 @@ class Discriminator(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        init = _torch_like_init()  # PyTorch Linear's default, as the reference networks
+        init = torch_like_init()  # PyTorch Linear's default, as the reference networks
         for _ in range(self.config.depth):
             x = self.config.act(nn.Dense(self.config.hidden, kernel_init=init)(x))
         return nn.Dense(1, kernel_init=init)(x)[..., 0]
@@ -94,11 +100,7 @@ def discriminator_loss(
     return bce + gp_weight * gp, {"bce": bce, "gp": gp, "accuracy": accuracy}
 
 
-@flax.struct.dataclass
-class DiscriminatorState:
-    params: Params
-    opt_state: Any
-    step: jax.Array
+DiscriminatorState = TrainState  # what a discriminator learns (params, AdamW state, step)
 
 
 class DiscriminatorModel:
@@ -122,8 +124,7 @@ class DiscriminatorModel:
 
     def init(self, key: jax.Array) -> DiscriminatorState:
         params = self.net.init(key, jnp.zeros((1, self.dim)))
-        tx = optax.adamw(self.lr, weight_decay=self.weight_decay)
-        return DiscriminatorState(params, tx.init(params), jnp.zeros((), jnp.int32))
+        return TrainState.create(params, optax.adamw(self.lr, weight_decay=self.weight_decay))
 
     def train_steps(
         self, state: DiscriminatorState, learner: jax.Array, expert: jax.Array, key: jax.Array
@@ -144,10 +145,10 @@ class DiscriminatorModel:
         )
 
     def to_bytes(self, state: DiscriminatorState) -> bytes:
-        return flax.serialization.to_bytes(state)
+        return to_bytes(state)
 
     def from_bytes(self, data: bytes) -> DiscriminatorState:
-        return flax.serialization.from_bytes(self.init(jax.random.PRNGKey(0)), data)
+        return from_bytes(self.init(jax.random.PRNGKey(0)), data)
 
 
 @functools.partial(jax.jit, static_argnames=("config", "lr", "weight_decay", "gp_weight"))
@@ -164,17 +165,11 @@ def _train_steps(
 ) -> tuple[DiscriminatorState, dict[str, jax.Array]]:
     apply, tx = Discriminator(config).apply, optax.adamw(lr, weight_decay=weight_decay)
 
-    def step(carry: DiscriminatorState, inputs):
-        l_batch, e_batch, k = inputs
-        (loss, parts), grads = jax.value_and_grad(discriminator_loss, has_aux=True)(
-            carry.params, apply, l_batch, e_batch, k, gp_weight
-        )
-        updates, opt_state = tx.update(grads, carry.opt_state, carry.params)
-        params = optax.apply_updates(carry.params, updates)
-        return DiscriminatorState(params, opt_state, carry.step + 1), {"loss": loss, **parts}
+    def loss(params: Params, l_batch: jax.Array, e_batch: jax.Array, k: jax.Array):
+        return discriminator_loss(params, apply, l_batch, e_batch, k, gp_weight)
 
-    keys = jax.random.split(key, learner.shape[0])
-    return jax.lax.scan(step, state, (learner, expert, keys))
+    state, (losses, parts) = scan_steps(loss, tx, state, (learner, expert), key)
+    return state, {"loss": losses, **parts}
 
 
 def dac_reward(logits: jax.Array, style: str) -> jax.Array:

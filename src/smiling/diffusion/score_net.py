@@ -22,8 +22,6 @@ from collections.abc import Callable
 from typing import Any
 
 import flax.linen as nn
-import flax.serialization
-import flax.struct
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -31,23 +29,18 @@ import optax
 
 from smiling.diffusion.schedule import NoiseSchedule, diffuse, linear_schedule
 from smiling.errors import SmilingError
+from smiling.nn import (
+    ACTIVATIONS,
+    TrainState,
+    check_activation,
+    from_bytes,
+    scan_steps,
+    to_bytes,
+    torch_like_init,
+)
 
 Params = Any
 EpsFn = Callable[[Params, jax.Array, jax.Array], jax.Array]
-
-_ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
-    "leaky_relu": nn.leaky_relu,  # slope 0.01, as PyTorch's default LeakyReLU
-    "relu": nn.relu,
-    "silu": nn.silu,
-    "gelu": nn.gelu,
-    "tanh": jnp.tanh,
-}
-
-
-def check_activation(name: str) -> None:
-    """One clear error for an activation name the networks do not know."""
-    if name not in _ACTIVATIONS:
-        raise SmilingError(f"unknown activation '{name}'; choose one of {sorted(_ACTIVATIONS)}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +67,7 @@ class ScoreNetConfig:
 
     def act(self, x: jax.Array) -> jax.Array:
         """The configured nonlinearity, or the identity for the linear ablation."""
-        return x if self.linear else _ACTIVATIONS[self.activation](x)
+        return x if self.linear else ACTIVATIONS[self.activation](x)
 
 
 def sinusoidal_embedding(t: jax.Array, dim: int) -> jax.Array:
@@ -86,11 +79,6 @@ def sinusoidal_embedding(t: jax.Array, dim: int) -> jax.Array:
     return jnp.concatenate([jnp.sin(args), jnp.cos(args)], axis=-1)
 
 
-def _torch_like_init() -> nn.initializers.Initializer:
-    """U(-1/sqrt(fan_in), 1/sqrt(fan_in)) kernels, PyTorch Linear's default, as the reference."""
-    return nn.initializers.variance_scaling(1.0 / 3.0, "fan_in", "uniform")
-
-
 class ScoreNet(nn.Module):
     """``eps_theta(x_t, t)``: predicts the noise that was added to a ``dim``-dim input."""
 
@@ -98,7 +86,7 @@ class ScoreNet(nn.Module):
     config: ScoreNetConfig = ScoreNetConfig()
 
     def setup(self) -> None:
-        c, init = self.config, _torch_like_init()
+        c, init = self.config, torch_like_init()
         self.temb_in = nn.Dense(c.temb_hidden, kernel_init=init)
         self.temb_out = nn.Dense(c.temb_dim, kernel_init=init)
         self.layers = [nn.Dense(c.hidden, kernel_init=init) for _ in range(c.depth)]
@@ -168,13 +156,7 @@ def dsm_loss(
     return jnp.mean((pred - eps) ** 2)
 
 
-@flax.struct.dataclass
-class ScoreModelState:
-    """Everything a score model learns; a pytree, so ``flax.serialization`` checkpoints it."""
-
-    params: Params
-    opt_state: Any
-    step: jax.Array
+ScoreModelState = TrainState  # what a score model learns (params, AdamW state, step count)
 
 
 class ScoreModel:
@@ -206,13 +188,13 @@ class ScoreModel:
 
     def init(self, key: jax.Array) -> ScoreModelState:
         params = self.net.init(key, jnp.zeros((1, self.dim)), jnp.zeros((1,), jnp.int32))
-        return ScoreModelState(params, self.tx.init(params), jnp.zeros((), jnp.int32))
+        return TrainState.create(params, self.tx)
 
     def to_bytes(self, state: ScoreModelState) -> bytes:
-        return flax.serialization.to_bytes(state)
+        return to_bytes(state)
 
     def from_bytes(self, data: bytes) -> ScoreModelState:
-        return flax.serialization.from_bytes(self.init(jax.random.PRNGKey(0)), data)
+        return from_bytes(self.init(jax.random.PRNGKey(0)), data)
 
     # -------------------------------------------------------------- training
     def train_steps(
@@ -304,17 +286,13 @@ def _train_steps(
     lr: float,
     weight_decay: float,
 ) -> tuple[ScoreModelState, jax.Array]:
-    apply, tx = ScoreNet(dim, config).apply, _adamw(lr, weight_decay)
+    apply = ScoreNet(dim, config).apply
 
-    def step(carry: ScoreModelState, inputs):
-        batch, k = inputs
-        loss, grads = jax.value_and_grad(dsm_loss)(carry.params, apply, schedule, batch, k)
-        updates, opt_state = tx.update(grads, carry.opt_state, carry.params)
-        params = optax.apply_updates(carry.params, updates)
-        return ScoreModelState(params, opt_state, carry.step + 1), loss
+    def loss(params: Params, batch: jax.Array, k: jax.Array) -> tuple[jax.Array, None]:
+        return dsm_loss(params, apply, schedule, batch, k), None
 
-    keys = jax.random.split(key, batches.shape[0])
-    return jax.lax.scan(step, state, (batches, keys))
+    state, (losses, _) = scan_steps(loss, _adamw(lr, weight_decay), state, (batches,), key)
+    return state, losses
 
 
 @functools.partial(jax.jit, static_argnames=("dim", "config", "n_repeats"))
