@@ -246,14 +246,22 @@ def _info(args: argparse.Namespace) -> None:
     from smiling.data.demos import Demonstrations
 
     demos = Demonstrations.load(args.file)
-    returns = demos.episode_returns
     print(f"file:            {args.file}")
     print(f"env id:          {demos.env_id}")
     print(f"episodes:        {demos.num_episodes} ({len(demos.observations)} states)")
     print(f"observation dim: {demos.obs_dim}")
     print(f"actions:         {demos.act_dim if demos.has_actions else 'none (state-only)'}")
-    print(f"episode returns: mean {returns.mean():.1f}, min {returns.min():.1f}")
-    print(f"expert / random: {demos.expert_return:.1f} / {demos.random_return:.1f}")
+    if demos.has_rewards:
+        returns = demos.episode_returns
+        print(f"episode returns: mean {returns.mean():.1f}, min {returns.min():.1f}")
+    else:
+        print("episode returns: unknown (no rewards)")
+    print(f"expert / random: {_known(demos.expert_return)} / {_known(demos.random_return)}")
+
+
+def _known(value: float | None) -> str:
+    """A return for printing, or 'unknown' where the demonstrations do not know it."""
+    return "unknown" if value is None else f"{value:.1f}"
 
 
 SET_HELP = (
