@@ -283,6 +283,14 @@ def test_cli_import_and_export(pendulum_dataset, tmp_path, capsys):
     assert capsys.readouterr().err.count("\n") == 1
 
 
+def test_cli_export_to_a_relative_path(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    make_demos().save("d.npz")
+    assert main(["demos", "export-minari", "d.npz", "--dataset-id", "d-v0", "--out", "rel"]) == 0
+    assert minari.MinariDataset("rel/data").total_episodes == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.npz", "rel"]  # no temporary left
+
+
 def test_cli_errors_are_one_line(capsys):
     assert main(["demos", "import-minari", "nope/none-v0", "--out", "x.npz"]) == 2
     err = capsys.readouterr().err

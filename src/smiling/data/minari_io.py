@@ -416,6 +416,7 @@ def export_minari(
             "e.g. smiling/pendulum-expert-v0"
         ) from None
     target = Path(path).expanduser() if path is not None else minari_root() / dataset_id
+    target = target.absolute()  # Minari's size bookkeeping breaks on relative dataset paths
     _check_target(target, overwrite)
 
     env = make_env(demos.env_id)
