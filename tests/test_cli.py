@@ -70,3 +70,16 @@ def test_expert_refuses_existing_dir_and_missing_checkpoint(tmp_path, capsys):
     args = ["expert", "--env", "Pendulum-v1", "--steps", "10", "--out", str(empty), "--resume"]
     assert main(args) == 2
     assert "no checkpoint" in capsys.readouterr().err
+
+
+def test_info_without_rewards_or_returns(tmp_path, capsys):
+    import dataclasses
+
+    path = tmp_path / "bare.npz"
+    dataclasses.replace(make_demos(), rewards=None, expert_return=None, random_return=None).save(
+        path
+    )
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "episode returns: unknown (no rewards)" in out
+    assert "expert / random: unknown / unknown" in out

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from conftest import make_demos
@@ -169,3 +172,137 @@ def test_bundled_demos_load(env_id):
 def test_unknown_bundled_env():
     with pytest.raises(DemonstrationsError, match="no bundled demonstrations"):
         bundled_demos("Acrobot-v1")
+
+
+# --------------------------------------------- demonstrations without rewards or returns
+def test_rewardless_round_trip_and_no_normalisation(tmp_path, demos):
+    bare = dataclasses.replace(demos, rewards=None, expert_return=None, random_return=None)
+    assert not bare.has_rewards and not bare.can_normalize
+    assert bare.normalize(-300.0) is None
+    with pytest.raises(DemonstrationsError, match="no rewards"):
+        _ = bare.episode_returns
+    path = tmp_path / "bare.npz"
+    bare.save(path)
+    with np.load(path) as npz:
+        assert int(npz["format_version"]) == 2
+        assert not {"rewards", "expert_return", "random_return"} & set(npz.files)
+    back = Demonstrations.load(path)
+    assert back.rewards is None and back.expert_return is None and back.random_return is None
+    np.testing.assert_array_equal(back.observations, demos.observations)
+    assert back.normalize(0.0) is None
+    # a learner reports no normalised return for such demonstrations instead of failing
+    from smiling.algos.base import Learner
+
+    assert Learner.normalize(SimpleNamespace(demos=back), -300.0) is None
+    assert Learner.normalize(SimpleNamespace(demos=demos), -150.0) == pytest.approx(1.0)
+
+
+def test_complete_files_stay_format_1(tmp_path, demos):
+    path = tmp_path / "d.npz"
+    demos.save(path)
+    with np.load(path) as npz:
+        assert int(npz["format_version"]) == 1  # older versions of smiling read it
+
+
+def test_one_return_known(tmp_path, demos):
+    half = dataclasses.replace(demos, random_return=None)
+    assert half.normalize(-150.0) is None
+    path = tmp_path / "half.npz"
+    half.save(path)
+    back = Demonstrations.load(path)
+    assert (back.expert_return, back.random_return) == (-150.0, None)
+    assert back.episode_returns.shape == (4,)  # rewards kept
+
+
+def test_with_returns(demos):
+    bare = dataclasses.replace(demos, expert_return=None, random_return=None)
+    full = bare.with_returns(expert=90.0, random=-10.0)
+    assert full.normalize(90.0) == pytest.approx(1.0) and full.normalize(40.0) == pytest.approx(0.5)
+    assert bare.expert_return is None  # a copy
+    assert full.with_returns(random=0.0).expert_return == 90.0  # None keeps the other one
+    with pytest.raises(DemonstrationsError, match="cannot be normalised"):
+        bare.with_returns(expert=5.0, random=5.0)
+    with pytest.raises(DemonstrationsError, match="expert_return is not finite"):
+        bare.with_returns(expert=float("nan"))
+
+
+def test_version_1_file_without_rewards_is_malformed(tmp_path):
+    path = _save_raw(tmp_path / "v1.npz", rewards=None)
+    with pytest.raises(DemonstrationsError, match="missing field.*rewards"):
+        Demonstrations.load(path)
+
+
+def test_file_written_by_the_first_format_loads(tmp_path):
+    """The exact fields the first release wrote (format 1, every field present)."""
+    rng = np.random.default_rng(0)
+    path = tmp_path / "old.npz"
+    np.savez_compressed(
+        path,
+        format_version=np.asarray(1, np.int64),
+        env_id=np.asarray("Pendulum-v1"),
+        observations=rng.normal(size=(30, 3)).astype(np.float32),
+        rewards=rng.normal(size=30).astype(np.float32),
+        episode_lengths=np.asarray([10, 20], np.int64),
+        obs_shape=np.asarray([3], np.int64),
+        act_shape=np.asarray([-1], np.int64),
+        expert_return=np.asarray(-150.0),
+        random_return=np.asarray(-1200.0),
+        seed=np.asarray(3, np.int64),
+        deterministic=np.asarray(False),
+        versions=np.asarray('{"jax": "0.4"}'),
+    )
+    demos = Demonstrations.load(path)
+    assert demos.num_episodes == 2 and demos.act_dim is None and demos.seed == 3
+    assert demos.normalize(-150.0) == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------ from_arrays
+def test_from_arrays_concatenated_and_per_episode():
+    rng = np.random.default_rng(1)
+    obs = [rng.normal(size=(n, 3)) for n in (5, 7)]  # float64 is fine: stored as float32
+    acts = [rng.uniform(-1, 1, (n, 1)) for n in (5, 7)]
+    a = Demonstrations.from_arrays("Pendulum-v1", obs, actions=acts)
+    b = Demonstrations.from_arrays(
+        "Pendulum-v1", np.concatenate(obs), [5, 7], actions=np.concatenate(acts)
+    )
+    for d in (a, b):
+        assert d.episode_lengths.tolist() == [5, 7] and d.observations.dtype == np.float32
+        assert d.act_dim == 1 and not d.has_rewards and d.normalize(1.0) is None
+    np.testing.assert_array_equal(a.observations, b.observations)
+    np.testing.assert_array_equal(a.actions, b.actions)
+    c = Demonstrations.from_arrays(
+        "Pendulum-v1",
+        obs,
+        rewards=[np.ones(5), np.ones(7)],
+        expert_return=6.0,
+        random_return=0.0,
+        act_dim=1,
+    )
+    assert c.episode_returns.tolist() == [5.0, 7.0] and c.normalize(3.0) == 0.5
+    assert c.act_dim == 1 and not c.has_actions
+
+
+FROM_ARRAYS_ERRORS = {
+    "no lengths": (dict(observations=np.zeros((4, 3))), "episode_lengths is required"),
+    "bad sum": (dict(observations=np.zeros((4, 3)), episode_lengths=[3]), "sum to 3"),
+    "float lengths": (dict(observations=np.zeros((4, 3)), episode_lengths=[4.0]), "integers"),
+    "strings": (dict(observations=[np.array([["a", "b"]])]), "must be numbers"),
+    "1-d episode": (dict(observations=[np.zeros(3)]), r"episode 0's observations have shape"),
+    "ragged dims": (dict(observations=[np.zeros((2, 3)), np.zeros((2, 4))]), "different shapes"),
+    "action lengths": (
+        dict(observations=[np.zeros((2, 3))], actions=[np.zeros((3, 1))]),
+        r"actions have per-episode lengths \[3\], observations \[2\]",
+    ),
+    "nan": (dict(observations=[np.full((2, 3), np.nan)]), "observations contain 6 NaN"),
+    "act_dim": (
+        dict(observations=[np.zeros((2, 3))], actions=[np.zeros((2, 2))], act_dim=1),
+        "act_dim is 1",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FROM_ARRAYS_ERRORS))
+def test_from_arrays_errors(case):
+    kwargs, pattern = FROM_ARRAYS_ERRORS[case]
+    with pytest.raises(DemonstrationsError, match=pattern):
+        Demonstrations.from_arrays("Pendulum-v1", **kwargs)

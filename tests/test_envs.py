@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from smiling import UnknownEnvError, make_env
+from smiling.envs import native_spaces, observation_keys
 
 ENV_IDS = ["Pendulum-v1", "MountainCarContinuous-v0", "dmc:cartpole-swingup", "dmc:cheetah-run"]
 
@@ -74,3 +75,25 @@ def test_unknown_env_explains_naming(env_id):
 def test_discrete_actions_rejected():
     with pytest.raises(UnknownEnvError, match="continuous"):
         make_env("CartPole-v1")
+
+
+@pytest.mark.parametrize("task", ["finger-spin", "walker-walk", "cartpole-swingup"])
+def test_dmc_observation_keys_are_the_concatenation_order(task):
+    """The keys the Minari import flattens in are those of dm-control's observation itself."""
+    from dm_control import suite
+
+    env = make_env(f"dmc:{task}", seed=0)
+    keys = observation_keys(env)
+    raw = suite.load(*task.split("-"), task_kwargs={"random": 0}).reset().observation
+    assert keys == tuple(raw)
+    flat, _ = env.reset(seed=0)
+    expected = np.concatenate([np.ravel(raw[k]) for k in keys]).astype(np.float32)
+    np.testing.assert_allclose(flat, expected, rtol=1e-6)
+
+
+def test_native_spaces():
+    obs_space, act_space = native_spaces(make_env("InvertedPendulum-v5", seed=0))
+    assert obs_space.shape == (4,) and (act_space.low[0], act_space.high[0]) == (-3.0, 3.0)
+    assert observation_keys(make_env("Pendulum-v1", seed=0)) is None
+    _, act_space = native_spaces(make_env("dmc:finger-spin"))
+    assert act_space.shape == (2,) and act_space.high[0] == 1.0

@@ -199,6 +199,11 @@ def _demos(args: argparse.Namespace) -> None:
     from smiling.experts.collect import collect_demos
     from smiling.experts.policy import load_expert
 
+    if args.expert is None or args.out is None:
+        raise SmilingError(
+            "demos: --expert and --out are required to roll out an expert "
+            "(or run `smiling demos import-minari` / `smiling demos export-minari`)"
+        )
     out = Path(args.out)
     if out.exists() and not args.overwrite:
         raise SmilingError(f"'{out}' already exists; pass --overwrite to replace it")
@@ -215,18 +220,86 @@ def _demos(args: argparse.Namespace) -> None:
     )
 
 
+def _expert_options_unused(args: argparse.Namespace) -> None:
+    """Options of `smiling demos` itself (rolling out an expert) given before a Minari command
+    would be ignored silently: say so instead."""
+    given = {
+        "--expert": args.expert is not None,
+        "--episodes": args.episodes != 10,
+        "--out": args.out is not None,
+        "--seed": args.seed != 0,
+        "--deterministic": args.deterministic,
+        "--state-only": args.state_only,
+        "--overwrite": args.overwrite,
+    }
+    misplaced = [name for name, on in given.items() if on]
+    if misplaced:
+        raise SmilingError(
+            f"{', '.join(misplaced)} before '{args.demos_command}' belong to rolling out an "
+            f"expert; put options of {args.demos_command} after its name"
+        )
+
+
+def _import_minari(args: argparse.Namespace) -> None:
+    from smiling.data.demos import Demonstrations
+
+    _expert_options_unused(args)
+    out = Path(args.minari_out)
+    if out.exists() and not args.minari_overwrite:
+        raise SmilingError(f"'{out}' already exists; pass --overwrite to replace it")
+    if args.random_episodes < 0:
+        raise SmilingError("--random-episodes must be 0 or more")
+    demos = Demonstrations.from_minari(
+        args.dataset,
+        args.env,
+        expert_return=args.expert_return,
+        random_return=args.random_return,
+        random_episodes=args.random_episodes,
+        seed=args.minari_seed,
+        state_only=args.minari_state_only,
+    )
+    demos.save(out)
+    actions = "with actions" if demos.has_actions else "state-only"
+    rewards = "" if demos.has_rewards else ", no rewards"
+    print(
+        f"{demos.num_episodes} episodes ({len(demos.observations)} states, {actions}{rewards}) of "
+        f"{demos.env_id} from {demos.source} -> {out}: expert return "
+        f"{_known(demos.expert_return)}, random return {_known(demos.random_return)}"
+    )
+
+
+def _export_minari(args: argparse.Namespace) -> None:
+    from smiling.data.demos import Demonstrations
+
+    _expert_options_unused(args)
+    demos = Demonstrations.load(args.file)
+    path = demos.to_minari(args.dataset_id, args.minari_out, overwrite=args.minari_overwrite)
+    print(
+        f"{demos.num_episodes} episodes of {demos.env_id} -> Minari dataset "
+        f"'{args.dataset_id}' in {path}"
+    )
+
+
 def _info(args: argparse.Namespace) -> None:
     from smiling.data.demos import Demonstrations
 
     demos = Demonstrations.load(args.file)
-    returns = demos.episode_returns
     print(f"file:            {args.file}")
     print(f"env id:          {demos.env_id}")
     print(f"episodes:        {demos.num_episodes} ({len(demos.observations)} states)")
     print(f"observation dim: {demos.obs_dim}")
     print(f"actions:         {demos.act_dim if demos.has_actions else 'none (state-only)'}")
-    print(f"episode returns: mean {returns.mean():.1f}, min {returns.min():.1f}")
-    print(f"expert / random: {demos.expert_return:.1f} / {demos.random_return:.1f}")
+    if demos.has_rewards:
+        returns = demos.episode_returns
+        print(f"episode returns: mean {returns.mean():.1f}, min {returns.min():.1f}")
+    else:
+        print("episode returns: unknown (no rewards)")
+    print(f"expert / random: {_known(demos.expert_return)} / {_known(demos.random_return)}")
+
+
+def _known(value: float | None) -> str:
+    """A return for printing, or 'unknown' where the demonstrations do not know it."""
+    return "unknown" if value is None else f"{value:.1f}"
 
 
 def _train_epilog() -> str:
@@ -377,10 +450,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("report"), help="folder for the report")
     p.set_defaults(func=_report)
 
-    p = sub.add_parser("demos", help="roll out an expert and write a demonstrations .npz file")
-    p.add_argument("--expert", required=True, help="expert directory written by `smiling expert`")
+    p = sub.add_parser(
+        "demos",
+        help="roll out an expert into a demonstrations .npz file, or import/export Minari data",
+        description="Roll out an expert (--expert DIR --out FILE), or convert demonstrations "
+        "from and to Minari datasets with the import-minari and export-minari commands.",
+    )
+    # Rolling out an expert is `smiling demos --expert ...` with no command; the Minari
+    # conversions are commands of their own. --expert and --out are checked in _demos.
+    p.add_argument("--expert", help="expert directory written by `smiling expert`")
     p.add_argument("--episodes", type=int, default=10)
-    p.add_argument("--out", required=True, help="demonstrations file to write (.npz)")
+    p.add_argument("--out", help="demonstrations file to write (.npz)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--deterministic", action="store_true", help="act with the policy mean (default: sample)"
@@ -388,6 +468,83 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--state-only", action="store_true", help="do not store the expert's actions")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.set_defaults(func=_demos)
+    demos_sub = p.add_subparsers(dest="demos_command", metavar="{import-minari,export-minari}")
+
+    q = demos_sub.add_parser(
+        "import-minari",
+        help="a local Minari dataset -> demonstrations .npz",
+        description="Convert a local Minari dataset (an id under MINARI_DATASETS_PATH, or a "
+        "dataset directory) to a demonstrations file. Nothing is downloaded.",
+    )
+    q.add_argument("dataset", metavar="DATASET_ID_OR_PATH")
+    q.add_argument(
+        "--out",
+        dest="minari_out",
+        metavar="FILE",
+        required=True,
+        help="demonstrations file to write (.npz)",
+    )
+    q.add_argument(
+        "--env",
+        metavar="ID",
+        help="environment, where the dataset records none (e.g. dmc:cheetah-run; "
+        "dm_control/<domain>-<task>-v0 is accepted too)",
+    )
+    q.add_argument(
+        "--expert-return", metavar="R", type=float, help="default: the dataset's mean return"
+    )
+    q.add_argument(
+        "--random-return",
+        metavar="R",
+        type=float,
+        help="default: measured with a uniform-random policy",
+    )
+    q.add_argument(
+        "--random-episodes",
+        metavar="N",
+        type=int,
+        default=10,
+        help="episodes that measure the random return (0: leave it unknown)",
+    )
+    q.add_argument(
+        "--seed",
+        dest="minari_seed",
+        metavar="SEED",
+        type=int,
+        default=0,
+        help="seed of the random episodes",
+    )
+    q.add_argument(
+        "--state-only", dest="minari_state_only", action="store_true", help="drop the actions"
+    )
+    q.add_argument(
+        "--overwrite", dest="minari_overwrite", action="store_true", help="replace --out"
+    )
+    q.set_defaults(func=_import_minari)
+
+    q = demos_sub.add_parser(
+        "export-minari",
+        help="demonstrations .npz -> a Minari dataset",
+        description="Write a demonstrations file as a Minari dataset that minari.load_dataset "
+        "reads (under MINARI_DATASETS_PATH unless --out is given).",
+    )
+    q.add_argument("file", help="demonstrations file (.npz)")
+    q.add_argument(
+        "--dataset-id", metavar="ID", required=True, help="e.g. smiling/pendulum-expert-v0"
+    )
+    q.add_argument(
+        "--out",
+        dest="minari_out",
+        metavar="PATH",
+        help="dataset directory (default: <Minari root>/<dataset id>)",
+    )
+    q.add_argument(
+        "--overwrite",
+        dest="minari_overwrite",
+        action="store_true",
+        help="replace an existing dataset",
+    )
+    q.set_defaults(func=_export_minari)
 
     p = sub.add_parser("info", help="validate a demonstrations file and print its summary")
     p.add_argument("file")

@@ -96,6 +96,9 @@ class DMCEnv(gym.Env):
         self.render_mode = "rgb_array"
         self._render_size = render_size
         obs_spec = self._env.observation_spec()
+        # dm-control builds the spec from an observation, so its keys are in the order _flat
+        # concatenates; Minari/shimmy datasets return these dicts with keys sorted instead.
+        self.observation_keys: tuple[str, ...] = tuple(obs_spec)
         dim = int(sum(int(np.prod(s.shape)) for s in obs_spec.values()))
         self.observation_space = spaces.Box(-np.inf, np.inf, (dim,), np.float64)
         act = self._env.action_spec()
@@ -145,11 +148,51 @@ class _FlatFloat32(gym.ObservationWrapper):
                 "smiling needs Box or Dict-of-Box observations"
             )
         self.observation_space = spaces.Box(-np.inf, np.inf, (dim,), np.float32)
+        self.observation_keys: tuple[str, ...] | None = None  # dict keys in concatenation order
 
     def observation(self, observation: Any) -> np.ndarray:
         if isinstance(observation, dict):
+            if self.observation_keys is None:  # the env's own order, not its space's (sorted)
+                self.observation_keys = tuple(observation)
             return np.concatenate([np.ravel(v) for v in observation.values()]).astype(np.float32)
         return np.asarray(observation, np.float32).ravel()
+
+
+def native_spaces(env: gym.Env) -> tuple[spaces.Space, spaces.Box]:
+    """Observation and action spaces of the environment inside :func:`make_env`'s wrappers.
+
+    Data recorded outside smiling (Minari datasets) is in these units: actions before rescaling
+    to [-1, 1], observations before flattening (a ``dmc:`` task's are already flat here).
+    """
+    flat = _find_flat(env)
+    rescaled = isinstance(env, gym.wrappers.RescaleAction)  # what _unit_actions adds
+    return flat.env.observation_space, env.env.action_space if rescaled else env.action_space
+
+
+def observation_keys(env: gym.Env) -> tuple[str, ...] | None:
+    """Keys of a dict observation in the order :func:`make_env` concatenates them.
+
+    ``None`` when the environment observes an array. For a Gymnasium environment the order is
+    the one its observations arrive in, known after the first ``reset`` (``make_env`` with a seed
+    resets); for a ``dmc:`` task it is dm-control's.
+    """
+    flat = _find_flat(env)
+    if isinstance(flat.unwrapped, DMCEnv):
+        return flat.unwrapped.observation_keys
+    if not isinstance(flat.env.observation_space, spaces.Dict):
+        return None
+    if flat.observation_keys is None:
+        raise ValueError("observation_keys needs an environment that has been reset")
+    return flat.observation_keys
+
+
+def _find_flat(env: gym.Env) -> _FlatFloat32:
+    layer = env
+    while not isinstance(layer, _FlatFloat32):
+        if not isinstance(layer, gym.Wrapper):
+            raise ValueError("not an environment made by smiling.make_env")
+        layer = layer.env
+    return layer
 
 
 def _unit_actions(env: gym.Env) -> gym.Env:

@@ -269,7 +269,8 @@ class Learner:
         )
 
     def normalize(self, episode_return: float) -> float | None:
-        return None if self.demos is None else float(self.demos.normalize(episode_return))
+        norm = None if self.demos is None else self.demos.normalize(episode_return)
+        return None if norm is None else float(norm)  # None: no demos, or their returns unknown
 
     @property
     def render_fps(self) -> float:

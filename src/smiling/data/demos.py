@@ -6,20 +6,28 @@ stored concatenated, with their lengths, so no object arrays (and so no pickle) 
 =================  ==========================  ==============================================
 field              shape / dtype               meaning
 =================  ==========================  ==============================================
-format_version     () int                      currently 1
+format_version     () int                      1, or 2 when a field optional only in 2 is absent
 env_id             () str                      id given to ``smiling.make_env``
 observations       (N, obs_dim) float32        state s_t at which the expert acted
 actions            (N, act_dim) float32        optional: absent for state-only data
-rewards            (N,) float32                environment reward r_t
+rewards            (N,) float32                environment reward r_t (optional in format 2)
 episode_lengths    (E,) int64                  steps of each episode; sum = N
 obs_shape          (1,) int64                  ``(obs_dim,)``
-act_shape          (1,) int64                  ``(act_dim,)``
-expert_return      () float64                  mean return of the expert (normalised 1)
-random_return      () float64                  mean return of a uniform-random policy (0)
+act_shape          (1,) int64                  ``(act_dim,)``, ``(-1,)`` when unknown
+expert_return      () float64                  mean return of the expert (normalised 1;
+                                               optional in format 2)
+random_return      () float64                  mean return of a uniform-random policy (0;
+                                               optional in format 2)
 seed               () int64                    seed used to collect the episodes
 deterministic      () bool                     whether the expert acted deterministically
 versions           () str                      JSON of package versions at collection time
 =================  ==========================  ==============================================
+
+Format 2 only makes ``rewards``, ``expert_return`` and ``random_return`` optional, for
+demonstrations whose rewards or reference returns are unknown (state-only data from another
+pipeline). A file that has all three is still written as format 1, so older versions of the
+package read it; one without them is written as format 2, so an older version says which format it
+cannot read instead of naming a missing field.
 
 Loading validates every field and raises :class:`DemonstrationsError` naming the file and the
 problem; saving writes a temporary file and renames it so a crash never leaves a partial file.
@@ -27,45 +35,55 @@ problem; saving writes a temporary file and renames it so a crash never leaves a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from smiling.errors import DemonstrationsError
 from smiling.io import atomic_open
 
-FORMAT_VERSION = 1
-_REQUIRED = (
-    "format_version",
-    "env_id",
-    "observations",
-    "rewards",
-    "episode_lengths",
-    "obs_shape",
-    "act_shape",
-    "expert_return",
-    "random_return",
-)
+if TYPE_CHECKING:
+    from minari import MinariDataset
+
+FORMAT_VERSION = 2  # the newest format this module reads; see the module docstring
+_REQUIRED = {
+    1: (
+        "format_version",
+        "env_id",
+        "observations",
+        "rewards",
+        "episode_lengths",
+        "obs_shape",
+        "act_shape",
+        "expert_return",
+        "random_return",
+    ),
+    2: ("format_version", "env_id", "observations", "episode_lengths", "obs_shape", "act_shape"),
+}
 
 
 @dataclass
 class Demonstrations:
-    """Expert episodes (states, optional actions, rewards) with the metadata to normalise returns.
+    """Expert episodes (states, optional actions and rewards) with the returns that normalise.
 
-    ``normalized(R) = (R - random_return) / (expert_return - random_return)``.
+    ``normalized(R) = (R - random_return) / (expert_return - random_return)``; where either return
+    is unknown (``None``), :meth:`normalize` gives ``None`` rather than a made-up number.
     """
 
     env_id: str
     observations: np.ndarray
-    rewards: np.ndarray
     episode_lengths: np.ndarray
-    expert_return: float
-    random_return: float
     actions: np.ndarray | None = None
+    rewards: np.ndarray | None = None
+    expert_return: float | None = None
+    random_return: float | None = None
     act_dim: int | None = None
     seed: int = 0
     deterministic: bool = False
@@ -74,12 +92,150 @@ class Demonstrations:
 
     def __post_init__(self) -> None:
         self.observations = np.asarray(self.observations, np.float32)
-        self.rewards = np.asarray(self.rewards, np.float32)
         self.episode_lengths = np.asarray(self.episode_lengths, np.int64)
+        if self.rewards is not None:
+            self.rewards = np.asarray(self.rewards, np.float32)
         if self.actions is not None:
             self.actions = np.asarray(self.actions, np.float32)
             self.act_dim = self.actions.shape[-1]
+        for name in ("expert_return", "random_return"):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, float(value))
         _validate(self)
+
+    # ----------------------------------------------------------- constructors
+    @classmethod
+    def from_arrays(
+        cls,
+        env_id: str,
+        observations: np.ndarray | Sequence[np.ndarray],
+        episode_lengths: np.ndarray | Sequence[int] | None = None,
+        actions: np.ndarray | Sequence[np.ndarray] | None = None,
+        rewards: np.ndarray | Sequence[np.ndarray] | None = None,
+        *,
+        expert_return: float | None = None,
+        random_return: float | None = None,
+        act_dim: int | None = None,
+        seed: int = 0,
+    ) -> Demonstrations:
+        """Demonstrations from your own arrays, checked like a loaded file.
+
+        Give either concatenated arrays (``observations`` of shape ``(N, obs_dim)``, ``actions``
+        ``(N, act_dim)``, ``rewards`` ``(N,)``) with ``episode_lengths`` summing to N, or one array
+        per episode for each (a list of ``(T_i, obs_dim)`` arrays, ...) and no
+        ``episode_lengths``. ``observations[t]`` is the state at which ``actions[t]`` was taken:
+        leave out each episode's final state (the one after its last action). Actions must already
+        be scaled to ``[-1, 1]`` as :func:`smiling.make_env` expects. ``act_dim`` records the
+        action size of state-only data for shape checks. Any problem raises one
+        :class:`DemonstrationsError` naming the argument.
+        """
+        where = "from_arrays"
+        per_episode = not isinstance(observations, np.ndarray) and episode_lengths is None
+        if per_episode:
+            episodes = [_numeric(o, "observations", where) for o in observations]
+            if not episodes:
+                raise DemonstrationsError(f"{where}: observations hold no episodes")
+            for i, o in enumerate(episodes):
+                if o.ndim != 2:
+                    raise DemonstrationsError(
+                        f"{where}: episode {i}'s observations have shape {o.shape}; each episode "
+                        "needs a (T, obs_dim) array (or pass episode_lengths with one "
+                        "concatenated array)"
+                    )
+            lengths = np.asarray([len(o) for o in episodes], np.int64)
+            obs = _concat(episodes, "observations", where)
+            actions = _concat_like(actions, lengths, "actions", where)
+            rewards = _concat_like(rewards, lengths, "rewards", where)
+        else:
+            if episode_lengths is None:
+                raise DemonstrationsError(
+                    f"{where}: episode_lengths is required when observations are one "
+                    "concatenated array (or pass a list with one array per episode)"
+                )
+            obs = _numeric(observations, "observations", where)
+            lengths = np.asarray(episode_lengths)
+            if lengths.dtype.kind not in "iu":
+                raise DemonstrationsError(
+                    f"{where}: episode_lengths must be integers, got dtype {lengths.dtype}"
+                )
+            actions = None if actions is None else _numeric(actions, "actions", where)
+            rewards = None if rewards is None else _numeric(rewards, "rewards", where)
+        if not isinstance(env_id, str):
+            raise DemonstrationsError(f"{where}: env_id must be a string, got {env_id!r}")
+        if actions is not None and act_dim is not None and actions.shape[-1] != act_dim:
+            raise DemonstrationsError(
+                f"{where}: actions have shape {actions.shape} but act_dim is {act_dim}"
+            )
+        return cls(
+            env_id=env_id,
+            observations=obs,
+            episode_lengths=lengths,
+            actions=actions,
+            rewards=rewards,
+            expert_return=expert_return,
+            random_return=random_return,
+            act_dim=act_dim,
+            seed=seed,
+            source=where,
+        )
+
+    @classmethod
+    def from_minari(
+        cls,
+        dataset: str | os.PathLike | MinariDataset,
+        env_id: str | None = None,
+        *,
+        expert_return: float | None = None,
+        random_return: float | None = None,
+        random_episodes: int = 10,
+        seed: int = 0,
+        state_only: bool = False,
+    ) -> Demonstrations:
+        """Demonstrations from a local Minari dataset (an id, a dataset directory, or the object).
+
+        Needs the ``minari`` extra. See :func:`smiling.data.minari_io.import_minari` for how the
+        environment, observations, actions and returns are mapped.
+        """
+        from smiling.data.minari_io import import_minari
+
+        return import_minari(
+            dataset,
+            env_id,
+            expert_return=expert_return,
+            random_return=random_return,
+            random_episodes=random_episodes,
+            seed=seed,
+            state_only=state_only,
+        )
+
+    def to_minari(
+        self,
+        dataset_id: str,
+        path: str | os.PathLike | None = None,
+        overwrite: bool = False,
+    ) -> Path:
+        """Write these episodes as a Minari dataset; returns its directory.
+
+        Needs the ``minari`` extra. See :func:`smiling.data.minari_io.export_minari`.
+        """
+        from smiling.data.minari_io import export_minari
+
+        return export_minari(self, dataset_id, path, overwrite=overwrite)
+
+    def with_returns(
+        self, expert: float | None = None, random: float | None = None
+    ) -> Demonstrations:
+        """A copy with the expert and/or random return set (``None`` keeps the current value).
+
+        For demonstrations whose reference returns are known from elsewhere (a paper's table,
+        a dataset card) but not stored with them.
+        """
+        return dataclasses.replace(
+            self,
+            expert_return=self.expert_return if expert is None else expert,
+            random_return=self.random_return if random is None else random,
+        )
 
     # ----------------------------------------------------------- properties
     @property
@@ -95,11 +251,26 @@ class Demonstrations:
         return self.actions is not None
 
     @property
-    def episode_returns(self) -> np.ndarray:
-        return np.add.reduceat(self.rewards, self._starts()) if len(self.rewards) else np.zeros(0)
+    def has_rewards(self) -> bool:
+        return self.rewards is not None
 
-    def normalize(self, episode_return: float) -> float:
-        """Normalised return: 0 for the random policy, 1 for the expert."""
+    @property
+    def can_normalize(self) -> bool:
+        """Whether both reference returns are known, so :meth:`normalize` gives a number."""
+        return self.expert_return is not None and self.random_return is not None
+
+    @property
+    def episode_returns(self) -> np.ndarray:
+        """Return of each episode; raises :class:`DemonstrationsError` without rewards."""
+        if self.rewards is None:
+            raise DemonstrationsError(f"{self.source}: has no rewards, so no episode returns")
+        return np.add.reduceat(self.rewards, self._starts())
+
+    def normalize(self, episode_return: float) -> float | None:
+        """Normalised return: 0 for the random policy, 1 for the expert; None when either
+        reference return is unknown (training then reports raw returns only)."""
+        if self.expert_return is None or self.random_return is None:
+            return None
         return (episode_return - self.random_return) / (self.expert_return - self.random_return)
 
     def state_only(self) -> Demonstrations:
@@ -135,21 +306,33 @@ class Demonstrations:
 
     # ------------------------------------------------------------------ I/O
     def save(self, path: str | os.PathLike) -> None:
-        """Write to ``path`` atomically (temporary file, then rename)."""
+        """Write to ``path`` atomically (temporary file, then rename).
+
+        Written as format 1 when rewards and both returns are known (readable by every version
+        of the package), else as format 2 without the unknown fields.
+        """
+        optional = {
+            "rewards": self.rewards,
+            "expert_return": None
+            if self.expert_return is None
+            else np.asarray(self.expert_return, np.float64),
+            "random_return": None
+            if self.random_return is None
+            else np.asarray(self.random_return, np.float64),
+        }
+        version = 1 if all(v is not None for v in optional.values()) else 2
         arrays = {
-            "format_version": np.asarray(FORMAT_VERSION, np.int64),
+            "format_version": np.asarray(version, np.int64),
             "env_id": np.asarray(self.env_id),
             "observations": self.observations,
-            "rewards": self.rewards,
             "episode_lengths": self.episode_lengths,
             "obs_shape": np.asarray([self.obs_dim], np.int64),
             "act_shape": np.asarray([self.act_dim if self.act_dim is not None else -1], np.int64),
-            "expert_return": np.asarray(self.expert_return, np.float64),
-            "random_return": np.asarray(self.random_return, np.float64),
             "seed": np.asarray(self.seed, np.int64),
             "deterministic": np.asarray(self.deterministic),
             "versions": np.asarray(json.dumps(self.versions, sort_keys=True)),
         }
+        arrays.update({k: v for k, v in optional.items() if v is not None})
         if self.actions is not None:
             arrays["actions"] = self.actions
         with atomic_open(path, "wb") as f:
@@ -172,7 +355,15 @@ class Demonstrations:
             with np.load(path, allow_pickle=False) as npz:
                 if not isinstance(npz, np.lib.npyio.NpzFile):
                     raise DemonstrationsError(f"{where} is a single array, not a .npz archive")
-                missing = [k for k in _REQUIRED if k not in npz.files]
+                if "format_version" not in npz.files:
+                    raise DemonstrationsError(f"{where} is missing field(s): format_version")
+                version = _scalar(npz, "format_version", "iu", where)
+                if version not in _REQUIRED:
+                    raise DemonstrationsError(
+                        f"{where}: format_version {version} is not supported (this version of "
+                        f"smiling reads formats {', '.join(map(str, _REQUIRED))})"
+                    )
+                missing = [k for k in _REQUIRED[version] if k not in npz.files]
                 if missing:
                     raise DemonstrationsError(f"{where} is missing field(s): {', '.join(missing)}")
                 raw = {k: npz[k] for k in npz.files}
@@ -182,7 +373,7 @@ class Demonstrations:
             raise DemonstrationsError(
                 f"{where} is not a readable .npz archive (truncated or another format): {err}"
             ) from None
-        demos = _from_arrays(raw, where)
+        demos = _from_npz(raw, where)
         if env_id is not None and env_id != demos.env_id:
             raise DemonstrationsError(
                 f"{where} holds demonstrations for '{demos.env_id}', not '{env_id}'"
@@ -199,11 +390,11 @@ class Demonstrations:
         return Demonstrations(
             env_id=self.env_id,
             observations=self.observations[rows],
-            rewards=self.rewards[rows],
             episode_lengths=lengths,
+            actions=self.actions[rows] if (keep_actions and self.actions is not None) else None,
+            rewards=None if self.rewards is None else self.rewards[rows],
             expert_return=self.expert_return,
             random_return=self.random_return,
-            actions=self.actions[rows] if (keep_actions and self.actions is not None) else None,
             act_dim=self.act_dim,
             seed=self.seed,
             deterministic=self.deterministic,
@@ -212,7 +403,42 @@ class Demonstrations:
         )
 
 
-def _scalar(raw: dict, name: str, kind: str, where: str):
+def _numeric(value: Any, name: str, where: str) -> np.ndarray:
+    """``value`` as a float32 array, or one error naming the argument when it is not numbers."""
+    try:
+        array = np.asarray(value)
+    except ValueError as err:  # ragged nested lists
+        raise DemonstrationsError(f"{where}: {name} is not a rectangular array ({err})") from None
+    if array.dtype.kind not in "fiu":
+        raise DemonstrationsError(f"{where}: {name} must be numbers, got dtype {array.dtype}")
+    return array.astype(np.float32)
+
+
+def _concat(episodes: list[np.ndarray], name: str, where: str) -> np.ndarray:
+    shapes = {e.shape[1:] for e in episodes}
+    if len(shapes) != 1:
+        raise DemonstrationsError(
+            f"{where}: the episodes' {name} have different shapes per step: {sorted(shapes)}"
+        )
+    return np.concatenate(episodes)
+
+
+def _concat_like(
+    episodes: Sequence[np.ndarray] | None, lengths: np.ndarray, name: str, where: str
+) -> np.ndarray | None:
+    """Concatenate per-episode ``episodes``, checking they match the observations' lengths."""
+    if episodes is None:
+        return None
+    arrays = [_numeric(e, name, where) for e in episodes]
+    got = [len(a) for a in arrays]
+    if got != lengths.tolist():
+        raise DemonstrationsError(
+            f"{where}: {name} have per-episode lengths {got}, observations {lengths.tolist()}"
+        )
+    return _concat(arrays, name, where)
+
+
+def _scalar(raw: Any, name: str, kind: str, where: str):
     value = raw[name]
     if value.shape != ():
         raise DemonstrationsError(
@@ -223,12 +449,7 @@ def _scalar(raw: dict, name: str, kind: str, where: str):
     return value.item()
 
 
-def _from_arrays(raw: dict[str, np.ndarray], where: str) -> Demonstrations:
-    version = _scalar(raw, "format_version", "iu", where)
-    if version != FORMAT_VERSION:
-        raise DemonstrationsError(
-            f"{where}: format_version {version} is not supported (expected 1)"
-        )
+def _from_npz(raw: dict[str, np.ndarray], where: str) -> Demonstrations:
     for name in ("observations", "rewards", "actions"):
         if name in raw and raw[name].dtype.kind != "f":
             raise DemonstrationsError(
@@ -257,19 +478,22 @@ def _from_arrays(raw: dict[str, np.ndarray], where: str) -> Demonstrations:
         versions = json.loads(versions_text)
     except json.JSONDecodeError:
         raise DemonstrationsError(f"{where}: field 'versions' is not JSON") from None
+    returns = {
+        name: float(_scalar(raw, name, "fi", where)) if name in raw else None
+        for name in ("expert_return", "random_return")
+    }
     return Demonstrations(
         env_id=str(_scalar(raw, "env_id", "U", where)),
         observations=obs,
-        rewards=raw["rewards"],
         episode_lengths=raw["episode_lengths"],
-        expert_return=float(_scalar(raw, "expert_return", "fi", where)),
-        random_return=float(_scalar(raw, "random_return", "fi", where)),
         actions=actions,
+        rewards=raw.get("rewards"),
         act_dim=act_dim if act_dim > 0 else None,
         seed=int(_scalar(raw, "seed", "iu", where)) if "seed" in raw else 0,
         deterministic=bool(raw["deterministic"]) if "deterministic" in raw else False,
         versions=versions,
         source=where,
+        **returns,
     )
 
 
@@ -292,7 +516,7 @@ def _validate(d: Demonstrations) -> None:
         fail(
             f"episode_lengths sum to {int(d.episode_lengths.sum())} but there are {n} observations"
         )
-    if d.rewards.shape != (n,):
+    if d.rewards is not None and d.rewards.shape != (n,):
         fail(f"rewards have shape {d.rewards.shape}, expected ({n},)")
     if d.actions is not None and (d.actions.ndim != 2 or d.actions.shape[0] != n):
         fail(f"actions have shape {d.actions.shape}, expected ({n}, act_dim)")
@@ -302,7 +526,8 @@ def _validate(d: Demonstrations) -> None:
             bad = int(np.sum(~np.isfinite(value)))
             fail(f"{name} contain {bad} NaN or infinite value(s)")
     for name in ("expert_return", "random_return"):
-        if not np.isfinite(getattr(d, name)):
+        value = getattr(d, name)
+        if value is not None and not np.isfinite(value):
             fail(f"{name} is not finite")
-    if d.expert_return == d.random_return:
+    if d.can_normalize and d.expert_return == d.random_return:
         fail("expert_return equals random_return, so returns cannot be normalised")
