@@ -87,3 +87,27 @@ def test_env_mismatch_and_missing_bundled_demos_messages(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "no bundled demonstrations for 'MountainCarContinuous-v0'" in err
     assert "dmc:cartpole-swingup" in err and "dmc_cartpole" not in err
+
+
+def test_demonstrations_without_rewards_train_and_report_raw_returns(tmp_path, capsys):
+    """State-only data with no rewards and no reference returns (issue 19): the run reports its
+    raw return and says the normalised one is unavailable; --expert-return and --random-return
+    make it available."""
+    from smiling.data.demos import Demonstrations
+
+    raw = make_demos(episodes=2, length=100)
+    bare = Demonstrations.from_arrays("Pendulum-v1", raw.observations, raw.episode_lengths)
+    bare.save(tmp_path / "bare.npz")
+    args = ["train", "--env", "Pendulum-v1", "--demos", str(tmp_path / "bare.npz")]
+    args += ["--steps", "150", "--preset", "debug", "--eval-every", "150", "--eval-episodes", "1"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    out = capsys.readouterr().out
+    assert "normalised return unavailable" in out
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert summary["normalized_return"] is None and summary["eval_return"] < 0
+    assert summary["expert_return"] is None
+    known = ["--expert-return", "-150", "--random-return", "-1200"]
+    assert main([*args, *known, "--out", str(tmp_path / "b")]) == 0
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    expected = (summary["eval_return"] + 1200) / 1050
+    assert summary["normalized_return"] == pytest.approx(expected)

@@ -56,6 +56,8 @@ def _spec(args: argparse.Namespace):
         preset=args.preset,
         seed=args.seed,
         demos=args.demos,
+        expert_return=args.expert_return,
+        random_return=args.random_return,
         variants=chosen,
         overrides=tuple(args.set),
         loop=LoopConfig(
@@ -102,6 +104,10 @@ def _report_training(s: dict, out: Path) -> None:
         print(f"  random  return {s['random_return']:9.1f}   normalised 0.00")
     else:
         print(f"  learner return {s['eval_return']:9.1f}")
+        print(
+            "  normalised return unavailable: the demonstrations record no expert and random "
+            "returns (pass --expert-return and --random-return if you know them)"
+        )
     print(f"  run directory: {out}")
 
 
@@ -382,6 +388,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent", help="the RL agent the method drives (default: sac); see below")
     p.add_argument("--env", required=True, help="Gymnasium id or dmc:<domain>-<task>")
     p.add_argument("--demos", help="demonstrations .npz (default: the bundled ones for --env)")
+    p.add_argument(
+        "--expert-return",
+        type=float,
+        help="the expert's mean return (normalised 1), where the demonstrations lack it",
+    )
+    p.add_argument(
+        "--random-return",
+        type=float,
+        help="a random policy's mean return (normalised 0), where the demonstrations lack it",
+    )
     p.add_argument(
         "--preset",
         default="fast",

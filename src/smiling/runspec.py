@@ -39,6 +39,9 @@ class RunSpec:
     preset: str = "fast"
     seed: int = 0
     demos: str | None = None  # a demonstrations file; None: the bundled ones for env_id
+    # The ends of the normalised return, where the demonstrations do not record them.
+    expert_return: float | None = None
+    random_return: float | None = None
     variants: tuple[str, ...] = ()
     overrides: tuple[
         str, ...
@@ -85,6 +88,10 @@ def build_learner(spec: RunSpec) -> Learner:
         demos = bundled_demos(spec.env_id)  # a clear error when nothing is bundled
     else:
         demos = None  # returns are reported raw
+    if spec.expert_return is not None or spec.random_return is not None:
+        if demos is None:
+            raise SmilingError("--expert-return / --random-return need demonstrations")
+        demos = demos.with_returns(expert=spec.expert_return, random=spec.random_return)
     if demos is not None and demos.has_actions and not entry.reads_actions(config):
         demos = demos.state_only()  # the main setting: the learner never sees expert actions
     return entry.cls(
