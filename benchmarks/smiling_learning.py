@@ -5,6 +5,11 @@ Usage:
       [--algo smiling] [--preset fast] [--eval-every 2500] [--set KEY=VALUE ...]
   python benchmarks/smiling_learning.py report [RUN_DIR ...]
 
+``--benchmark NAME`` (both commands) keeps a separate set of runs under that name: run
+directories in benchmarks/runs/NAME/, records in results/runs/NAME/, the report as
+results/NAME.*; the plug-in redesign's re-run of the Pendulum benchmark is
+``--benchmark smiling_learning_rerun``.
+
 ``run`` trains one run directory per seed under benchmarks/runs/ (not committed), skipping seeds
 already finished (or recorded) and resuming interrupted ones from their last checkpoint (every
 10k steps), and copies each finished run's record to the committed
@@ -22,7 +27,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from common import recorded_runs, report_runs, run_report_cli, train_or_resume
+from common import keep_records, recorded_runs, report_runs, run_report_cli, train_or_resume
 
 from smiling.bundled import slug
 
@@ -31,9 +36,14 @@ RUNS = ROOT / "runs"
 BENCHMARK = "smiling_learning"  # the name of its records (results/runs/<name>) and archive
 
 
+def _runs(benchmark: str) -> Path:
+    """Where the benchmark's run directories live (the default one's: benchmarks/runs/)."""
+    return RUNS if benchmark == BENCHMARK else RUNS / benchmark
+
+
 def run(args: argparse.Namespace) -> None:
     for seed in args.seeds:
-        out = RUNS / f"{args.algo}-{args.preset}-{slug(args.env)}-s{seed}"
+        out = _runs(args.benchmark) / f"{args.algo}-{args.preset}-{slug(args.env)}-s{seed}"
         cmd = ["train", "--algo", args.algo, "--env", args.env, "--preset", args.preset]
         cmd += ["--seed", str(seed), "--steps", str(args.steps), "--out", str(out)]
         cmd += ["--eval-every", str(args.eval_every)]
@@ -41,15 +51,23 @@ def run(args: argparse.Namespace) -> None:
         cmd += ["--checkpoint-every", str(args.checkpoint_every)]
         for pair in args.set:
             cmd += ["--set", pair]
-        train_or_resume(out, cmd, args.steps, BENCHMARK)
+        train_or_resume(out, cmd, args.steps, args.benchmark)
 
 
 def report(args: argparse.Namespace) -> None:
     """The library's report (smiling.report) on the benchmark's runs, with provenance."""
-    report_runs(args.dirs or recorded_runs(BENCHMARK), BENCHMARK, args.note)
+    if args.benchmark != BENCHMARK:  # records of runs finished here but not yet copied
+        keep_records(sorted(_runs(args.benchmark).glob("*-s*")), args.benchmark)
+    runs = args.dirs or recorded_runs(args.benchmark)
+    report_runs(runs, args.benchmark, args.note)
+
+
+def _benchmark_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--benchmark", default=BENCHMARK, help="name of a separate set of runs")
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:
+    _benchmark_arg(p)
     p.add_argument("--env", required=True)
     p.add_argument("--algo", default="smiling")
     p.add_argument("--preset", default="fast")
@@ -62,6 +80,7 @@ def _run_args(p: argparse.ArgumentParser) -> None:
 
 
 def _report_args(p: argparse.ArgumentParser) -> None:
+    _benchmark_arg(p)
     p.add_argument("dirs", nargs="*", type=Path)
 
 
