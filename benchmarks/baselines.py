@@ -32,12 +32,13 @@ from pathlib import Path
 
 from common import RESULTS, keep_records, recorded_runs, report_runs, run_report_cli
 
+from smiling.algos.registry import get_method
 from smiling.bundled import slug
 from smiling.cli import main as smiling_main
 from smiling.errors import SmilingError
 from smiling.io import atomic_write
 from smiling.report import RunCurve, group_runs, plot_curves
-from smiling.variants import ALWAYS_ACTIONS, parse_spec
+from smiling.variants import parse_spec
 
 ROOT = Path(__file__).parent
 DOC = ROOT.parent / "docs" / "baselines.md"
@@ -73,7 +74,7 @@ FIGURES = {
 def _demos(spec: str) -> str:
     """What of the demonstrations an arm reads: "actions" or "states" (the docs' demos column)."""
     algo, variants = parse_spec(spec)
-    return "actions" if algo in ALWAYS_ACTIONS or "actions" in variants else "states"
+    return "actions" if get_method(algo).always_actions or "actions" in variants else "states"
 
 
 def _steps(value: int | None, algo: str, missing: str) -> str:
