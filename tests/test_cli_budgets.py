@@ -111,3 +111,18 @@ def test_demonstrations_without_rewards_train_and_report_raw_returns(tmp_path, c
     summary = json.loads((tmp_path / "b" / "summary.json").read_text())
     expected = (summary["eval_return"] + 1200) / 1050
     assert summary["normalized_return"] == pytest.approx(expected)
+
+
+def test_demo_episodes_takes_the_first_episodes(tmp_path):
+    """--demo-episodes N (issue 20's data-efficiency flag): the run learns from, and keeps, the
+    first N episodes; with one episode SMILING has no validation split."""
+    args = _train(tmp_path, "--demo-episodes", "1", "--steps", "150", "--preset", "debug")
+    args += ["--eval-every", "150", "--eval-episodes", "1"]
+    assert main(args) == 0
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["demos"]["episodes"] == 1
+    metrics = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert "losses/expert_score_train" in metrics[-1]
+    assert "losses/expert_score_val" not in metrics[-1]
+    bad = _train(tmp_path, "--demo-episodes", "3", "--steps", "150", "--out", str(tmp_path / "b"))
+    assert main(bad) == 2

@@ -58,6 +58,7 @@ def _spec(args: argparse.Namespace):
         demos=args.demos,
         expert_return=args.expert_return,
         random_return=args.random_return,
+        demo_episodes=args.demo_episodes,
         variants=chosen,
         overrides=tuple(args.set),
         loop=LoopConfig(
@@ -388,6 +389,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent", help="the RL agent the method drives (default: sac); see below")
     p.add_argument("--env", required=True, help="Gymnasium id or dmc:<domain>-<task>")
     p.add_argument("--demos", help="demonstrations .npz (default: the bundled ones for --env)")
+    p.add_argument(
+        "--demo-episodes",
+        type=int,
+        metavar="N",
+        help="learn from the first N episodes of the demonstrations only (default: all). "
+        "SMILING holds out its val_episodes for the score model's validation loss only when "
+        "more episodes than that remain; with fewer, it trains on all and reports no "
+        "validation loss",
+    )
     p.add_argument(
         "--expert-return",
         type=float,

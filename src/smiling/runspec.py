@@ -42,6 +42,7 @@ class RunSpec:
     # The ends of the normalised return, where the demonstrations do not record them.
     expert_return: float | None = None
     random_return: float | None = None
+    demo_episodes: int | None = None  # learn from the first N episodes only (None: all)
     variants: tuple[str, ...] = ()
     overrides: tuple[
         str, ...
@@ -88,6 +89,10 @@ def build_learner(spec: RunSpec) -> Learner:
         demos = bundled_demos(spec.env_id)  # a clear error when nothing is bundled
     else:
         demos = None  # returns are reported raw
+    if spec.demo_episodes is not None:
+        if demos is None:
+            raise SmilingError("--demo-episodes needs demonstrations")
+        demos = demos.first(spec.demo_episodes)
     if spec.expert_return is not None or spec.random_return is not None:
         if demos is None:
             raise SmilingError("--expert-return / --random-return need demonstrations")

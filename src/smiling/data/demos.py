@@ -277,6 +277,14 @@ class Demonstrations:
         """The same episodes without actions (the main SMILING setting)."""
         return self._subset(np.arange(self.num_episodes), keep_actions=False)
 
+    def first(self, episodes: int) -> Demonstrations:
+        """The first ``episodes`` episodes (how little data is enough?), returns unchanged."""
+        if not 0 < episodes <= self.num_episodes:
+            raise DemonstrationsError(
+                f"{self.source}: cannot take {episodes} of its {self.num_episodes} episodes"
+            )
+        return self._subset(np.arange(episodes))
+
     def split(self, val_episodes: int) -> tuple[Demonstrations, Demonstrations]:
         """Split by episode: the first episodes train, the last ``val_episodes`` validate."""
         if not 0 < val_episodes < self.num_episodes:
