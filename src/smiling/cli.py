@@ -7,9 +7,14 @@ stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from smiling import interrupt
 from smiling.errors import SmilingError
 from smiling.variants import OPTIONAL
 
@@ -387,18 +392,76 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _continue_command(args: argparse.Namespace) -> Callable[[Path], str]:
+    """How to continue the run an interrupted training command leaves behind."""
+    if args.func is _expert:
+        preset = "" if args.preset == "fast" else f" --preset {args.preset}"
+        return lambda run_dir: (
+            f"smiling expert --env {shlex.quote(args.env)} --steps {args.steps}{preset} "
+            f"--out {shlex.quote(str(run_dir))} --resume"
+        )
+    return lambda run_dir: f"smiling resume {shlex.quote(str(run_dir))}"
+
+
+def _existing_run(args: argparse.Namespace) -> Path | None:
+    """The run directory a command continues (``resume``, ``expert --resume``), if it is one."""
+    from smiling.runs import RunDir
+
+    path = args.run_dir if args.func is _resume else args.out if args.func is _expert else None
     try:
-        args.func(args)
+        return Path(path) if path is not None and RunDir(path).exists() else None
+    except SmilingError:  # a file where the run should be: not a run to continue
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit status (2: user error, 130: interrupted).
+
+    In a training command Ctrl-C waits for the training loop's next safe point (it starts with
+    one; :mod:`smiling.interrupt`), so an interrupted run stops in one piece and the message says
+    how to continue it.
+    """
+    args = build_parser().parse_args(argv)
+    training = args.func in (_train, _resume, _expert)
+    try:
+        with interrupt.deferred() if training else contextlib.nullcontext():
+            args.func(args)
     except SmilingError as err:
         print(f"smiling: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("smiling: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as stop:
+        from smiling.progress import close_progress_bars
+
+        interrupt.stopping()  # a second press must not break the message
+
+        if getattr(stop, "run_dir", None) is None and _existing_run(args) is not None:
+            stop = interrupt.Interrupted(_existing_run(args))  # stopped before its loop began
+        close_progress_bars()  # the bar's line ends before the message starts
+        print(interrupt.message(stop, _continue_command(args)), file=sys.stderr, flush=True)
         return 130
     return 0
 
 
+def entry() -> None:
+    """The ``smiling`` console command: :func:`main` in a process that Ctrl-C cannot crash.
+
+    Ctrl-C is handled by :mod:`smiling.interrupt` from the start; once the command is done it is
+    ignored, so a late press cannot raise inside JAX's exit hooks; an interrupted command ends
+    with ``os._exit(130)``, skipping an interpreter teardown that XLA work may still be using.
+    """
+    interrupt.install()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # pressed before main could handle it (while parsing arguments)
+        print("smiling: interrupted", file=sys.stderr)
+        code = 130
+    interrupt.finish()
+    if code == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

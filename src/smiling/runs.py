@@ -110,6 +110,22 @@ class RunDir:
             if (self.path / name).is_dir()
         ]
 
+    def checkpoint_step(self) -> int | None:
+        """The step of the newest checkpoint whose ``progress.json`` reads, or ``None``.
+
+        Without loading the checkpoint: cheap enough to check a step budget or to tell an
+        interrupted user where a resume starts. The environment step, or the learning curve's
+        last step when larger (BC counts gradient steps, and checkpoints right after evaluating).
+        """
+        for folder in self.checkpoints():
+            try:
+                progress = json.loads((folder / "progress.json").read_text())
+                curve = progress.get("curve") or [[0]]
+                return max(int(progress["step"]), int(curve[-1][0]))
+            except (OSError, ValueError, KeyError, TypeError, IndexError):
+                continue
+        return None
+
     def exists(self) -> bool:
         return self.config_path.exists()
 

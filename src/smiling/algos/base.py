@@ -27,7 +27,7 @@ import flax.serialization
 import jax
 import numpy as np
 
-from smiling import variants
+from smiling import interrupt, variants
 from smiling.config import pick_preset
 from smiling.data.demos import Demonstrations
 from smiling.data.replay import ReplayBuffer
@@ -201,14 +201,15 @@ class Learner:
         With ``run_dir``, writes the run directory (see :mod:`smiling.runs`). ``progress=None``
         shows a progress bar on a terminal and log lines otherwise (``False``: log lines).
         """
-        run = RunDir(run_dir) if run_dir is not None else None
-        if run is not None:
-            self._open_run(run, steps)
-        try:
-            return self._learn(steps, run, progress)
-        finally:
+        with interrupt.deferred(run_dir, self._curve_step):  # Ctrl-C stops at a check()
+            run = RunDir(run_dir) if run_dir is not None else None
             if run is not None:
-                run.close()
+                self._open_run(run, steps)
+            try:
+                return self._learn(steps, run, progress)
+            finally:
+                if run is not None:
+                    run.close()
 
     def _open_run(self, run: RunDir, steps: int) -> None:
         """Create the run directory, or line an existing one up with this learner's step.
@@ -247,6 +248,7 @@ class Learner:
         bar = Progress(f"{self.algo} {self.env_id}", steps, self.env_steps, bar=progress)
         reward_fn = self._reward_fn()
         while self.env_steps < steps:
+            interrupt.check()
             if self.env_steps < cfg.seed_steps:
                 action = self.rng.uniform(-1.0, 1.0, self.act_dim).astype(np.float32)
             else:

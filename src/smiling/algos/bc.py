@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from smiling import interrupt
 from smiling.algos.base import MethodLearner, _due
 from smiling.config import MethodConfig
 from smiling.data.demos import Demonstrations
@@ -122,6 +123,7 @@ class BC(MethodLearner):
         bar = Progress(f"bc {self.env_id}", steps, self.gradient_steps, bar=progress)
         every = self.loop.eval_every
         while self.gradient_steps < steps:
+            interrupt.check()
             n = min(every - self.gradient_steps % every, steps - self.gradient_steps)
             self.last_metrics["losses/bc"] = self.train_steps(n)
             self.last_metrics["gradient_steps"] = self.gradient_steps
