@@ -58,6 +58,7 @@ def _train(args: argparse.Namespace) -> None:
     from smiling.data.demos import Demonstrations
     from smiling.envs import make_env
     from smiling.rl.sac import get_preset
+    from smiling.runs import RunDir
     from smiling.variants import reads_actions
 
     make_env(args.env).close()  # an unknown env id fails here, before anything is written
@@ -82,7 +83,7 @@ def _train(args: argparse.Namespace) -> None:
         raise SmilingError(f"--steps is required for '{args.env}' (no default budget)")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = Path(args.out or f"runs/{args.algo}-{slug(args.env)}-s{args.seed}-{stamp}")
-    if (out / "config.json").exists():
+    if RunDir(out).exists():  # RunDir(out) fails first if a file stands in the way
         raise SmilingError(f"run directory '{out}' already exists; choose another --out")
     loop = LoopConfig(
         eval_every=args.eval_every,
@@ -213,9 +214,25 @@ def _sweep(args: argparse.Namespace) -> None:
 
 
 def _report(args: argparse.Namespace) -> None:
-    from smiling.report import LATE, write_report
+    from smiling.errors import warn
+    from smiling.report import LATE, REPORT_FILES, write_report
+    from smiling.runs import RunDir
 
-    payload = write_report(args.run_dirs, args.out)
+    if args.out.exists() and not args.out.is_dir():
+        raise SmilingError(f"--out '{args.out}' is a file; a report is a folder")
+    taken = [name for name in REPORT_FILES if (args.out / name).exists()]
+    if taken and not args.overwrite:
+        raise SmilingError(
+            f"'{args.out}' already holds a report ({', '.join(taken)}); choose another --out "
+            "or pass --overwrite to replace it"
+        )
+    payload = write_report(args.run_dirs, args.out)  # fails on a bad run before writing
+    unfinished = [str(d) for d in args.run_dirs if RunDir(d).read_summary() is None]
+    if unfinished:  # reported all the same: watching a sweep's curves mid-way is useful
+        warn(
+            f"{len(unfinished)} of {len(args.run_dirs)} runs are unfinished (no summary.json) and "
+            f"are reported at their latest evaluation: {', '.join(unfinished)}"
+        )
     for row in payload["table"]:
         lo, hi = row["final_iqm_ci95"]
         late_lo, late_hi = row["late_iqm_ci95"]
@@ -372,6 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="learning curves and a results table from run dirs")
     p.add_argument("run_dirs", nargs="+", type=Path, help="run directories (any algos, envs)")
     p.add_argument("--out", type=Path, default=Path("report"), help="folder for the report")
+    p.add_argument("--overwrite", action="store_true", help="replace the report already in --out")
     p.set_defaults(func=_report)
 
     p = sub.add_parser("demos", help="roll out an expert and write a demonstrations .npz file")

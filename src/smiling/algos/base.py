@@ -396,6 +396,7 @@ class Learner:
         total = steps if steps is not None else config.get("steps")
         if not total or total < 1:
             raise SmilingError(f"{run.config_path} records no step budget; pass --steps")
+        run.check_budget(total)  # a smaller budget than the run's step: say so, before loading
         learner = cls.from_dir(run.path)
         if run.checkpoints():
             learner.load_checkpoint(run.path, min(learner.sac_config.buffer_size, total))
