@@ -149,7 +149,7 @@ def test_run_directory_contents(finished_run):
 
 def test_eval_command(finished_run, tmp_path, capsys):
     before = {p.name: digest(p) for p in finished_run.iterdir() if p.is_file()}
-    args = ["eval", str(finished_run), "--episodes", "2", "--video", "--max-frames", "8"]
+    args = ["eval", str(finished_run), "--episodes", "2", "--video", "--video-frames", "8"]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "over 2 episodes" in out and "normalised" in out
@@ -173,6 +173,28 @@ def test_eval_command(finished_run, tmp_path, capsys):
     assert main(["eval", str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err
     assert "not a run directory" in err and err.count("\n") == 1
+
+
+def test_eval_defaults_reproduce_the_last_evaluation(finished_run, capsys):
+    """Without flags, as many episodes as training evaluated, from the same seeds: same mean."""
+    config = json.loads((finished_run / "config.json").read_text())
+    summary = json.loads((finished_run / "summary.json").read_text())
+    assert main(["eval", str(finished_run)]) == 0
+    out = capsys.readouterr().out
+    n = config["loop"]["eval_episodes"]
+    result = json.loads((finished_run / f"eval_step300_seed10000_n{n}.json").read_text())
+    assert result["episodes"] == n and f"over {n} episodes" in out
+    assert result["return_mean"] == pytest.approx(summary["eval_return"], rel=1e-5)
+    # --video-frames as in `smiling train`; --max-frames, its old name, still works
+    for flag in ("--video-frames", "--max-frames"):
+        args = ["eval", str(finished_run), "--episodes", "1", "--seed", "5", "--video", flag, "4"]
+        assert main(args) == 0
+        assert read_video(finished_run / "videos" / "eval_step300_seed5.mp4").shape[0] == 4
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["eval", "--help"])
+    shown = capsys.readouterr().out
+    assert "--video-frames" in shown and "--max-frames" not in shown  # a hidden alias
 
 
 def test_corrupted_checkpoint_falls_back_then_fails_clearly(finished_run, tmp_path, capsys):

@@ -160,7 +160,7 @@ def _resume(args: argparse.Namespace) -> None:
 def _eval(args: argparse.Namespace) -> None:
     from smiling.run_eval import evaluate_run
 
-    r = evaluate_run(args.run_dir, args.episodes, args.seed, args.video, args.max_frames)
+    r = evaluate_run(args.run_dir, args.episodes, args.seed, args.video, args.video_frames)
     norm = r["normalized_return"]
     print(
         f"{r['algo']} on {r['env_id']} ({r['policy']}, step {r['env_steps']}): "
@@ -359,10 +359,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="evaluate a run's policy (final model or newest checkpoint)")
     p.add_argument("run_dir", type=Path)
-    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--episodes", type=int, help="episodes (default: the run's own --eval-episodes)")
     p.add_argument("--seed", type=int, help="first episode's seed (default: the run's eval seeds)")
     p.add_argument("--video", action="store_true", help="film the first episode (videos/*.mp4)")
-    p.add_argument("--max-frames", type=int, default=1000, help="frames per video")
+    p.add_argument("--video-frames", type=int, default=1000, help="frames per video")
+    # The flag's name before it matched train's --video-frames; kept so recorded commands work.
+    hidden = {"default": argparse.SUPPRESS, "help": argparse.SUPPRESS}
+    p.add_argument("--max-frames", dest="video_frames", type=int, **hidden)
     p.set_defaults(func=_eval)
 
     p = sub.add_parser("sweep", help="train a grid of algos x envs x seeds (local pool or Ray)")
