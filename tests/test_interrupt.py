@@ -6,7 +6,8 @@ terminal's Ctrl-C does, at a moment chosen by what the run has shown or written:
 imports JAX, inside the expert score-model pre-training, inside the first learner score-model fit
 (step 1001, where a user's Ctrl-C used to end in "Segmentation fault": XLA was compiling it when
 the interpreter tore down), after a checkpoint (then ``smiling resume`` must finish the run), and
-while the finished command exits. Every wait is bounded by a subprocess deadline.
+while the finished command exits. Every wait is bounded by a subprocess deadline. The last tests
+check :mod:`smiling.interrupt`'s handler itself, in this process.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
+
+from smiling import interrupt
 
 DEADLINE = 300  # seconds a case may take before it is killed (a hang, not a timing assertion)
 BAR = "smiling Pendulum-v1"  # the progress bar's label: its lines are not messages
@@ -212,3 +217,45 @@ def test_second_ctrl_c_stops_at_once(tmp_path):
     term, sent = in_terminal(train(run, "--steps", "3000", *SMALL), pressed_once_already)
     assert sent or term.proc.returncode == 130
     assert_clean_interrupt(term, run)
+
+
+# ------------------------------------------------------------------ the handler, in this process
+def _press() -> None:
+    """Ctrl-C to this process; Python runs the handler before the next bytecode finishes."""
+    os.kill(os.getpid(), signal.SIGINT)
+    for _ in range(1000):  # the handler runs between bytecodes; give it a few
+        pass
+
+
+def test_deferred_press_is_acted_on_at_check_and_names_the_run(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    reached = []
+    with pytest.raises(interrupt.Interrupted) as stop:
+        with interrupt.deferred(tmp_path, lambda: 7):
+            _press()
+            reached.append("after the press")  # recorded, not raised
+            assert interrupt.requested()
+            interrupt.check()
+    assert reached and stop.value.run_dir == tmp_path and stop.value.step == 7
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+
+def test_second_press_raises_at_once_and_is_labelled(tmp_path):
+    with pytest.raises(interrupt.Interrupted) as stop:
+        with interrupt.deferred(tmp_path / "unwritten", lambda: 3):
+            _press()
+            _press()
+            raise AssertionError("the second press raises before this line")
+    assert stop.value.run_dir is None  # no config.json: nothing to resume
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_no_press_no_stop_and_other_handlers_are_left_alone():
+    with interrupt.deferred():
+        interrupt.check()  # nothing pressed: nothing happens
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with interrupt.deferred():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # not replaced
+    finally:
+        signal.signal(signal.SIGINT, previous)
