@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -97,3 +102,29 @@ def test_native_spaces():
     assert observation_keys(make_env("Pendulum-v1", seed=0)) is None
     _, act_space = native_spaces(make_env("dmc:finger-spin"))
     assert act_space.shape == (2,) and act_space.high[0] == 1.0
+
+
+def test_mujoco_warnings_leave_no_log_file_in_the_working_directory(tmp_path):
+    """MuJoCo appends warnings to MUJOCO_LOG.TXT in the current directory unless a callback is
+    set. A fresh process (dm-control, once imported, sets its own) in an empty directory makes
+    HalfCheetah-v5 (deprecated ``settotalmass``) and forces one more warning (a NaN position)."""
+    script = (
+        "import mujoco, numpy, smiling\n"
+        "env = smiling.make_env('HalfCheetah-v5', seed=0)\n"
+        "model, data = env.unwrapped.model, env.unwrapped.data\n"
+        "data.qpos[0] = numpy.nan\n"
+        "mujoco.mj_checkPos(model, data)\n"
+        "mujoco.mj_checkPos(model, data)\n"
+    )
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    path = os.pathsep.join(filter(None, [src, os.getenv("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert list(tmp_path.iterdir()) == []
+    warnings = [line for line in result.stderr.splitlines() if "MuJoCo:" in line]
+    assert any("QPOS" in line for line in warnings), result.stderr
+    assert len(warnings) == len(set(warnings))  # each distinct warning once
+    assert all(line.startswith("smiling: warning: MuJoCo: ") for line in warnings)

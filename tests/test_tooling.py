@@ -150,7 +150,7 @@ def test_run_directory_contents(finished_run):
 
 def test_eval_command(finished_run, tmp_path, capsys):
     before = {p.name: digest(p) for p in finished_run.iterdir() if p.is_file()}
-    args = ["eval", str(finished_run), "--episodes", "2", "--video", "--max-frames", "8"]
+    args = ["eval", str(finished_run), "--episodes", "2", "--video", "--video-frames", "8"]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "over 2 episodes" in out and "normalised" in out
@@ -174,6 +174,28 @@ def test_eval_command(finished_run, tmp_path, capsys):
     assert main(["eval", str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err
     assert "not a run directory" in err and err.count("\n") == 1
+
+
+def test_eval_defaults_reproduce_the_last_evaluation(finished_run, capsys):
+    """Without flags, as many episodes as training evaluated, from the same seeds: same mean."""
+    config = json.loads((finished_run / "config.json").read_text())
+    summary = json.loads((finished_run / "summary.json").read_text())
+    assert main(["eval", str(finished_run)]) == 0
+    out = capsys.readouterr().out
+    n = config["loop"]["eval_episodes"]
+    result = json.loads((finished_run / f"eval_step300_seed10000_n{n}.json").read_text())
+    assert result["episodes"] == n and f"over {n} episodes" in out
+    assert result["return_mean"] == pytest.approx(summary["eval_return"], rel=1e-5)
+    # --video-frames as in `smiling train`; --max-frames, its old name, still works
+    for flag in ("--video-frames", "--max-frames"):
+        args = ["eval", str(finished_run), "--episodes", "1", "--seed", "5", "--video", flag, "4"]
+        assert main(args) == 0
+        assert read_video(finished_run / "videos" / "eval_step300_seed5.mp4").shape[0] == 4
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["eval", "--help"])
+    shown = capsys.readouterr().out
+    assert "--video-frames" in shown and "--max-frames" not in shown  # a hidden alias
 
 
 def test_corrupted_checkpoint_falls_back_then_fails_clearly(finished_run, tmp_path, capsys):
@@ -204,6 +226,29 @@ def test_corrupted_checkpoint_falls_back_then_fails_clearly(finished_run, tmp_pa
     assert (run / "config.json").read_text() == config  # nothing overwritten
     with pytest.raises(SmilingError, match="not a run directory"):
         Learner.restore(tmp_path / "nowhere")
+
+
+def test_resume_with_a_budget_below_the_run_says_so(finished_run, capsys):
+    """Not "checkpoint unreadable": the checkpoint is fine, the budget is below its step."""
+    before = {p.name: digest(p) for p in finished_run.iterdir() if p.is_file()}
+    assert main(["resume", str(finished_run), "--steps", "250"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unreadable" not in err
+    assert "is at step 300" in err and "250" in err and "--steps above 300" in err
+    assert {p.name: digest(p) for p in finished_run.iterdir() if p.is_file()} == before
+
+
+def test_out_naming_a_file_is_one_error_line(tmp_path, capsys):
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine")
+    for out in (taken, taken / "run"):
+        assert main(["train", "--env", "Pendulum-v1", "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("smiling: error: ") and err.count("\n") == 1, err
+        assert f"'{taken}' is a file" in err
+    assert main(["expert", "--env", "Pendulum-v1", "--steps", "10", "--out", str(taken)]) == 2
+    assert f"'{taken}' is a file" in capsys.readouterr().err
+    assert taken.read_text() == "mine"
 
 
 # ------------------------------------------------------------------------------------ sweeps
@@ -332,6 +377,33 @@ def _synthetic_run(
     rows = [[s, -100.0 * (1 - v), 0.0, v, 1.0, 50.0] for s, v in zip(steps, values, strict=True)]
     run.write_curve(rows)
     return run.path
+
+
+def test_report_refuses_to_overwrite_and_names_unfinished_runs(tmp_path, capsys):
+    steps, values = [100, 200], [0.2, 0.8]
+    done = _synthetic_run(tmp_path / "runs", "smiling", "Pendulum-v1", 0, steps, values)
+    RunDir(done).write_summary({"env_steps": 200})
+    mid_way = _synthetic_run(tmp_path / "runs", "smiling", "Pendulum-v1", 1, steps, values)
+    out = tmp_path / "report"
+    assert main(["report", str(done), "--out", str(out)]) == 0
+    assert "warning" not in capsys.readouterr().err  # every run finished: nothing to say
+    before = {p.name: digest(p) for p in out.iterdir()}
+
+    assert main(["report", str(done), str(mid_way), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "already holds a report" in err and "--overwrite" in err
+    assert {p.name: digest(p) for p in out.iterdir()} == before  # nothing lost
+
+    assert main(["report", str(done), str(mid_way), "--out", str(out), "--overwrite"]) == 0
+    captured = capsys.readouterr()
+    assert "over seeds [0, 1]" in captured.out  # the unfinished run is reported too...
+    warning = captured.err.splitlines()
+    assert len(warning) == 1 and "1 of 2 runs are unfinished" in warning[0]  # ...and named
+    assert str(mid_way) in warning[0] and str(done) not in warning[0]
+
+    (tmp_path / "file").write_text("")
+    assert main(["report", str(done), "--out", str(tmp_path / "file")]) == 2
+    assert "is a file" in capsys.readouterr().err
 
 
 def test_report_groups_runs_with_different_grids(tmp_path, capsys):

@@ -4,15 +4,32 @@ Public API: the learners (:class:`SMILING`, the baselines :class:`DAC`, :class:`
 :class:`BC`, :class:`TrueReward`), environments (:func:`make_env`), demonstrations
 (:class:`Demonstrations`, :func:`bundled_demos`), and the RL agents (:mod:`smiling.rl.registry`;
 SAC in :mod:`smiling.rl.sac`).
+
+The names are imported on first use (PEP 562), not with the package: importing JAX takes
+seconds, and the ``smiling`` command must be able to handle Ctrl-C (and print ``--help``) before
+that, as it cannot while the package is still being imported.
 """
 
-from smiling.algos import BC, DAC, SMILING, IQLearn, TrueReward
-from smiling.bundled import bundled_demos
-from smiling.data.demos import Demonstrations
-from smiling.envs import make_env
-from smiling.errors import DemonstrationsError, SmilingError, UnknownEnvError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_HOMES = {
+    "SMILING": "smiling.algos",
+    "DAC": "smiling.algos",
+    "IQLearn": "smiling.algos",
+    "BC": "smiling.algos",
+    "TrueReward": "smiling.algos",
+    "Demonstrations": "smiling.data.demos",
+    "DemonstrationsError": "smiling.errors",
+    "SmilingError": "smiling.errors",
+    "UnknownEnvError": "smiling.errors",
+    "bundled_demos": "smiling.bundled",
+    "make_env": "smiling.envs",
+}
 __all__ = [
     "SMILING",
     "DAC",
@@ -26,3 +43,24 @@ __all__ = [
     "bundled_demos",
     "make_env",
 ]
+
+if TYPE_CHECKING:
+    from smiling.algos import BC, DAC, SMILING, IQLearn, TrueReward
+    from smiling.bundled import bundled_demos
+    from smiling.data.demos import Demonstrations
+    from smiling.envs import make_env
+    from smiling.errors import DemonstrationsError, SmilingError, UnknownEnvError
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first access (then it is a plain attribute)."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'smiling' has no attribute '{name}'")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

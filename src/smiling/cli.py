@@ -7,9 +7,14 @@ stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from smiling import interrupt
 from smiling.errors import SettingError, SmilingError
 
 
@@ -75,6 +80,7 @@ def _train(args: argparse.Namespace) -> None:
     import time
 
     from smiling.bundled import slug
+    from smiling.runs import RunDir
     from smiling.runspec import build_learner, default_steps
 
     spec = _spec(args)
@@ -82,9 +88,7 @@ def _train(args: argparse.Namespace) -> None:
     steps = default_steps(spec.env_id, args.steps)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = Path(args.out or f"runs/{args.algo}-{slug(args.env)}-s{args.seed}-{stamp}")
-    if out.exists() and not out.is_dir():
-        raise SmilingError(f"--out '{out}' is a file, not a directory; choose another --out")
-    if (out / "config.json").exists():
+    if RunDir(out).exists():  # RunDir(out) fails first if a file stands in the way
         raise SmilingError(f"run directory '{out}' already exists; choose another --out")
     _report_training(learner.learn(steps, run_dir=out, progress=None), out)
 
@@ -134,7 +138,7 @@ def _resume(args: argparse.Namespace) -> None:
 def _eval(args: argparse.Namespace) -> None:
     from smiling.run_eval import evaluate_run
 
-    r = evaluate_run(args.run_dir, args.episodes, args.seed, args.video, args.max_frames)
+    r = evaluate_run(args.run_dir, args.episodes, args.seed, args.video, args.video_frames)
     norm = r["normalized_return"]
     print(
         f"{r['algo']} on {r['env_id']} ({r['policy']}, step {r['env_steps']}): "
@@ -188,9 +192,25 @@ def _sweep(args: argparse.Namespace) -> None:
 
 
 def _report(args: argparse.Namespace) -> None:
-    from smiling.report import LATE, write_report
+    from smiling.errors import warn
+    from smiling.report import LATE, REPORT_FILES, write_report
+    from smiling.runs import RunDir
 
-    payload = write_report(args.run_dirs, args.out)
+    if args.out.exists() and not args.out.is_dir():
+        raise SmilingError(f"--out '{args.out}' is a file; a report is a folder")
+    taken = [name for name in REPORT_FILES if (args.out / name).exists()]
+    if taken and not args.overwrite:
+        raise SmilingError(
+            f"'{args.out}' already holds a report ({', '.join(taken)}); choose another --out "
+            "or pass --overwrite to replace it"
+        )
+    payload = write_report(args.run_dirs, args.out)  # fails on a bad run before writing
+    unfinished = [str(d) for d in args.run_dirs if RunDir(d).read_summary() is None]
+    if unfinished:  # reported all the same: watching a sweep's curves mid-way is useful
+        warn(
+            f"{len(unfinished)} of {len(args.run_dirs)} runs are unfinished (no summary.json) and "
+            f"are reported at their latest evaluation: {', '.join(unfinished)}"
+        )
     for row in payload["table"]:
         lo, hi = row["final_iqm_ci95"]
         late_lo, late_hi = row["late_iqm_ci95"]
@@ -309,6 +329,19 @@ def _known(value: float | None) -> str:
     return "unknown" if value is None else f"{value:.1f}"
 
 
+def _epilog_on_help(parser: argparse.ArgumentParser, epilog: Callable[[], str]) -> None:
+    """Compute ``parser``'s epilog only when its help is shown: the registries it lists import
+    JAX (seconds), which building the parser for every command must not wait for (nor may a
+    Ctrl-C during that import escape :mod:`smiling.interrupt`)."""
+    plain = parser.format_help
+
+    def format_help() -> str:
+        parser.epilog = epilog()
+        return plain()
+
+    parser.format_help = format_help  # type: ignore[method-assign]
+
+
 def _train_epilog() -> str:
     """The methods, agents and default budgets, from their registries."""
     from smiling.algos.registry import METHODS
@@ -378,8 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         help="train a learner (SMILING by default) and write a run dir",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_train_epilog(),
     )
+    _epilog_on_help(p, _train_epilog)
     p.add_argument(
         "--algo",
         default="smiling",
@@ -444,10 +477,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="evaluate a run's policy (final model or newest checkpoint)")
     p.add_argument("run_dir", type=Path)
-    p.add_argument("--episodes", type=int, default=10)
+    p.add_argument("--episodes", type=int, help="episodes (default: the run's own --eval-episodes)")
     p.add_argument("--seed", type=int, help="first episode's seed (default: the run's eval seeds)")
     p.add_argument("--video", action="store_true", help="film the first episode (videos/*.mp4)")
-    p.add_argument("--max-frames", type=int, default=1000, help="frames per video")
+    p.add_argument("--video-frames", type=int, default=1000, help="frames per video")
+    # The flag's name before it matched train's --video-frames; kept so recorded commands work.
+    hidden = {"default": argparse.SUPPRESS, "help": argparse.SUPPRESS}
+    p.add_argument("--max-frames", dest="video_frames", type=int, **hidden)
     p.set_defaults(func=_eval)
 
     p = sub.add_parser("sweep", help="train a grid of algos x envs x seeds (local pool or Ray)")
@@ -474,6 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="learning curves and a results table from run dirs")
     p.add_argument("run_dirs", nargs="+", type=Path, help="run directories (any algos, envs)")
     p.add_argument("--out", type=Path, default=Path("report"), help="folder for the report")
+    p.add_argument("--overwrite", action="store_true", help="replace the report already in --out")
     p.set_defaults(func=_report)
 
     p = sub.add_parser(
@@ -596,18 +633,76 @@ def _in_flags(err: SmilingError) -> str:
     return str(err)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _continue_command(args: argparse.Namespace) -> Callable[[Path], str]:
+    """How to continue the run an interrupted training command leaves behind."""
+    if args.func is _expert:
+        preset = "" if args.preset == "fast" else f" --preset {args.preset}"
+        return lambda run_dir: (
+            f"smiling expert --env {shlex.quote(args.env)} --steps {args.steps}{preset} "
+            f"--out {shlex.quote(str(run_dir))} --resume"
+        )
+    return lambda run_dir: f"smiling resume {shlex.quote(str(run_dir))}"
+
+
+def _existing_run(args: argparse.Namespace) -> Path | None:
+    """The run directory a command continues (``resume``, ``expert --resume``), if it is one."""
+    from smiling.runs import RunDir
+
+    path = args.run_dir if args.func is _resume else args.out if args.func is _expert else None
     try:
-        args.func(args)
+        return Path(path) if path is not None and RunDir(path).exists() else None
+    except SmilingError:  # a file where the run should be: not a run to continue
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit status (2: user error, 130: interrupted).
+
+    In a training command Ctrl-C waits for the training loop's next safe point (it starts with
+    one; :mod:`smiling.interrupt`), so an interrupted run stops in one piece and the message says
+    how to continue it.
+    """
+    args = build_parser().parse_args(argv)
+    training = args.func in (_train, _resume, _expert)
+    try:
+        with interrupt.deferred() if training else contextlib.nullcontext():
+            args.func(args)
     except SmilingError as err:
         print(f"smiling: error: {_in_flags(err)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("smiling: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as stop:
+        from smiling.progress import close_progress_bars
+
+        interrupt.stopping()  # a second press must not break the message
+
+        if getattr(stop, "run_dir", None) is None and _existing_run(args) is not None:
+            stop = interrupt.Interrupted(_existing_run(args))  # stopped before its loop began
+        close_progress_bars()  # the bar's line ends before the message starts
+        print(interrupt.message(stop, _continue_command(args)), file=sys.stderr, flush=True)
         return 130
     return 0
 
 
+def entry() -> None:
+    """The ``smiling`` console command: :func:`main` in a process that Ctrl-C cannot crash.
+
+    Ctrl-C is handled by :mod:`smiling.interrupt` from the start; once the command is done it is
+    ignored, so a late press cannot raise inside JAX's exit hooks; an interrupted command ends
+    with ``os._exit(130)``, skipping an interpreter teardown that XLA work may still be using.
+    """
+    interrupt.install()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # pressed before main could handle it (while parsing arguments)
+        print("smiling: interrupted", file=sys.stderr)
+        code = 130
+    interrupt.finish()
+    if code == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

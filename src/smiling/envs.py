@@ -18,7 +18,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from smiling.errors import UnknownEnvError
+from smiling.errors import UnknownEnvError, warn
 
 DMC_PREFIX = "dmc:"
 NAMING_HELP = (
@@ -52,6 +52,7 @@ def make_env(env_id: str, seed: int | None = None) -> gym.Env:
 
 
 def _make_gym(env_id: str) -> gym.Env:
+    _route_mujoco_warnings()
     try:
         env = gym.make(env_id, render_mode="rgb_array")
     except gym.error.Error as err:  # NameNotFound, VersionNotFound, NamespaceNotFound, ...
@@ -63,6 +64,31 @@ def _make_gym(env_id: str) -> gym.Env:
             "smiling's learners need continuous (Box) actions"
         )
     return env
+
+
+_mujoco_warnings_seen: set[str] = set()
+
+
+def _mujoco_warning(message: str) -> None:
+    """MuJoCo's warnings as ``smiling: warning:`` lines, each distinct one once per process."""
+    if message not in _mujoco_warnings_seen:
+        _mujoco_warnings_seen.add(message)
+        warn(f"MuJoCo: {message}")
+
+
+def _route_mujoco_warnings() -> None:
+    """Keep MuJoCo from writing ``MUJOCO_LOG.TXT`` into the user's working directory.
+
+    With no warning callback set, MuJoCo appends each warning (e.g. ``HalfCheetah-v5``'s
+    deprecated ``settotalmass``, at every model load) to that file in the current directory and
+    prints it. A callback replaces both; one already set (dm-control's, the user's) is kept.
+    """
+    try:
+        import mujoco
+    except ImportError:  # no MuJoCo: no MuJoCo environment, nothing to route
+        return
+    if mujoco.get_mju_user_warning() is None:
+        mujoco.set_mju_user_warning(_mujoco_warning)
 
 
 def _make_dmc(name: str) -> gym.Env:

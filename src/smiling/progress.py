@@ -10,8 +10,19 @@ from __future__ import annotations
 
 import sys
 import time
+import weakref
 
 from tqdm import tqdm
+
+# Bars not yet closed. An interrupted loop never reaches its ``close()``; the CLI closes them
+# before its last message so the message starts on a line of its own.
+_OPEN: weakref.WeakSet[Progress] = weakref.WeakSet()
+
+
+def close_progress_bars() -> None:
+    """Close every open :class:`Progress` (its bar's line is finished with a newline)."""
+    for progress in list(_OPEN):
+        progress.close()
 
 
 def format_duration(seconds: float) -> str:
@@ -57,6 +68,7 @@ class Progress:
             desc=label,
             unit="step",
         )
+        _OPEN.add(self)
 
     def rate(self) -> float:
         """Environment steps per second in this process."""
@@ -94,3 +106,4 @@ class Progress:
 
     def close(self) -> None:
         self._bar.close()
+        _OPEN.discard(self)

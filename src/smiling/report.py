@@ -38,6 +38,7 @@ CONFIDENCE = 0.95
 RESAMPLES = 2000
 SOLVED = 0.9  # the normalised return at which a task counts as imitated, for "steps to 0.9"
 LATE = 0.2  # the last fifth of a run, whose evaluations the "late" value averages
+REPORT_FILES = ("report.png", "report.md", "report.csv", "report.json")  # what `report` writes
 
 
 def iqm(values: Iterable[float]) -> float:

@@ -21,20 +21,23 @@ from smiling.video import write_video
 
 def evaluate_run(
     run_dir: str | Path,
-    episodes: int = 10,
+    episodes: int | None = None,
     seed: int | None = None,
     video: bool = False,
-    max_frames: int = 1000,
+    video_frames: int = 1000,
 ) -> dict[str, Any]:
     """Evaluate the run's deterministic policy for ``episodes`` episodes; returns the result.
 
-    ``seed=None`` uses the run's own evaluation seeds, so the final model reproduces the
-    training's last evaluation.
+    ``episodes=None`` and ``seed=None`` use the run's own evaluation settings (its
+    ``loop.eval_episodes`` episodes from its evaluation seeds), so the final model reproduces
+    the training's last evaluation, mean and all.
     """
     from smiling.algos.base import EVAL_SEED_OFFSET, Learner
 
-    if episodes < 1:
+    if episodes is not None and episodes < 1:
         raise SmilingError("--episodes must be at least 1")
+    if video_frames < 1:
+        raise SmilingError("--video-frames must be at least 1")
     run = RunDir(run_dir)
     run.read_config()  # a clear error for a directory that is not a run
     model = run.path / "model"
@@ -43,7 +46,8 @@ def evaluate_run(
     else:
         learner = Learner.from_dir(run.path)
         source = learner.load_checkpoint(run.path, budget=None).name
-    learner.loop = dataclasses.replace(learner.loop, video_max_frames=max_frames)
+    learner.loop = dataclasses.replace(learner.loop, video_max_frames=video_frames)
+    episodes = learner.loop.eval_episodes if episodes is None else episodes
     start = learner.seed + EVAL_SEED_OFFSET if seed is None else seed
     frames: list[np.ndarray] | None = [] if video else None
     returns = learner.evaluate(episodes, frames, seed=start)

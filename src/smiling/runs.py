@@ -75,8 +75,23 @@ class RunDir:
     """Reads and writes the files of one run directory."""
 
     def __init__(self, path: str | Path):
+        """Raises a :class:`SmilingError` when a file stands where the folder would be.
+
+        Checked here, before any work: otherwise creating the folder fails deep inside training
+        with ``FileExistsError`` (``--out`` naming a file) or ``NotADirectoryError``.
+        """
         self.path = Path(path)
         self._tb: Any = None
+        for folder in (self.path, *self.path.parents):  # the nearest existing one decides
+            if not folder.exists():
+                continue
+            if folder.is_dir():
+                break
+            if folder == self.path:
+                problem = f"'{folder}' is a file, not a run directory (which is a folder)"
+            else:
+                problem = f"'{self.path}' cannot be a run directory: '{folder}' is a file"
+            raise SmilingError(f"{problem}; choose another path")
 
     @property
     def config_path(self) -> Path:
@@ -109,6 +124,35 @@ class RunDir:
             for name in (CHECKPOINT, PREVIOUS_CHECKPOINT)
             if (self.path / name).is_dir()
         ]
+
+    def checkpoint_step(self) -> int | None:
+        """The step of the newest checkpoint whose ``progress.json`` reads, or ``None``.
+
+        Without loading the checkpoint: cheap enough to check a step budget or to tell an
+        interrupted user where a resume starts. The environment step, or the learning curve's
+        last step when larger (BC counts gradient steps, and checkpoints right after evaluating).
+        """
+        for folder in self.checkpoints():
+            try:
+                progress = json.loads((folder / "progress.json").read_text())
+                curve = progress.get("curve") or [[0]]
+                return max(int(progress["step"]), int(curve[-1][0]))
+            except (OSError, ValueError, KeyError, TypeError, IndexError):
+                continue
+        return None
+
+    def check_budget(self, steps: int) -> None:
+        """Refuse a step budget below the step the run's newest checkpoint is at.
+
+        Checked before the checkpoint is loaded: its replay buffer would not fit a buffer sized
+        for the smaller budget, and that failure would read as an unreadable checkpoint.
+        """
+        at = self.checkpoint_step()
+        if at is not None and steps < at:
+            raise SmilingError(
+                f"'{self.path}' is at step {at}; a budget of {steps} steps is below it "
+                f"(pass --steps above {at} to continue it)"
+            )
 
     def exists(self) -> bool:
         return self.config_path.exists()

@@ -36,6 +36,7 @@ from typing import Any, ClassVar
 import jax
 import numpy as np
 
+from smiling import interrupt
 from smiling.callbacks import Callback, Checkpointing, Evaluation, Video
 from smiling.checkpoint import Checkpointer
 from smiling.config import pick_preset
@@ -307,19 +308,22 @@ class Learner:
                 f"(set a larger budget, or a shorter warm-up in the {self.agent_name} settings)"
             )
         callbacks = self.callbacks()
-        self._recorder = None if run_dir is None else RunRecorder(run_dir)
-        if self._recorder is not None:
-            if self._checkpointer is None or self._checkpointer.path != Path(run_dir):
-                self._checkpointer = Checkpointer(run_dir)
-            write_demos = None if self.demos is None else self.demos.save
-            self._recorder.open(steps, self.steps_done, self.curve, self.config_dict, write_demos)
-        else:
-            callbacks = [c for c in callbacks if isinstance(c, Evaluation)]
-        try:
-            return self._loop(steps, callbacks, progress)
-        finally:
+        # Ctrl-C stops at a check(); one pressed before this scope stops it before any write.
+        with interrupt.deferred(run_dir, lambda: self.steps_done):
+            self._recorder = None if run_dir is None else RunRecorder(run_dir)
             if self._recorder is not None:
-                self._recorder.close()
+                if self._checkpointer is None or self._checkpointer.path != Path(run_dir):
+                    self._checkpointer = Checkpointer(run_dir)
+                write_demos = None if self.demos is None else self.demos.save
+                at = self.steps_done
+                self._recorder.open(steps, at, self.curve, self.config_dict, write_demos)
+            else:
+                callbacks = [c for c in callbacks if isinstance(c, Evaluation)]
+            try:
+                return self._loop(steps, callbacks, progress)
+            finally:
+                if self._recorder is not None:
+                    self._recorder.close()
 
     def _loop(self, steps: int, callbacks: list[Callback], progress: bool | None) -> dict[str, Any]:
         if not self._prepared:
@@ -329,6 +333,7 @@ class Learner:
         self._bar = Progress(f"{self.label} {self.env_id}", steps, self.steps_done, bar=progress)
         self._start(steps)
         while self.steps_done < steps:
+            interrupt.check()
             nexts = [n for c in callbacks if (n := c.next_due(self.steps_done)) is not None]
             self.advance(min([steps, *nexts]))
             self.wall_seconds = time.perf_counter() - t0
@@ -366,6 +371,7 @@ class Learner:
         """Environment steps (with the agent's updates) until ``until`` steps in total."""
         agent, log_every = self.agent, self.loop.log_every
         while self.env_steps < until:
+            interrupt.check()  # between environment steps: no XLA work is half done here
             obs = self._obs
             if self.env_steps < agent.warmup_steps:
                 action = self.rng.uniform(-1.0, 1.0, self.act_dim).astype(np.float32)
@@ -512,6 +518,8 @@ class Learner:
         total = steps if steps is not None else config.get("steps")
         if not total or total < 1:
             raise SmilingError(f"{run.config_path} records no step budget; pass --steps")
+        run.check_budget(total)  # a smaller budget than the run's step: say so, before loading
+        run.check_budget(total)  # a smaller budget than the run's step: say so, before loading
         learner = cls.from_dir(run.path)
         if run.checkpoints():
             learner.load_checkpoint(run.path, total)

@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from smiling import interrupt
 from smiling.algos.base import Learner
 from smiling.algos.entry import MethodEntry
 from smiling.config import Config
@@ -94,6 +95,7 @@ class BC(Learner):
         """``steps`` Adam steps on minibatches drawn with replacement; the mean loss."""
         b, losses = self.config.batch_size, []
         for start in range(0, steps, _STEPS_PER_CALL):
+            interrupt.check()  # between jitted chunks: Ctrl-C stops a long BC run here
             n = min(_STEPS_PER_CALL, steps - start)
             idx = self.rng.integers(0, len(self.demos.observations), n * b)
             obs = self.demos.observations[idx].reshape(n, b, self.obs_dim)

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from smiling import interrupt
 from smiling.diffusion.schedule import NoiseSchedule, diffuse, linear_schedule
 from smiling.errors import SmilingError
 from smiling.nn import (
@@ -243,6 +244,7 @@ class ScoreModel:
         index = _epoch_indices(rng, len(states), steps * batch_size)
         losses = []
         for start in range(0, steps, steps_per_call):
+            interrupt.check()  # a long fit (expert pre-training) stops between its jitted chunks
             n = min(steps_per_call, steps - start)
             idx = index[start * batch_size : (start + n) * batch_size]
             batches = states[idx].reshape(n, batch_size, self.dim)
