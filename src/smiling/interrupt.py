@@ -24,11 +24,15 @@ teardown runs under work XLA may still be doing.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import signal
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 _presses = 0  # Ctrl-C presses since the handler was installed, not yet acted on by check()
 _depth = 0  # nesting of deferred() scopes, in which a first press is only recorded
@@ -149,6 +153,23 @@ def deferred(
             stopping()
         if not ours:
             signal.signal(signal.SIGINT, current)
+
+
+def stoppable(learn: Callable[..., T]) -> Callable[..., T]:
+    """Run a ``learn(self, steps, run_dir=None, ...)`` method in :func:`deferred`.
+
+    The scope is labelled with the call's ``run_dir`` and the learner's ``_curve_step()``, so
+    :meth:`Learner.learn` needs one decorator line instead of a rewritten body.
+    """
+    signature = inspect.signature(learn)
+
+    @functools.wraps(learn)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
+        run_dir = signature.bind(self, *args, **kwargs).arguments.get("run_dir")
+        with deferred(run_dir, getattr(self, "_curve_step", None)):
+            return learn(self, *args, **kwargs)
+
+    return wrapper
 
 
 def _settle() -> None:

@@ -193,6 +193,7 @@ class Learner:
         return float(self.eval_env.metadata.get("render_fps") or 30)
 
     # ---------------------------------------------------------------- learning
+    @interrupt.stoppable  # Ctrl-C stops the loop at its next interrupt.check()
     def learn(
         self, steps: int, run_dir: str | Path | None = None, progress: bool | None = None
     ) -> dict[str, Any]:
@@ -201,15 +202,14 @@ class Learner:
         With ``run_dir``, writes the run directory (see :mod:`smiling.runs`). ``progress=None``
         shows a progress bar on a terminal and log lines otherwise (``False``: log lines).
         """
-        with interrupt.deferred(run_dir, self._curve_step):  # Ctrl-C stops at a check()
-            run = RunDir(run_dir) if run_dir is not None else None
+        run = RunDir(run_dir) if run_dir is not None else None
+        if run is not None:
+            self._open_run(run, steps)
+        try:
+            return self._learn(steps, run, progress)
+        finally:
             if run is not None:
-                self._open_run(run, steps)
-            try:
-                return self._learn(steps, run, progress)
-            finally:
-                if run is not None:
-                    run.close()
+                run.close()
 
     def _open_run(self, run: RunDir, steps: int) -> None:
         """Create the run directory, or line an existing one up with this learner's step.
