@@ -474,7 +474,8 @@ def test_report_groups_runs_with_different_grids(tmp_path, capsys):
         assert len(list(csv.DictReader(f))) == 11
 
     before = digest(out / "report.md")
-    assert main(["report", str(tmp_path / "runs"), "--out", str(out)]) == 2  # not a run dir
+    args = ["report", str(tmp_path / "runs"), "--out", str(out), "--overwrite"]
+    assert main(args) == 2  # not a run dir: even with --overwrite, the old report stays
     assert "not a run directory" in capsys.readouterr().err
     assert digest(out / "report.md") == before
 
