@@ -28,9 +28,8 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-T = TypeVar("T")
 
 _presses = 0  # Ctrl-C presses since the handler was installed, not yet acted on by check()
 _depth = 0  # nesting of deferred() scopes, in which a first press is only recorded
