@@ -30,7 +30,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-
 _presses = 0  # Ctrl-C presses since the handler was installed, not yet acted on by check()
 _depth = 0  # nesting of deferred() scopes, in which a first press is only recorded
 _stopping = False  # stopping or done: the handler ignores further presses
