@@ -20,8 +20,8 @@ A method overrides a few hooks, all optional:
 - :meth:`Learner.method_state` / :meth:`Learner.restore_method_state`: the method's own state
   in checkpoints and saved models;
 - :meth:`Learner.build_agent`: a method that changes the agent's update (IQ-Learn's critic)
-  builds its own agent here; :meth:`Learner.advance`: a method that takes no environment steps
-  (BC) replaces the environment loop with its own step.
+  builds its own agent here; :meth:`Learner.begin` and :meth:`Learner.advance`: a method that
+  takes no environment steps (BC) replaces the environment session and loop with its own steps.
 """
 
 from __future__ import annotations
@@ -331,7 +331,7 @@ class Learner:
             self._prepared = True
         t0 = time.perf_counter() - self.wall_seconds
         self._bar = Progress(f"{self.label} {self.env_id}", steps, self.steps_done, bar=progress)
-        self._start(steps)
+        self.begin(steps)
         while self.steps_done < steps:
             interrupt.check()
             nexts = [n for c in callbacks if (n := c.next_due(self.steps_done)) is not None]
@@ -345,7 +345,7 @@ class Learner:
         self.wall_seconds = time.perf_counter() - t0
         return self._finish()
 
-    def _start(self, steps: int) -> None:
+    def begin(self, steps: int) -> None:
         """Begin a training session: the replay, the episode and the current reward.
 
         A learner that trained in this process continues its live episode. One restored from

@@ -112,7 +112,7 @@ class BC(Learner):
     def steps_done(self) -> int:
         return self.gradient_steps
 
-    def _start(self, steps: int) -> None:
+    def begin(self, steps: int) -> None:
         """BC takes no environment steps: no replay, no episode."""
 
     def advance(self, until: int) -> None:
