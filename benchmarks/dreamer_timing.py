@@ -54,8 +54,8 @@ def time_preset(name: str, overrides: dict, updates: int = 3, acts: int = 200) -
         state, m = agent.update(state, agent.sample(replay, rng), jax.random.PRNGKey(i))
     jax.block_until_ready(m)
     update_s = (time.perf_counter() - t0) / updates
-    per_step = env_s + act_s + update_s * config.train_ratio / (
-        config.batch_size * config.batch_length
+    per_step = (
+        env_s + act_s + update_s * config.train_ratio / (config.batch_size * config.batch_length)
     )
     return {
         "preset": name,
