@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from smiling.errors import SmilingError
 from smiling.rl.agent import AgentEntry
+from smiling.rl.dreamerv3 import DREAMERV3_ENTRY
 from smiling.rl.sac import SAC_ENTRY
 
 DEFAULT_AGENT = "sac"
 AGENTS: dict[str, AgentEntry] = {
     SAC_ENTRY.name: SAC_ENTRY,
+    DREAMERV3_ENTRY.name: DREAMERV3_ENTRY,
 }
 
 

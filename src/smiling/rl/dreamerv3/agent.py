@@ -1,0 +1,391 @@
+"""DreamerV3 behind the :class:`smiling.rl.agent.Agent` protocol: config, presets, the agent.
+
+One train step (relabelling, world model, imagination, actor, critic, slow critic, return scale)
+is one jitted function of ``(state, batch, key, reward_fn)``. The jitted functions are built once
+per ``(obs_dim, act_dim, config)`` and shared by every agent of that shape, so the many learners
+a sweep or a test suite makes compile once.
+
+Reward alignment (relabelling): the reward head at ``(h_t, z_t)`` predicts the reward received on
+arriving at ``x_t``, i.e. that of the transition ``(x_{t-1}, a_{t-1}) -> x_t``. SAC credits its
+transition ``(s, a, r, s')`` with ``reward_fn(s, a)``; so row ``t`` is relabelled with
+``reward_fn(x_{t-1}, a_{t-1})`` (the batch's ``prev_obs`` and ``actions``), and an episode's first
+row, reached by no transition, gets 0. Both learners therefore see the same reward for the same
+transition.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any, ClassVar
+
+import flax
+import flax.serialization
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from smiling.config import Config, check_range
+from smiling.rewards import RewardFn, as_traced
+from smiling.rl.agent import AgentEntry, Batch
+from smiling.rl.dreamerv3.behavior import Actor, Critic, actor_loss, critic_loss
+from smiling.rl.dreamerv3.distributions import bins
+from smiling.rl.dreamerv3.replay import SequenceReplay
+from smiling.rl.dreamerv3.world_model import WorldModel, feature, filter_step, world_model_loss
+
+sg = jax.lax.stop_gradient
+
+
+@dataclasses.dataclass(frozen=True)
+class DreamerV3Config(Config):
+    """DreamerV3's settings; ``PRESETS`` holds the named ones (values: docs/dreamer.md)."""
+
+    deter: int = 1024  # GRU width of h_t
+    hidden: int = 640  # width of every MLP layer
+    layers: int = 3  # hidden layers of the encoder, decoder, heads, actor and critic
+    stoch: int = 32  # categorical latent variables in z_t
+    classes: int = 32  # classes of each
+    bins: int = 255  # two-hot bins of the reward head and the critic
+    unimix: float = 0.01  # uniform mixed into every latent categorical
+    batch_size: int = 16  # sequences per train step
+    batch_length: int = 64  # steps per sequence
+    train_ratio: int = 64  # replayed steps per environment step
+    warmup_steps: int = 5000  # random actions before acting and training
+    buffer_size: int = 1_000_000  # replay rows
+    horizon: int = 15  # imagination steps
+    discount: float = 0.997  # 1 - 1/333
+    lam: float = 0.95  # lambda of the returns
+    free_nats: float = 1.0  # free bits of the KL losses
+    dyn_scale: float = 0.5
+    rep_scale: float = 0.1
+    wm_lr: float = 1e-4
+    wm_eps: float = 1e-8
+    wm_clip: float = 1000.0
+    ac_lr: float = 3e-5  # actor and critic
+    ac_eps: float = 1e-5
+    ac_clip: float = 100.0
+    slow_critic_decay: float = 0.98
+    slow_reg: float = 1.0  # weight of the critic's regulariser towards the slow critic
+    return_scale_decay: float = 0.99
+    entropy: float = 3e-4
+    actor_grad: str = "backprop"  # or "reinforce"
+    min_std: float = 0.1
+    max_std: float = 1.0
+
+    def __post_init__(self) -> None:
+        """Reject settings no DreamerV3 can run with, naming the field."""
+        for name in ("deter", "hidden", "layers", "stoch", "batch_size", "batch_length"):
+            check_range(self, name, 1)
+        for name in ("classes", "bins"):
+            check_range(self, name, 2)
+        check_range(self, "train_ratio", 1)
+        check_range(self, "horizon", 1)
+        check_range(self, "warmup_steps", self.batch_length)  # a first window must fit
+        check_range(self, "buffer_size", self.batch_length + 1)
+        for name in ("unimix", "lam", "slow_critic_decay", "return_scale_decay"):
+            check_range(self, name, 0, 1)
+        check_range(self, "discount", 0, 1, inclusive=False)
+        for name in ("free_nats", "dyn_scale", "rep_scale", "slow_reg", "entropy"):
+            check_range(self, name, 0)
+        for name in ("wm_lr", "wm_eps", "wm_clip", "ac_lr", "ac_eps", "ac_clip", "min_std"):
+            check_range(self, name, 0, inclusive=False)
+        if self.max_std < self.min_std:
+            raise ValueError(f"max_std must be at least min_std, got {self.max_std}")
+        if self.actor_grad not in ("backprop", "reinforce"):
+            raise ValueError(f"actor_grad must be 'backprop' or 'reinforce', got {self.actor_grad}")
+
+
+PRESETS: dict[str, DreamerV3Config] = {
+    # SMILING's humanoid runs: DreamerV3's "medium" world model (deter 1024, MLPs 3 x 640,
+    # 32 x 32 latents), train ratio 64, batches of 16 x 64; every other value the paper's.
+    "paper": DreamerV3Config(),
+    # The CPU preset, chosen by timing on dmc:cartpole-swingup (docs/dreamer.md): about 1.6 s
+    # per train step on one core, one per 32 environment steps, so 100k steps cost ~1.4 h.
+    "fast": DreamerV3Config(
+        deter=256, hidden=128, layers=2, stoch=16, classes=16, train_ratio=32, warmup_steps=2000
+    ),
+    # The smallest DreamerV3 that runs every code path in seconds (tests, trying a setup).
+    "debug": DreamerV3Config(
+        deter=16,
+        hidden=16,
+        layers=1,
+        stoch=4,
+        classes=4,
+        bins=31,
+        batch_size=4,
+        batch_length=8,
+        train_ratio=8,
+        warmup_steps=100,
+        horizon=4,
+    ),
+}
+
+
+@flax.struct.dataclass
+class DreamerV3State:
+    """Everything DreamerV3 learns: networks, optimiser states, slow critic, return scale."""
+
+    wm_params: Any
+    actor_params: Any
+    critic_params: Any
+    slow_critic_params: Any
+    wm_opt: Any
+    actor_opt: Any
+    critic_opt: Any
+    return_scale: jax.Array
+    step: jax.Array
+
+
+class _Core:
+    """The networks, optimisers and jitted functions of one ``(obs_dim, act_dim, config)``."""
+
+    def __init__(self, obs_dim: int, act_dim: int, config: DreamerV3Config):
+        c = config
+        self.obs_dim, self.act_dim, self.config = obs_dim, act_dim, c
+        self.wm = WorldModel(
+            obs_dim, c.deter, c.hidden, c.layers, c.stoch, c.classes, c.bins, c.unimix
+        )
+        self.actor = Actor(act_dim, c.hidden, c.layers, c.min_std, c.max_std)
+        self.critic = Critic(c.hidden, c.layers, c.bins)
+        self.wm_tx = optax.chain(
+            optax.clip_by_global_norm(c.wm_clip), optax.adam(c.wm_lr, eps=c.wm_eps)
+        )
+        self.actor_tx = optax.chain(
+            optax.clip_by_global_norm(c.ac_clip), optax.adam(c.ac_lr, eps=c.ac_eps)
+        )
+        self.critic_tx = optax.chain(
+            optax.clip_by_global_norm(c.ac_clip), optax.adam(c.ac_lr, eps=c.ac_eps)
+        )
+        self.centres = bins(c.bins)
+        self.update = jax.jit(self._update_impl)
+        self.act = jax.jit(self._act_impl, static_argnames="deterministic")
+        self.init = jax.jit(self._init_impl)
+
+    def _init_impl(self, key: jax.Array) -> DreamerV3State:
+        c = self.config
+        k_wm, k_actor, k_critic = jax.random.split(key, 3)
+        h = jnp.zeros((1, c.deter))
+        z = jnp.zeros((1, c.stoch, c.classes))
+        a = jnp.zeros((1, self.act_dim))
+        wm_params = self.wm.init(k_wm, h, z, a, jnp.zeros((1, self.obs_dim)))
+        feat = feature(h, z)
+        actor_params = self.actor.init(k_actor, feat)
+        critic_params = self.critic.init(k_critic, feat)
+        return DreamerV3State(
+            wm_params=wm_params,
+            actor_params=actor_params,
+            critic_params=critic_params,
+            slow_critic_params=critic_params,
+            wm_opt=self.wm_tx.init(wm_params),
+            actor_opt=self.actor_tx.init(actor_params),
+            critic_opt=self.critic_tx.init(critic_params),
+            return_scale=jnp.zeros((), jnp.float32),
+            step=jnp.zeros((), jnp.int32),
+        )
+
+    def relabel(self, batch: Batch, key: jax.Array, reward_fn: RewardFn | None) -> jax.Array:
+        """The rewards the world model learns (see the module docstring for the alignment)."""
+        if reward_fn is None:
+            return batch["rewards"]
+        b, t = batch["obs"].shape[:2]
+        flat = reward_fn(
+            batch["prev_obs"].reshape(b * t, -1), batch["actions"].reshape(b * t, -1), key
+        )
+        return jnp.reshape(flat, (b, t)) * (1.0 - batch["is_first"])
+
+    def _update_impl(self, state: DreamerV3State, batch: Batch, key, reward_fn):
+        c = self.config
+        k_reward, k_wm, k_ac = jax.random.split(key, 3)
+        rewards = self.relabel(batch, k_reward, reward_fn)
+
+        def wm_loss(params):
+            return world_model_loss(
+                self.wm, params, batch, rewards, k_wm, self.centres,
+                c.free_nats, c.dyn_scale, c.rep_scale,
+            )  # fmt: skip
+
+        (_, (states, metrics)), grads = jax.value_and_grad(wm_loss, has_aux=True)(state.wm_params)
+        updates, wm_opt = self.wm_tx.update(grads, state.wm_opt, state.wm_params)
+        wm_params = optax.apply_updates(state.wm_params, updates)
+
+        # Imagination starts from every posterior state of the batch (constants here), with
+        # the world model the posteriors came from.
+        n = batch["obs"].shape[0] * batch["obs"].shape[1]
+        h = sg(states["h"]).reshape(n, c.deter)
+        z = sg(states["z"]).reshape(n, c.stoch, c.classes)
+        (_, aux), a_grads = jax.value_and_grad(actor_loss, has_aux=True)(
+            state.actor_params,
+            wm=self.wm, wm_params=state.wm_params, actor=self.actor, critic=self.critic,
+            critic_params=state.critic_params, h=h, z=z,
+            start_continue=1.0 - batch["is_terminal"].reshape(n),
+            return_scale=state.return_scale, key=k_ac, centres=self.centres,
+            horizon=c.horizon, discount=c.discount, lam=c.lam, entropy=c.entropy,
+            scale_decay=c.return_scale_decay, actor_grad=c.actor_grad,
+        )  # fmt: skip
+        updates, actor_opt = self.actor_tx.update(a_grads, state.actor_opt, state.actor_params)
+        actor_params = optax.apply_updates(state.actor_params, updates)
+
+        (c_loss, value), c_grads = jax.value_and_grad(critic_loss, has_aux=True)(
+            state.critic_params,
+            critic=self.critic, slow_params=state.slow_critic_params, feat=aux["feat"],
+            returns=aux["returns"], weights=aux["weights"], centres=self.centres,
+            slow_reg=c.slow_reg,
+        )  # fmt: skip
+        updates, critic_opt = self.critic_tx.update(c_grads, state.critic_opt, state.critic_params)
+        critic_params = optax.apply_updates(state.critic_params, updates)
+        d = c.slow_critic_decay
+        slow = jax.tree.map(
+            lambda s, p: d * s + (1 - d) * p, state.slow_critic_params, critic_params
+        )
+        new_state = DreamerV3State(
+            wm_params=wm_params,
+            actor_params=actor_params,
+            critic_params=critic_params,
+            slow_critic_params=slow,
+            wm_opt=wm_opt,
+            actor_opt=actor_opt,
+            critic_opt=critic_opt,
+            return_scale=aux["scale"],
+            step=state.step + 1,
+        )
+        metrics = {
+            **metrics,
+            **aux["metrics"],
+            "losses/critic": c_loss,
+            "charts/value": value,
+            "charts/reward_mean": jnp.mean(rewards),
+        }
+        return new_state, metrics
+
+    def _act_impl(self, wm_params, actor_params, obs, carry, key, deterministic: bool):
+        h, z, prev_action = carry
+        n = obs.shape[0]
+        h = jnp.broadcast_to(h, (n, *h.shape[1:]))
+        z = jnp.broadcast_to(z, (n, *z.shape[1:]))
+        prev_action = jnp.broadcast_to(prev_action, (n, *prev_action.shape[1:]))
+        k_z, k_a = jax.random.split(key)
+        embed = self.wm.apply(wm_params, obs, method=WorldModel.encode)
+        h, z, _, _ = filter_step(
+            self.wm, wm_params, h, z, prev_action, embed, jnp.zeros(n),
+            None if deterministic else k_z,
+        )  # fmt: skip
+        mean, std = self.actor.apply(actor_params, feature(h, z))
+        if deterministic:
+            action = mean
+        else:
+            action = jnp.clip(mean + std * jax.random.normal(k_a, mean.shape), -1.0, 1.0)
+        return action, (h, z, action)
+
+
+@functools.lru_cache(maxsize=16)
+def _core(obs_dim: int, act_dim: int, config: DreamerV3Config) -> _Core:
+    return _Core(obs_dim, act_dim, config)
+
+
+class DreamerV3:
+    """DreamerV3 as an ``Agent``: holds no learning state (``init`` makes a
+    :class:`DreamerV3State`, ``update`` maps it to the next)."""
+
+    name: ClassVar[str] = "dreamerv3"
+
+    def __init__(self, obs_dim: int, act_dim: int, config: DreamerV3Config):
+        self.obs_dim, self.act_dim, self.config = obs_dim, act_dim, config
+        self.core = _core(obs_dim, act_dim, config)
+        self._update = self.core.update
+
+    # ----------------------------------------------------------------- state
+    def init(self, key: jax.Array) -> DreamerV3State:
+        return self.core.init(key)
+
+    def to_bytes(self, state: DreamerV3State) -> bytes:
+        return flax.serialization.to_bytes(state)
+
+    def from_bytes(self, data: bytes) -> DreamerV3State:
+        return flax.serialization.from_bytes(self.init(jax.random.PRNGKey(0)), data)
+
+    def policy_bytes(self, state: DreamerV3State) -> bytes:
+        """The world model (acting filters observations through it) and the actor."""
+        return flax.serialization.to_bytes({"wm": state.wm_params, "actor": state.actor_params})
+
+    def load_policy(self, data: bytes) -> DreamerV3State:
+        state = self.init(jax.random.PRNGKey(0))
+        template = {"wm": state.wm_params, "actor": state.actor_params}
+        policy = flax.serialization.from_bytes(template, data)
+        return state.replace(wm_params=policy["wm"], actor_params=policy["actor"])
+
+    # ---------------------------------------------------------------- replay
+    @property
+    def warmup_steps(self) -> int:
+        return self.config.warmup_steps
+
+    def make_replay(self, budget: int) -> SequenceReplay:
+        """Sequence replay of ``buffer_size`` rows, or room for the whole budget if smaller
+        (an episode of n steps is n + 1 rows; twice the budget covers any episode length)."""
+        return SequenceReplay(self.obs_dim, self.act_dim, min(self.config.buffer_size, 2 * budget))
+
+    def sample(self, replay: SequenceReplay, rng: np.random.Generator) -> Batch:
+        return replay.sample(self.config.batch_size, self.config.batch_length, rng)
+
+    def _trained_by(self, env_steps: int) -> int:
+        """Train steps due in total after ``env_steps``: one at the end of the warm-up, then
+        one per ``batch_size * batch_length / train_ratio`` environment steps."""
+        c = self.config
+        if env_steps < c.warmup_steps:
+            return 0
+        return (env_steps - c.warmup_steps) * c.train_ratio // (c.batch_size * c.batch_length) + 1
+
+    def updates_due(self, env_steps: int) -> int:
+        return self._trained_by(env_steps) - self._trained_by(env_steps - 1)
+
+    # ---------------------------------------------------------------- acting
+    def initial_carry(self) -> tuple[jax.Array, jax.Array, jax.Array]:
+        """``(h, z, previous action)`` at an episode's start: all zero, as the world model's
+        state is reset where ``is_first`` is set in training."""
+        c = self.config
+        return (
+            jnp.zeros((1, c.deter)),
+            jnp.zeros((1, c.stoch, c.classes)),
+            jnp.zeros((1, self.act_dim)),
+        )
+
+    def act(
+        self,
+        state: DreamerV3State,
+        obs: np.ndarray,
+        key: jax.Array,
+        carry: Any = None,
+        deterministic: bool = False,
+    ) -> tuple[np.ndarray, Any]:
+        """Filter ``obs`` (one, or a batch) into the carried latent state and act from it."""
+        carry = self.initial_carry() if carry is None else carry
+        obs = np.asarray(obs, np.float32)
+        single = obs.ndim == 1
+        action, carry = self.core.act(
+            state.wm_params, state.actor_params, jnp.asarray(obs[None] if single else obs),
+            carry, key, deterministic=deterministic,
+        )  # fmt: skip
+        action = np.asarray(action)
+        return (action[0] if single else action), carry
+
+    # ---------------------------------------------------------------- update
+    def update(
+        self,
+        state: DreamerV3State,
+        batch: Batch,
+        key: jax.Array,
+        reward_fn: RewardFn | None = None,
+    ) -> tuple[DreamerV3State, dict[str, jax.Array]]:
+        """One train step on ``batch`` (``(B, T, ...)``: obs, prev_obs, actions, rewards,
+        is_first, is_terminal); with ``reward_fn`` the rewards are relabelled inside it."""
+        return self._update(state, batch, key, as_traced(reward_fn))
+
+
+DREAMERV3_ENTRY = AgentEntry(
+    name="dreamerv3",
+    cls=DreamerV3,
+    config_type=DreamerV3Config,
+    presets=PRESETS,
+    summary="DreamerV3: a world model replays sequences, actor and critic learn in imagination",
+    title="DreamerV3",
+)
