@@ -202,6 +202,7 @@ def test_ctrl_c_after_a_checkpoint_then_resume(tmp_path):
     run = tmp_path / "run"
     args = train(run, "--steps", "1200", "--checkpoint-every", "500", "--eval-episodes", "1")
     args += ["--set", "expert_pretrain_steps=100", "--set", "learner_update_every=400", *SMALL]
+    args += ["--set", "sac.seed_steps=1000"]  # SAC updates only after 1000: a cheap run
     checkpointed = run / "checkpoint" / "progress.json"
     term, sent = in_terminal(args, lambda t: checkpointed.exists())
     assert sent
