@@ -235,8 +235,9 @@ def test_second_ctrl_c_stops_at_once(tmp_path):
 
 # ------------------------------------------------------------------ the handler, in this process
 def _press() -> None:
-    """Ctrl-C to this process; Python runs the handler before the next bytecode finishes."""
-    os.kill(os.getpid(), signal.SIGINT)
+    """Ctrl-C to this thread (``raise_signal``: a process-directed ``kill`` may land in one of
+    XLA's threads and reach the handler late); Python runs the handler at the next bytecode."""
+    signal.raise_signal(signal.SIGINT)
     for _ in range(1000):  # the handler runs between bytecodes; give it a few
         pass
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -70,6 +71,7 @@ def install() -> None:
     global _presses, _stopping
     _presses, _stopping = 0, False
     signal.signal(signal.SIGINT, _on_sigint)
+    _quiet_unraisable_interrupts()
 
 
 def stopping() -> None:
@@ -127,6 +129,7 @@ def deferred(
     if not ours:  # a library call: this scope's handler sees only the presses made in it
         signal.signal(signal.SIGINT, _on_sigint)
         _presses, _stopping = 0, False
+    _quiet_unraisable_interrupts()
     _depth += 1
     try:
         check()  # pressed while the caller was starting up: stop before writing anything
@@ -149,6 +152,24 @@ def deferred(
             stopping()
         if not ours:
             signal.signal(signal.SIGINT, current)
+
+
+def _quiet_unraisable_interrupts() -> None:
+    """Keep a press raised inside a callback Python cannot propagate from (a weakref or
+    garbage-collector callback: importlib and JAX have them) from printing "Exception ignored"
+    and its traceback. The press stays recorded, so the next :func:`check` still stops; only the
+    noise goes. Every other unraisable exception reaches the hook that was there before."""
+    if getattr(sys.unraisablehook, "_smiling_quiet", False):
+        return
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            return
+        previous(unraisable)
+
+    hook._smiling_quiet = True  # type: ignore[attr-defined]
+    sys.unraisablehook = hook
 
 
 def _settle() -> None:
