@@ -234,6 +234,17 @@ def test_second_ctrl_c_stops_at_once(tmp_path):
 
 
 # ------------------------------------------------------------------ the handler, in this process
+@pytest.fixture
+def default_sigint():
+    """Python's own SIGINT handler for an in-process test, as in a fresh interpreter (an earlier
+    test in this process may have left this module's handler installed and stopping), and the
+    handler found restored afterwards."""
+    before = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 def _press() -> None:
     """Ctrl-C to this thread (``raise_signal``: a process-directed ``kill`` may land in one of
     XLA's threads and reach the handler late); Python runs the handler at the next bytecode."""
@@ -242,7 +253,7 @@ def _press() -> None:
         pass
 
 
-def test_deferred_press_is_acted_on_at_check_and_names_the_run(tmp_path):
+def test_deferred_press_is_acted_on_at_check_and_names_the_run(tmp_path, default_sigint):
     (tmp_path / "config.json").write_text("{}")
     reached = []
     with pytest.raises(interrupt.Interrupted) as stop:
@@ -255,7 +266,7 @@ def test_deferred_press_is_acted_on_at_check_and_names_the_run(tmp_path):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
 
 
-def test_second_press_raises_at_once_and_is_labelled(tmp_path):
+def test_second_press_raises_at_once_and_is_labelled(tmp_path, default_sigint):
     with pytest.raises(interrupt.Interrupted) as stop:
         with interrupt.deferred(tmp_path / "unwritten", lambda: 3):
             _press()
@@ -265,7 +276,7 @@ def test_second_press_raises_at_once_and_is_labelled(tmp_path):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_no_press_no_stop_and_other_handlers_are_left_alone():
+def test_no_press_no_stop_and_other_handlers_are_left_alone(default_sigint):
     with interrupt.deferred():
         interrupt.check()  # nothing pressed: nothing happens
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
