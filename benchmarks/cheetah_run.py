@@ -25,14 +25,11 @@ reference group ``expert (sac, true reward)``.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-import numpy as np
-from common import RESULTS, recorded_runs, report_runs, run_report_cli, train_or_resume
+from common import expert_curve, recorded_runs, report_runs, run_report_cli, train_or_resume
 
-from smiling.bundled import bundled_demos, slug
-from smiling.report import RunCurve
+from smiling.bundled import slug
 from smiling.variants import spec_args
 
 ROOT = Path(__file__).parent
@@ -43,7 +40,6 @@ STEPS = 500_000
 ARMS = ["smiling", "dac", "smiling+linear", "dac+linear"]
 SETTINGS = ["--preset", "fast", "--eval-every", "25000", "--eval-episodes", "5"]
 SETTINGS += ["--checkpoint-every", "25000", "--video-every", "0"]
-EXPERT_LABEL = "expert (sac, true reward)"
 
 
 def run(args: argparse.Namespace) -> None:
@@ -55,29 +51,11 @@ def run(args: argparse.Namespace) -> None:
             train_or_resume(out, cmd, args.steps, BENCHMARK)
 
 
-def expert_curve() -> RunCurve:
-    """The bundled expert's evaluation curve while it trained (SAC, true reward, seed 0),
-    normalised like every run here: by the bundled demonstrations' expert and random returns."""
-    experts = json.loads((RESULTS / "expert_curves.json").read_text())["experts"]
-    (entry,) = [e for e in experts if e["env_id"] == ENV]
-    demos = bundled_demos(ENV)
-    returns = np.asarray(entry["returns"], float)
-    normalized = (returns - demos.random_return) / (demos.expert_return - demos.random_return)
-    return RunCurve(
-        path=RESULTS / "expert_curves.json",
-        algo=EXPERT_LABEL,
-        env_id=ENV,
-        seed=int(entry["seed"]),
-        steps=np.asarray(entry["steps"], int),
-        normalized=normalized,
-        returns=returns,
-        steps_per_second=float(entry["env_steps_per_second"]),
-    )
-
-
 def report(args: argparse.Namespace) -> None:
     """The library's report over the recorded runs and the expert's curve."""
-    report_runs([*recorded_runs(BENCHMARK, archived=False), expert_curve()], BENCHMARK, args.note)
+    report_runs(
+        [*recorded_runs(BENCHMARK, archived=False), expert_curve(ENV)], BENCHMARK, args.note
+    )
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:

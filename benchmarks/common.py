@@ -132,3 +132,31 @@ def run_report_cli(
     p.set_defaults(func=report)
     args = parser.parse_args()
     args.func(args)
+
+
+EXPERT_LABEL = "expert (sac, true reward)"
+
+
+def expert_curve(env_id: str) -> RunCurve:
+    """The bundled expert's evaluation curve while it trained (SAC, true reward, from
+    results/expert_curves.json), normalised like every run: by the bundled demonstrations'
+    expert and random returns. The reference group of the learning benchmarks' reports."""
+    import numpy as np
+
+    from smiling.bundled import bundled_demos
+
+    experts = json.loads((RESULTS / "expert_curves.json").read_text())["experts"]
+    (entry,) = [e for e in experts if e["env_id"] == env_id]
+    demos = bundled_demos(env_id)
+    returns = np.asarray(entry["returns"], float)
+    normalized = (returns - demos.random_return) / (demos.expert_return - demos.random_return)
+    return RunCurve(
+        path=RESULTS / "expert_curves.json",
+        algo=EXPERT_LABEL,
+        env_id=env_id,
+        seed=int(entry["seed"]),
+        steps=np.asarray(entry["steps"], int),
+        normalized=normalized,
+        returns=returns,
+        steps_per_second=float(entry["env_steps_per_second"]),
+    )

@@ -30,13 +30,13 @@ from smiling.rl.sac import SAC_ENTRY
 
 def random_demos(env_id: str, episodes: int = 10) -> Demonstrations:
     env = make_env(env_id, seed=0)
-    obs, actions, rewards, lengths = record_episodes(env, random_policy(env), episodes, seed=0)
+    recorded = record_episodes(env, random_policy(env), episodes, seed=0)
     return Demonstrations(
         env_id=env_id,
-        observations=obs,
-        actions=actions,
-        rewards=rewards,
-        episode_lengths=lengths,
+        observations=recorded.observations,
+        actions=recorded.actions,
+        rewards=recorded.rewards,
+        episode_lengths=recorded.lengths,
         expert_return=1.0,
         random_return=0.0,
     )

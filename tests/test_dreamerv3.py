@@ -192,8 +192,8 @@ def test_relabelled_rewards_align_with_sacs_transitions():
             sac.add(obs, action, env_r, next_obs, False, t == 29)
             obs = next_obs
     batch = agent.sample(rep, rng)
-    relabelled = np.asarray(agent.core.relabel(batch, jax.random.PRNGKey(0), _stamp_reward))
-    env = np.asarray(agent.core.relabel(batch, jax.random.PRNGKey(0), None))
+    relabelled = np.asarray(agent.core.relabel(batch, jax.random.PRNGKey(0), _stamp_reward)[0])
+    env = np.asarray(agent.core.relabel(batch, jax.random.PRNGKey(0), None)[0])
     # SAC's credit for each transition, keyed by the state it arrives at.
     sac_credit = {
         float(n[0]): float(_stamp_reward(o[None], a[None], None)[0])

@@ -322,6 +322,11 @@ def _info(args: argparse.Namespace) -> None:
     else:
         print("episode returns: unknown (no rewards)")
     print(f"expert / random: {_known(demos.expert_return)} / {_known(demos.random_return)}")
+    if demos.terminated is None:
+        print("episode endings: not recorded (treated as time limits)")
+    else:
+        ended = int(demos.terminated.sum())
+        print(f"episode endings: {ended} terminated, {demos.num_episodes - ended} by time limit")
 
 
 def _known(value: float | None) -> str:

@@ -107,6 +107,10 @@ def _from_dict(cls: type, data: dict[str, Any]) -> Any:
     values = dict(data)
     for f in dataclasses.fields(cls):
         if f.name not in values:
+            # A setting added after runs were recorded: their config.json does not name it, and
+            # they resume with the behaviour they had (``metadata={"unrecorded": value}``).
+            if "unrecorded" in f.metadata:
+                values[f.name] = f.metadata["unrecorded"]
             continue
         default = f.default
         if dataclasses.is_dataclass(default):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -23,7 +24,8 @@ def run_episodes(
     With a ``frames`` list, the first episode is also rendered into it (see
     :func:`record_episodes`), so a video shows exactly an evaluated episode.
     """
-    _, _, rewards, lengths = record_episodes(env, policy, episodes, seed, frames, max_frames)
+    recorded = record_episodes(env, policy, episodes, seed, frames, max_frames)
+    rewards, lengths = recorded.rewards, recorded.lengths
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     return [float(r) for r in np.add.reduceat(rewards.astype(np.float64), starts)]
 
@@ -33,6 +35,16 @@ def random_policy(env: gym.Env) -> Policy:
     return lambda _obs: env.action_space.sample()
 
 
+class Episodes(NamedTuple):
+    """Recorded episodes, concatenated: ``observations[t]`` is where ``actions[t]`` was taken."""
+
+    observations: np.ndarray  # (N, obs_dim) float32
+    actions: np.ndarray  # (N, act_dim) float32
+    rewards: np.ndarray  # (N,) float32
+    lengths: np.ndarray  # (E,) int64
+    terminated: np.ndarray  # (E,) bool: the episode ended by termination, not a time limit
+
+
 def record_episodes(
     env: gym.Env,
     policy: Policy,
@@ -40,21 +52,22 @@ def record_episodes(
     seed: int,
     frames: list[np.ndarray] | None = None,
     max_frames: int = 1000,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Observations s_t, actions a_t, rewards r_t and episode lengths of ``policy``'s episodes.
+) -> Episodes:
+    """The states, actions, rewards, lengths and endings of ``policy``'s episodes.
 
     Episode i starts from ``env.reset(seed=seed + i)``, so recordings are reproducible. With a
     ``frames`` list, ``env.render()`` of the first episode (its first state and the state after
     each step, at most ``max_frames``) is appended to it.
     """
-    observations, actions, rewards, lengths = [], [], [], []
+    observations, actions, rewards, lengths, ended = [], [], [], [], []
     for i in range(episodes):
         obs, _ = env.reset(seed=seed + i)
         filming = frames is not None and i == 0
         if filming and len(frames) < max_frames:
             frames.append(env.render())
-        done, n = False, 0
-        while not done:
+        terminated = truncated = False
+        n = 0
+        while not (terminated or truncated):
             action = policy(obs)
             next_obs, reward, terminated, truncated, _ = env.step(action)
             if filming and len(frames) < max_frames:
@@ -62,11 +75,13 @@ def record_episodes(
             observations.append(obs)
             actions.append(action)
             rewards.append(reward)
-            obs, n, done = next_obs, n + 1, terminated or truncated
+            obs, n = next_obs, n + 1
         lengths.append(n)
-    return (
+        ended.append(bool(terminated))
+    return Episodes(
         np.asarray(observations, np.float32),
         np.asarray(actions, np.float32),
         np.asarray(rewards, np.float32),
         np.asarray(lengths, np.int64),
+        np.asarray(ended, bool),
     )

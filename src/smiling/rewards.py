@@ -11,6 +11,12 @@ Parameters that change during training (score models, discriminators) are bound 
 :func:`bind`: a :class:`jax.tree_util.Partial`'s bound arguments are traced like any other input,
 so new parameters never trigger a recompilation of the agent's update.
 
+A method that implements the absorbing-state treatment (:mod:`smiling.termination`) marks its
+hook with :func:`takes_absorbing`; the hook then also accepts ``absorbing``, a ``(B,)`` boolean
+mask of rows that stand for the absorbing state (their states and actions are ignored), and
+standardises its rewards over the other rows only. Agents call :func:`relabel`, which returns
+the batch's rewards and the absorbing state's reward (None for every other hook).
+
 A method says when its reward model changed by returning ``MethodStep(reward_changed=True)`` from
 its per-step hook; only then does the loop ask it for a new reward function.
 """
@@ -22,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 from jax.tree_util import Partial
 
 RewardFn = Callable[[jax.Array, jax.Array, jax.Array], jax.Array]
@@ -37,6 +44,43 @@ def as_traced(reward_fn: RewardFn | None) -> RewardFn | None:
     if reward_fn is None or isinstance(reward_fn, Partial):
         return reward_fn
     return Partial(reward_fn)
+
+
+# Absorbing-state rows evaluated beside every batch; their mean is r(s_a). With K = 8 noise draws
+# per row, 16 rows give r(s_a) the noise of one 128-draw estimate for 6% more reward work.
+ABSORBING_ROWS = 16
+
+
+def takes_absorbing(hook: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
+    """Mark a reward hook as accepting the ``absorbing`` mask (see the module docstring)."""
+    hook.takes_absorbing = True  # type: ignore[attr-defined]
+    return hook
+
+
+def uses_absorbing(reward_fn: RewardFn | None) -> bool:
+    """Whether ``reward_fn`` (a hook or a :class:`Partial` of one) implements the treatment."""
+    fn = getattr(reward_fn, "func", reward_fn)
+    return bool(getattr(fn, "takes_absorbing", False))
+
+
+def relabel(
+    reward_fn: RewardFn, states: jax.Array, actions: jax.Array, key: jax.Array
+) -> tuple[jax.Array, jax.Array | None]:
+    """The rewards ``(B,)`` of a replayed batch and the absorbing state's reward ``r(s_a)``.
+
+    For a hook without the absorbing-state treatment ``r(s_a)`` is None and the hook is called
+    exactly as before. With it, :data:`ABSORBING_ROWS` absorbing rows are evaluated in the same
+    call (standardised with the batch's real rows) and averaged.
+    """
+    b = states.shape[0]
+    if not uses_absorbing(reward_fn):
+        return jnp.reshape(reward_fn(states, actions, key), (b,)), None
+    n = ABSORBING_ROWS
+    states = jnp.concatenate([states, jnp.zeros((n, states.shape[1]), states.dtype)])
+    actions = jnp.concatenate([actions, jnp.zeros((n, actions.shape[1]), actions.dtype)])
+    absorbing = jnp.arange(b + n) >= b
+    r = jnp.reshape(reward_fn(states, actions, key, absorbing=absorbing), (b + n,))
+    return r[:b], jnp.mean(r[b:])
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,6 +13,8 @@ A method overrides a few hooks, all optional:
 - :meth:`Learner.reward_fn`: the reward hook handed to the agent's update (``None``: the
   environment's reward); see :mod:`smiling.rewards` for the contract;
 - :meth:`Learner.observe`: sees every visited state and the action taken there;
+- :meth:`Learner.episode_ended`: hears how each training episode ended (a termination, or
+  a time limit), for methods that treat early termination (:mod:`smiling.termination`);
 - :meth:`Learner.after_step`: runs after each environment step and returns a
   :class:`~smiling.rewards.MethodStep` (metrics, and whether the reward model changed: only then
   is :meth:`reward_fn` asked again);
@@ -204,6 +206,9 @@ class Learner:
     def observe(self, obs: np.ndarray, action: np.ndarray) -> None:
         """Sees every visited state and the action taken there."""
 
+    def episode_ended(self, terminated: bool, steps: int) -> None:
+        """A training episode ended after ``steps`` steps, by termination or by time limit."""
+
     def after_step(self, env_steps: int) -> MethodStep:
         """Runs after each environment step."""
         return NOTHING
@@ -384,6 +389,7 @@ class Learner:
             self._obs = next_obs
             self.episode_steps += 1
             if terminated or truncated:
+                self.episode_ended(bool(terminated), self.episode_steps)
                 self.episodes += 1
                 self._new_episode()
             self.env_steps += 1

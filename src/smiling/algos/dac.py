@@ -24,10 +24,11 @@ from smiling.algos.discriminator import (
     make_dac_reward_fn,
 )
 from smiling.algos.entry import MethodEntry, Variant
+from smiling.algos.visited import VisitedStates
 from smiling.config import Config
-from smiling.data.fifo import ObservationFIFO
 from smiling.errors import SmilingError
 from smiling.rewards import NOTHING, MethodStep, RewardFn
+from smiling.termination import DEFAULT_TERMINATION, check_termination
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,8 +47,13 @@ class DACConfig(Config):
     learner_samples: int = 100_000  # per discriminator update, with replacement from the FIFO
     expert_samples: int = 100_000  # per discriminator update, with replacement from the demos
     fifo_capacity: int = 200_000
+    # Episodes that end early (smiling.termination); runs recorded before it existed had none.
+    termination: str = dataclasses.field(
+        default=DEFAULT_TERMINATION, metadata={"unrecorded": "none"}
+    )
 
     def __post_init__(self) -> None:
+        check_termination(self.termination)
         if self.reward_style not in REWARD_STYLES:
             raise SmilingError(
                 f"unknown reward_style '{self.reward_style}'; choose one of {list(REWARD_STYLES)}"
@@ -85,7 +91,8 @@ class DAC(Learner):
 
     def setup(self) -> None:
         cfg, demos = self.config, self.demos
-        self.input_dim = self.obs_dim + (self.act_dim if cfg.use_actions else 0)
+        self.visited = VisitedStates(self.env, cfg.use_actions, cfg.fifo_capacity, cfg.termination)
+        self.input_dim = self.visited.dim
         self.model = DiscriminatorModel(
             self.input_dim,
             cfg.net,
@@ -95,22 +102,25 @@ class DAC(Learner):
         )
         self.key, key = jax.random.split(self.key)
         self.disc = self.model.init(key)
-        self.fifo = ObservationFIFO(self.input_dim, cfg.fifo_capacity)
-        self.expert_inputs = (
-            np.concatenate([demos.observations, demos.actions], axis=1)
-            if cfg.use_actions
-            else demos.observations
-        )
+        self.expert_inputs = self.visited.expert_inputs(demos)
 
     # ------------------------------------------------------------ the method
     def reward_fn(self) -> RewardFn:
         cfg = self.config
         return make_dac_reward_fn(
-            self.disc.params, cfg.net, cfg.reward_style, cfg.normalize_reward, cfg.use_actions
+            self.disc.params,
+            cfg.net,
+            cfg.reward_style,
+            cfg.normalize_reward,
+            cfg.use_actions,
+            absorbing=self.visited.absorbing.active,
         )
 
     def observe(self, obs: np.ndarray, action: np.ndarray) -> None:
-        self.fifo.add(np.concatenate([obs, action]) if self.config.use_actions else obs)
+        self.visited.add(obs, action)
+
+    def episode_ended(self, terminated: bool, steps: int) -> None:
+        self.visited.episode_ended(terminated, steps)
 
     def after_step(self, env_steps: int) -> MethodStep:
         cfg = self.config
@@ -118,7 +128,7 @@ class DAC(Learner):
             return NOTHING
         steps = max(1, min(cfg.learner_samples, cfg.expert_samples) // cfg.batch_size)
         shape = (steps, cfg.batch_size, self.input_dim)
-        learner = self.fifo.sample(steps * cfg.batch_size, self.rng).reshape(shape)
+        learner = self.visited.sample(steps * cfg.batch_size, self.rng).reshape(shape)
         idx = self.rng.integers(0, len(self.expert_inputs), steps * cfg.batch_size)
         expert = self.expert_inputs[idx].reshape(shape)
         self.key, key = jax.random.split(self.key)
@@ -134,12 +144,12 @@ class DAC(Learner):
     def method_state(self) -> dict[str, bytes]:
         return {
             "discriminator": self.model.to_bytes(self.disc),
-            "fifo": flax.serialization.msgpack_serialize(self.fifo.state_dict()),
+            "fifo": flax.serialization.msgpack_serialize(self.visited.fifo.state_dict()),
         }
 
     def restore_method_state(self, blobs: dict[str, bytes]) -> None:
         self.disc = self.model.from_bytes(blobs["discriminator"])
-        self.fifo.load_state_dict(flax.serialization.msgpack_restore(blobs["fifo"]))
+        self.visited.fifo.load_state_dict(flax.serialization.msgpack_restore(blobs["fifo"]))
 
 
 DAC_ENTRY = MethodEntry(

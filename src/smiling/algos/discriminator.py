@@ -32,6 +32,8 @@ from smiling.nn import (
     to_bytes,
     torch_like_init,
 )
+from smiling.rewards import takes_absorbing
+from smiling.termination import with_indicator
 
 Params = Any
 REWARD_STYLES = ("gail", "airl")
@@ -187,25 +189,39 @@ def make_dac_reward_fn(
     style: str = "gail",
     normalize: bool = False,
     use_actions: bool = False,
+    absorbing: bool = False,
 ) -> Partial:
     """The SAC reward hook ``(states, actions, key) -> (B,)`` for discriminator ``params``.
 
     ``params`` is a bound :class:`Partial` argument, so it is traced by the jitted SAC update and
-    a retrained discriminator needs no recompilation.
+    a retrained discriminator needs no recompilation. With ``absorbing`` the discriminator's
+    inputs end with the absorbing-state indicator (:mod:`smiling.termination`).
     """
     if style not in REWARD_STYLES:
         raise SmilingError(f"unknown reward style '{style}'; choose one of {list(REWARD_STYLES)}")
-    return Partial(_reward_hook(config, style, normalize, use_actions), params)
+    return Partial(_reward_hook(config, style, normalize, use_actions, absorbing), params)
 
 
 @functools.cache
-def _reward_hook(config: DiscriminatorConfig, style: str, normalize: bool, use_actions: bool):
-    """One function object per setting: ``Partial``'s function is part of the jit cache key."""
+def _reward_hook(
+    config: DiscriminatorConfig, style: str, normalize: bool, use_actions: bool, treated: bool
+):
+    """One function object per setting: ``Partial``'s function is part of the jit cache key.
+    ``treated``: the inputs end with the absorbing-state indicator."""
     apply = Discriminator(config).apply
 
-    def hook(params: Params, states: jax.Array, actions: jax.Array, key: jax.Array) -> jax.Array:
+    def hook(
+        params: Params,
+        states: jax.Array,
+        actions: jax.Array,
+        key: jax.Array,
+        absorbing: jax.Array | None = None,
+    ) -> jax.Array:
         x = jnp.concatenate([states, actions], axis=-1) if use_actions else states
+        if treated:
+            x = with_indicator(x, absorbing)
         r = dac_reward(apply(params, x), style)
-        return normalize_rewards(r) if normalize else r  # as SMILING's: mean 0, std 0.1
+        # As SMILING's: mean 0, std 0.1 over the real rows.
+        return normalize_rewards(r, absorbing) if normalize else r
 
-    return hook
+    return takes_absorbing(hook) if treated else hook

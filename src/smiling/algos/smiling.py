@@ -19,9 +19,8 @@ import numpy as np
 
 from smiling.algos.base import Learner
 from smiling.algos.entry import MethodEntry, Variant
+from smiling.algos.visited import VisitedStates
 from smiling.config import Config
-from smiling.data.demos import Demonstrations
-from smiling.data.fifo import ObservationFIFO
 from smiling.diffusion import (
     RewardConfig,
     ScoreModel,
@@ -31,6 +30,7 @@ from smiling.diffusion import (
     make_reward_fn,
 )
 from smiling.rewards import NOTHING, MethodStep, RewardFn
+from smiling.termination import DEFAULT_TERMINATION, check_termination
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +48,13 @@ class SmilingConfig(Config):
     learner_samples: int = 100_000  # drawn with replacement from the FIFO per learner update
     fifo_capacity: int = 200_000
     val_episodes: int = 5  # demonstration episodes held out for the validation loss
+    # Episodes that end early (smiling.termination); runs recorded before it existed had none.
+    termination: str = dataclasses.field(
+        default=DEFAULT_TERMINATION, metadata={"unrecorded": "none"}
+    )
+
+    def __post_init__(self) -> None:
+        check_termination(self.termination)
 
 
 SMILING_PRESETS: dict[str, SmilingConfig] = {
@@ -89,7 +96,14 @@ class SMILING(Learner):
 
     def setup(self) -> None:
         cfg, demos = self.config, self.demos
-        self.input_dim = self.obs_dim + (self.act_dim if cfg.reward.use_actions else 0)
+        self.visited = VisitedStates(
+            self.env, cfg.reward.use_actions, cfg.fifo_capacity, cfg.termination
+        )
+        # The reward's input layout follows the task: the indicator only where it can terminate.
+        cfg = self.config = cfg.replace(
+            reward=cfg.reward.replace(absorbing=self.visited.absorbing.active)
+        )
+        self.input_dim = self.visited.dim
         self.schedule = (
             linear_schedule(cfg.diffusion_steps)
             if cfg.schedule == "linear"
@@ -99,18 +113,12 @@ class SMILING(Learner):
         self.key, k_e, k_k = jax.random.split(self.key, 3)
         self.expert_score = self.score_model.init(k_e)
         self.learner_score = self.score_model.init(k_k)
-        self.fifo = ObservationFIFO(self.input_dim, cfg.fifo_capacity)
         if demos.num_episodes > cfg.val_episodes:
             self.train_demos, self.val_demos = demos.split(cfg.val_episodes)
         else:
             self.train_demos, self.val_demos = demos, None
 
     # ------------------------------------------------------------ the method
-    def _model_input(self, demos: Demonstrations) -> np.ndarray:
-        if self.config.reward.use_actions:
-            return np.concatenate([demos.observations, demos.actions], axis=1)
-        return demos.observations
-
     def prepare(self, run_path: Path | None) -> None:
         """Pre-train g_e on the expert states, or reuse the copy cached in the run directory."""
         cache = None if run_path is None else run_path / "expert_score.msgpack"
@@ -119,7 +127,7 @@ class SMILING(Learner):
             return
         self.key, key = jax.random.split(self.key)
         self.expert_score, losses = self.score_model.fit(
-            self._model_input(self.train_demos),
+            self.visited.expert_inputs(self.train_demos),
             self.config.expert_pretrain_steps,
             key,
             batch_size=self.config.score_batch,
@@ -128,7 +136,7 @@ class SMILING(Learner):
         if self.val_demos is not None:
             self.key, key = jax.random.split(self.key)
             self.last_metrics["losses/expert_score_val"] = self.score_model.validation_loss(
-                self.expert_score.params, self._model_input(self.val_demos), key
+                self.expert_score.params, self.visited.expert_inputs(self.val_demos), key
             )
         if cache is not None:
             cache.write_bytes(self.score_model.to_bytes(self.expert_score))
@@ -143,14 +151,17 @@ class SMILING(Learner):
         )
 
     def observe(self, obs: np.ndarray, action: np.ndarray) -> None:
-        self.fifo.add(np.concatenate([obs, action]) if self.config.reward.use_actions else obs)
+        self.visited.add(obs, action)
+
+    def episode_ended(self, terminated: bool, steps: int) -> None:
+        self.visited.episode_ended(terminated, steps)
 
     def after_step(self, env_steps: int) -> MethodStep:
         cfg = self.config
         if env_steps % cfg.learner_update_every != 0:
             return NOTHING
         steps = max(1, cfg.learner_samples // cfg.score_batch)
-        batches = self.fifo.sample(steps * cfg.score_batch, self.rng)
+        batches = self.visited.sample(steps * cfg.score_batch, self.rng)
         batches = batches.reshape(steps, cfg.score_batch, self.input_dim)
         self.key, key = jax.random.split(self.key)
         self.learner_score, losses = self.score_model.train_steps(self.learner_score, batches, key)
@@ -162,13 +173,13 @@ class SMILING(Learner):
         return {
             "expert_score": self.score_model.to_bytes(self.expert_score),
             "learner_score": self.score_model.to_bytes(self.learner_score),
-            "fifo": flax.serialization.msgpack_serialize(self.fifo.state_dict()),
+            "fifo": flax.serialization.msgpack_serialize(self.visited.fifo.state_dict()),
         }
 
     def restore_method_state(self, blobs: dict[str, bytes]) -> None:
         self.expert_score = self.score_model.from_bytes(blobs["expert_score"])
         self.learner_score = self.score_model.from_bytes(blobs["learner_score"])
-        self.fifo.load_state_dict(flax.serialization.msgpack_restore(blobs["fifo"]))
+        self.visited.fifo.load_state_dict(flax.serialization.msgpack_restore(blobs["fifo"]))
 
 
 def _use_actions(config: SmilingConfig) -> SmilingConfig:

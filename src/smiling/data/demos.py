@@ -20,6 +20,8 @@ random_return      () float64                  mean return of a uniform-random p
                                                optional in format 2)
 seed               () int64                    seed used to collect the episodes
 deterministic      () bool                     whether the expert acted deterministically
+terminated         (E,) bool                   optional: episode ended by termination (not
+                                               by its time limit); absent: none did
 versions           () str                      JSON of package versions at collection time
 =================  ==========================  ==============================================
 
@@ -27,7 +29,8 @@ Format 2 only makes ``rewards``, ``expert_return`` and ``random_return`` optiona
 demonstrations whose rewards or reference returns are unknown (state-only data from another
 pipeline). A file that has all three is still written as format 1, so older versions of the
 package read it; one without them is written as format 2, so an older version says which format it
-cannot read instead of naming a missing field.
+cannot read instead of naming a missing field. ``terminated`` is optional in both formats (older
+versions of the package ignore it).
 
 Loading validates every field and raises :class:`DemonstrationsError` naming the file and the
 problem; saving writes a temporary file and renames it so a crash never leaves a partial file.
@@ -88,6 +91,7 @@ class Demonstrations:
     seed: int = 0
     deterministic: bool = False
     versions: dict[str, str] = field(default_factory=dict)
+    terminated: np.ndarray | None = None  # per episode; None: no episode ended early
     source: str = field(default="demonstrations", repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -98,6 +102,8 @@ class Demonstrations:
         if self.actions is not None:
             self.actions = np.asarray(self.actions, np.float32)
             self.act_dim = self.actions.shape[-1]
+        if self.terminated is not None:
+            self.terminated = np.asarray(self.terminated, bool)
         for name in ("expert_return", "random_return"):
             value = getattr(self, name)
             if value is not None:
@@ -118,6 +124,7 @@ class Demonstrations:
         random_return: float | None = None,
         act_dim: int | None = None,
         seed: int = 0,
+        terminated: np.ndarray | Sequence[bool] | None = None,
     ) -> Demonstrations:
         """Demonstrations from your own arrays, checked like a loaded file.
 
@@ -127,7 +134,9 @@ class Demonstrations:
         ``episode_lengths``. ``observations[t]`` is the state at which ``actions[t]`` was taken:
         leave out each episode's final state (the one after its last action). Actions must already
         be scaled to ``[-1, 1]`` as :func:`smiling.make_env` expects. ``act_dim`` records the
-        action size of state-only data for shape checks. Any problem raises one
+        action size of state-only data for shape checks. ``terminated`` (one flag per episode)
+        marks episodes that ended by termination, not by a time limit (see
+        :mod:`smiling.termination`). Any problem raises one
         :class:`DemonstrationsError` naming the argument.
         """
         where = "from_arrays"
@@ -177,6 +186,7 @@ class Demonstrations:
             random_return=random_return,
             act_dim=act_dim,
             seed=seed,
+            terminated=None if terminated is None else np.asarray(terminated),
             source=where,
         )
 
@@ -249,6 +259,13 @@ class Demonstrations:
     @property
     def has_actions(self) -> bool:
         return self.actions is not None
+
+    @property
+    def episodes_terminated(self) -> np.ndarray:
+        """Per episode, whether it ended by termination (all False where unrecorded)."""
+        if self.terminated is None:
+            return np.zeros(self.num_episodes, bool)
+        return self.terminated
 
     @property
     def has_rewards(self) -> bool:
@@ -343,6 +360,8 @@ class Demonstrations:
         arrays.update({k: v for k, v in optional.items() if v is not None})
         if self.actions is not None:
             arrays["actions"] = self.actions
+        if self.terminated is not None:
+            arrays["terminated"] = self.terminated
         with atomic_open(path, "wb") as f:
             np.savez_compressed(f, **arrays)
 
@@ -407,6 +426,7 @@ class Demonstrations:
             seed=self.seed,
             deterministic=self.deterministic,
             versions=dict(self.versions),
+            terminated=None if self.terminated is None else self.terminated[episodes],
             source=self.source,
         )
 
@@ -481,6 +501,9 @@ def _from_npz(raw: dict[str, np.ndarray], where: str) -> Demonstrations:
         raise DemonstrationsError(
             f"{where}: actions have shape {actions.shape}, expected (N, {act_dim})"
         )
+    terminated = raw.get("terminated")
+    if terminated is not None and terminated.dtype.kind != "b":
+        raise DemonstrationsError(f"{where}: field 'terminated' must be booleans")
     versions_text = str(raw["versions"]) if "versions" in raw else "{}"
     try:
         versions = json.loads(versions_text)
@@ -500,6 +523,7 @@ def _from_npz(raw: dict[str, np.ndarray], where: str) -> Demonstrations:
         seed=int(_scalar(raw, "seed", "iu", where)) if "seed" in raw else 0,
         deterministic=bool(raw["deterministic"]) if "deterministic" in raw else False,
         versions=versions,
+        terminated=terminated,
         source=where,
         **returns,
     )
@@ -523,6 +547,11 @@ def _validate(d: Demonstrations) -> None:
     if int(d.episode_lengths.sum()) != n:
         fail(
             f"episode_lengths sum to {int(d.episode_lengths.sum())} but there are {n} observations"
+        )
+    if d.terminated is not None and d.terminated.shape != d.episode_lengths.shape:
+        fail(
+            f"terminated has shape {d.terminated.shape}, expected one flag per episode "
+            f"{d.episode_lengths.shape}"
         )
     if d.rewards is not None and d.rewards.shape != (n,):
         fail(f"rewards have shape {d.rewards.shape}, expected ({n},)")

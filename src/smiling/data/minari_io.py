@@ -159,7 +159,7 @@ def import_minari(
     try:
         flatten = _flattener(ds.observation_space, env, env_id, where, ours)
         to_unit = _action_scaler(ds.action_space, env, env_id, where)
-        obs, actions, rewards, lengths = _read_episodes(ds, flatten, to_unit, where)
+        obs, actions, rewards, lengths, terminated = _read_episodes(ds, flatten, to_unit, where)
         if np.all(np.isnan(actions)) or state_only or meta.get(ACTIONS_KEY) is False:
             actions = None
         if np.all(np.isnan(rewards)) or meta.get(REWARDS_KEY) is False:
@@ -188,6 +188,7 @@ def import_minari(
         act_dim=act_dim,
         seed=seed,
         versions={**package_versions(), "minari": minari.__version__},
+        terminated=terminated,
         source=where,
     )
 
@@ -334,9 +335,10 @@ def _action_scaler(space: spaces.Space, env: gym.Env, env_id: str, where: str) -
 
 def _read_episodes(
     ds: MinariDataset, flatten: Flatten, to_unit: Flatten, where: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Concatenated observations (final ones dropped), unit actions, rewards, and lengths."""
-    observations, actions, rewards, lengths = [], [], [], []
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Concatenated observations (final ones dropped), unit actions, rewards, lengths, and
+    whether each episode ended by termination (its last step's flag)."""
+    observations, actions, rewards, lengths, terminated = [], [], [], [], []
     episode = None
     try:
         for ep in ds.iterate_episodes():
@@ -356,6 +358,7 @@ def _read_episodes(
             actions.append(act)
             rewards.append(np.asarray(ep.rewards, np.float64).reshape(steps))
             lengths.append(steps)
+            terminated.append(bool(np.asarray(ep.terminations).reshape(steps)[-1]))
     except DemonstrationsError:
         raise
     except (KeyError, ValueError, TypeError, OSError) as err:
@@ -371,6 +374,7 @@ def _read_episodes(
         np.concatenate(actions),
         np.concatenate(rewards).astype(np.float32),
         np.asarray(lengths, np.int64),
+        np.asarray(terminated, bool),
     )
 
 
@@ -516,29 +520,33 @@ def _export_spec(env_id: str, native_obs: spaces.Space, obs_dim: int):
     return spec
 
 
-def _ends_in_terminal_state(env_id: str) -> Callable[[int], bool]:
-    """Whether an episode of this many steps ended in a terminal state, as far as can be told.
+def _ends_in_terminal_state(demos: Demonstrations) -> Callable[[int, int], bool]:
+    """Whether episode ``i`` of this many steps ended in a terminal state.
 
-    Demonstrations do not record how an episode ended: dm-control episodes never terminate; a
+    Demonstrations that record it (``terminated``) say so; for older ones, as far as can be told:
+    dm-control episodes never terminate; a
     Gymnasium episode cut short of the time limit ended in a terminal state, one that reached it
     was truncated (so was every episode of an env without a limit, which only termination ends).
     """
+    if demos.terminated is not None:
+        return lambda i, steps: bool(demos.terminated[i])
+    env_id = demos.env_id
     if env_id.startswith(DMC_PREFIX):
-        return lambda steps: False
+        return lambda i, steps: False
     try:
         limit = gym.spec(env_id).max_episode_steps
     except gym.error.Error:
         limit = None
     if limit is None:
-        return lambda steps: True
-    return lambda steps: steps < limit
+        return lambda i, steps: True
+    return lambda i, steps: steps < limit
 
 
 def _buffers(
     demos: Demonstrations, obs_space: spaces.Box, act_space: spaces.Box, buffer_cls: type
 ) -> list:
     """One Minari episode buffer per episode, in the environment's units."""
-    terminal = _ends_in_terminal_state(demos.env_id)
+    terminal = _ends_in_terminal_state(demos)
     low = np.asarray(act_space.low, np.float64).ravel()
     high = np.asarray(act_space.high, np.float64).ravel()
     unit = bool(np.all(low == -1.0) and np.all(high == 1.0))
@@ -561,7 +569,7 @@ def _buffers(
         )
         terminations = np.zeros(steps, bool)
         truncations = np.zeros(steps, bool)
-        (terminations if terminal(steps) else truncations)[-1] = True
+        (terminations if terminal(i, steps) else truncations)[-1] = True
         buffers.append(
             buffer_cls(
                 id=i,

@@ -49,6 +49,8 @@ from smiling.diffusion.score_net import (
     trunk,
 )
 from smiling.errors import SmilingError
+from smiling.rewards import takes_absorbing
+from smiling.termination import with_indicator
 
 Params = Any
 EpsPredictor = Callable[[jax.Array, jax.Array], jax.Array]  # (x (N, d), t (N,)) -> eps (N, d)
@@ -81,6 +83,8 @@ class RewardConfig:
     block_size: states per tile in :func:`fast_reward`; 0 means ``min(B, TILE_ROWS / signs)``.
         Never changes the values.
     use_actions: the models see ``[s, a]`` (state-action demonstrations).
+    absorbing: the models' inputs end with the absorbing-state indicator
+        (:mod:`smiling.termination`); the reward then accepts an ``absorbing`` row mask.
     stratified: shift the whole grid by one random offset in ``[0, T // G)`` per call (shared by
         the batch, so per-timestep precomputation still applies). The fixed grid is a biased
         G-point quadrature of the average over all T timesteps, badly so for small K where most
@@ -98,6 +102,7 @@ class RewardConfig:
     use_actions: bool = False
     stratified: bool = False
     block_size: int = 0
+    absorbing: bool = False
 
     def __post_init__(self) -> None:
         if self.num_timesteps < 1:
@@ -165,14 +170,25 @@ def grid_noise(key: jax.Array, g: jax.Array, shape: tuple[int, ...]) -> jax.Arra
     return counter_normal(key, g, shape)
 
 
-def model_input(states: jax.Array, actions: jax.Array | None, use_actions: bool) -> jax.Array:
-    """What the score models see: ``s``, or ``[s, a]`` for state-action demonstrations."""
-    states = jnp.asarray(states, jnp.float32)
-    if not use_actions:
-        return states
-    if actions is None:
-        raise RewardConfigError("use_actions=True needs the actions of the batch")
-    return jnp.concatenate([states, jnp.asarray(actions, jnp.float32)], axis=-1)
+def model_input(
+    states: jax.Array,
+    actions: jax.Array | None,
+    config: RewardConfig,
+    absorbing: jax.Array | None = None,
+) -> jax.Array:
+    """What the score models see: ``s``, or ``[s, a]`` for state-action demonstrations; with
+    the absorbing-state treatment, followed by its indicator (rows ``absorbing`` become
+    ``s_a``)."""
+    x = jnp.asarray(states, jnp.float32)
+    if config.use_actions:
+        if actions is None:
+            raise RewardConfigError("use_actions=True needs the actions of the batch")
+        x = jnp.concatenate([x, jnp.asarray(actions, jnp.float32)], axis=-1)
+    if config.absorbing:
+        return with_indicator(x, absorbing)
+    if absorbing is not None:
+        raise RewardConfigError("an absorbing-row mask needs RewardConfig(absorbing=True)")
+    return x
 
 
 def check_noise_budget(batch: int, dim: int, config: RewardConfig) -> None:
@@ -184,13 +200,22 @@ def check_noise_budget(batch: int, dim: int, config: RewardConfig) -> None:
         )
 
 
-def normalize_rewards(r: jax.Array) -> jax.Array:
-    """Per-batch standardisation to mean 0 and std 0.1 (the reference's reward scale)."""
-    return (r - jnp.mean(r)) / (jnp.std(r) + 1e-6) * 0.1
+def normalize_rewards(r: jax.Array, absorbing: jax.Array | None = None) -> jax.Array:
+    """Per-batch standardisation to mean 0 and std 0.1 (the reference's reward scale).
+
+    Rows marked ``absorbing`` are standardised with the statistics of the other rows, so the
+    absorbing state's reward is on the batch's scale without moving it.
+    """
+    if absorbing is None:
+        return (r - jnp.mean(r)) / (jnp.std(r) + 1e-6) * 0.1
+    real = 1.0 - absorbing.astype(r.dtype)
+    mean = jnp.sum(real * r) / jnp.sum(real)
+    std = jnp.sqrt(jnp.sum(real * (r - mean) ** 2) / jnp.sum(real))
+    return (r - mean) / (std + 1e-6) * 0.1
 
 
-def _finish(r: jax.Array, config: RewardConfig) -> jax.Array:
-    return normalize_rewards(r) if config.normalize else r
+def _finish(r: jax.Array, config: RewardConfig, absorbing: jax.Array | None) -> jax.Array:
+    return normalize_rewards(r, absorbing) if config.normalize else r
 
 
 # ------------------------------------------------------------------------------------- naive
@@ -203,6 +228,7 @@ def naive_reward(
     *,
     schedule: NoiseSchedule,
     config: RewardConfig = RewardConfig(),
+    absorbing: jax.Array | None = None,
 ) -> jax.Array:
     """Reward of each state, shape ``(B,)``, by evaluating both predictors on ``B * K`` inputs.
 
@@ -210,7 +236,7 @@ def naive_reward(
     at integer timesteps ``t`` (shape ``(N,)``); any callables will do (networks via
     :func:`network_predictor`, or closed-form predictors).
     """
-    x0 = model_input(states, actions, config.use_actions)
+    x0 = model_input(states, actions, config, absorbing)
     b, d = x0.shape
     check_noise_budget(b, d, config)
     grid = timestep_grid(schedule.num_steps, config.grid_size, key, config.stratified)
@@ -224,7 +250,7 @@ def naive_reward(
     err_e = jnp.mean((expert_fn(x, t_flat) - eps_flat) ** 2, axis=-1).reshape(k, b)
     err_l = jnp.mean((learner_fn(x, t_flat) - eps_flat) ** 2, axis=-1).reshape(k, b)
     w = timestep_weights(schedule, t, config.weighting)[:, None]
-    return _finish(jnp.mean(w * (err_l - err_e), axis=0), config)
+    return _finish(jnp.mean(w * (err_l - err_e), axis=0), config, absorbing)
 
 
 def network_predictor(params: Params, net_config: ScoreNetConfig) -> EpsPredictor:
@@ -243,13 +269,14 @@ def fast_reward(
     schedule: NoiseSchedule,
     config: RewardConfig = RewardConfig(),
     net_config: ScoreNetConfig = DEFAULT_NET,
+    absorbing: jax.Array | None = None,
 ) -> jax.Array:
     """Same values as :func:`naive_reward` on two :class:`ScoreNet` s, computed cheaply.
 
     Pure and jittable (``config`` and ``net_config`` static). Both networks must share
     ``net_config``; their input dimension must be the model input's (``s`` or ``[s, a]``).
     """
-    x0 = model_input(states, actions, config.use_actions)
+    x0 = model_input(states, actions, config, absorbing)
     b, d = x0.shape
     wx_e, _, _ = first_layer_parts(expert_params)
     wx_l, _, _ = first_layer_parts(learner_params)
@@ -312,7 +339,7 @@ def fast_reward(
         jnp.zeros((b,), jnp.float32),
         slots.reshape(n_chunks, size),
     )
-    return _finish(total / config.num_timesteps, config)
+    return _finish(total / config.num_timesteps, config, absorbing)
 
 
 def _pad_axis(x: jax.Array, axis: int, length: int) -> jax.Array:
@@ -348,6 +375,7 @@ def _reward_hook(config: RewardConfig, net_config: ScoreNetConfig) -> Callable[.
         states: jax.Array,
         actions: jax.Array,
         key: jax.Array,
+        absorbing: jax.Array | None = None,
     ) -> jax.Array:
         return fast_reward(
             expert_params,
@@ -358,9 +386,10 @@ def _reward_hook(config: RewardConfig, net_config: ScoreNetConfig) -> Callable[.
             schedule=schedule,
             config=config,
             net_config=net_config,
+            absorbing=absorbing,
         )
 
-    return hook
+    return takes_absorbing(hook) if config.absorbing else hook
 
 
 def make_reward_fn(

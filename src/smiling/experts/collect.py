@@ -30,18 +30,19 @@ def collect_demos(
         key, act_key = jax.random.split(key)
         return expert.act(obs, act_key, deterministic=deterministic)
 
-    observations, actions, rewards, lengths = record_episodes(env, policy, episodes, seed)
+    recorded = record_episodes(env, policy, episodes, seed)
     random_env = make_env(expert.env_id, seed=seed + 1_000_000)
     random_return = float(
         np.mean(run_episodes(random_env, random_policy(random_env), episodes, seed + 1_000_000))
     )
     return Demonstrations(
         env_id=expert.env_id,
-        observations=observations,
-        actions=actions,
-        rewards=rewards,
-        episode_lengths=lengths,
-        expert_return=float(np.sum(rewards) / episodes),
+        observations=recorded.observations,
+        actions=recorded.actions,
+        rewards=recorded.rewards,
+        episode_lengths=recorded.lengths,
+        terminated=recorded.terminated,
+        expert_return=float(np.sum(recorded.rewards) / episodes),
         random_return=random_return,
         seed=seed,
         deterministic=deterministic,

@@ -22,9 +22,10 @@ import optax
 
 from smiling.config import Config, check_range
 from smiling.data.replay import ReplayBuffer
-from smiling.rewards import RewardFn, as_traced
+from smiling.rewards import RewardFn, as_traced, relabel
 from smiling.rl.agent import AgentEntry, Batch
 from smiling.rl.networks import Actor, DoubleCritic, sample_tanh_gaussian
+from smiling.termination import absorbing_value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -214,7 +215,8 @@ class SAC:
         """One SAC update on ``batch`` (keys: obs, actions, rewards, next_obs, terminated).
 
         With ``reward_fn`` the batch's ``rewards`` are replaced, inside the jitted update, by
-        ``reward_fn(batch['obs'], batch['actions'], key)``.
+        ``reward_fn(batch['obs'], batch['actions'], key)`` (with the absorbing state's reward
+        where the hook implements that treatment, see :func:`bellman_target`).
         """
         return self._update(state, batch, key, as_traced(reward_fn))
 
@@ -222,17 +224,22 @@ class SAC:
         k_reward, k_next, k_actor = jax.random.split(key, 3)
         obs, actions = batch["obs"], batch["actions"]
         if reward_fn is None:
-            rewards = batch["rewards"]
+            rewards, absorbing_reward = batch["rewards"], None
         else:
-            rewards = jnp.reshape(reward_fn(obs, actions, k_reward), (obs.shape[0],))
+            rewards, absorbing_reward = relabel(reward_fn, obs, actions, k_reward)
         alpha = jnp.exp(state.log_alpha)
 
         # Critic: soft Bellman target from the target network; time limits are not terminal.
         next_v = self.soft_value(
             state.actor_params, state.target_critic_params, batch["next_obs"], alpha, k_next
         )
-        not_done = 1.0 - batch["terminated"]
-        target = rewards + self.config.discount * not_done * jnp.min(next_v, axis=0)
+        target = bellman_target(
+            rewards,
+            jnp.min(next_v, axis=0),
+            batch["terminated"],
+            self.config.discount,
+            absorbing_reward,
+        )
         target = jax.lax.stop_gradient(target)
 
         def critic_loss(params):
@@ -247,6 +254,8 @@ class SAC:
             "charts/q_mean": jnp.mean(q),
             "charts/reward_mean": jnp.mean(rewards),
         }
+        if absorbing_reward is not None:
+            metrics["charts/absorbing_reward"] = absorbing_reward
         return self.policy_update(state, critic_params, critic_opt, obs, k_actor, metrics)
 
     def soft_value(
@@ -334,3 +343,22 @@ SAC_ENTRY = AgentEntry(
     summary="Soft Actor-Critic: replays transitions, one update per environment step",
     title="SAC",
 )
+
+
+def bellman_target(
+    rewards: jax.Array,
+    next_value: jax.Array,
+    terminated: jax.Array,
+    discount: float,
+    absorbing_reward: jax.Array | None = None,
+) -> jax.Array:
+    """``r + gamma (1 - done) V(s')``; time limits are not terminal (``terminated`` is 0 there).
+
+    With the absorbing-state treatment (:mod:`smiling.termination`) a terminal transition leads
+    to the absorbing state instead of nowhere: its target gains ``gamma V(s_a)``, with ``V(s_a)``
+    the closed form :func:`~smiling.termination.absorbing_value` of ``absorbing_reward``.
+    """
+    target = rewards + discount * (1.0 - terminated) * next_value
+    if absorbing_reward is None:
+        return target
+    return target + discount * terminated * absorbing_value(absorbing_reward, discount)

@@ -27,12 +27,13 @@ import numpy as np
 import optax
 
 from smiling.config import Config, check_range
-from smiling.rewards import RewardFn, as_traced
+from smiling.rewards import RewardFn, as_traced, relabel
 from smiling.rl.agent import AgentEntry, Batch
 from smiling.rl.dreamerv3.behavior import Actor, Critic, actor_loss, critic_loss
 from smiling.rl.dreamerv3.distributions import bins
 from smiling.rl.dreamerv3.replay import SequenceReplay
 from smiling.rl.dreamerv3.world_model import WorldModel, feature, filter_step, world_model_loss
+from smiling.termination import absorbing_value
 
 sg = jax.lax.stop_gradient
 
@@ -184,20 +185,29 @@ class _Core:
             step=jnp.zeros((), jnp.int32),
         )
 
-    def relabel(self, batch: Batch, key: jax.Array, reward_fn: RewardFn | None) -> jax.Array:
-        """The rewards the world model learns (see the module docstring for the alignment)."""
+    def relabel(
+        self, batch: Batch, key: jax.Array, reward_fn: RewardFn | None
+    ) -> tuple[jax.Array, jax.Array | None]:
+        """The rewards the world model learns (see the module docstring for the alignment),
+        and the absorbing state's reward where the method treats early termination."""
         if reward_fn is None:
-            return batch["rewards"]
+            return batch["rewards"], None
         b, t = batch["obs"].shape[:2]
-        flat = reward_fn(
-            batch["prev_obs"].reshape(b * t, -1), batch["actions"].reshape(b * t, -1), key
+        flat, absorbing_reward = relabel(
+            reward_fn,
+            batch["prev_obs"].reshape(b * t, -1),
+            batch["actions"].reshape(b * t, -1),
+            key,
         )
-        return jnp.reshape(flat, (b, t)) * (1.0 - batch["is_first"])
+        return jnp.reshape(flat, (b, t)) * (1.0 - batch["is_first"]), absorbing_reward
 
     def _update_impl(self, state: DreamerV3State, batch: Batch, key, reward_fn):
         c = self.config
         k_reward, k_wm, k_ac = jax.random.split(key, 3)
-        rewards = self.relabel(batch, k_reward, reward_fn)
+        rewards, absorbing_reward = self.relabel(batch, k_reward, reward_fn)
+        terminal_value = (
+            None if absorbing_reward is None else absorbing_value(absorbing_reward, c.discount)
+        )
 
         def wm_loss(params):
             return world_model_loss(
@@ -221,6 +231,7 @@ class _Core:
             start_continue=1.0 - batch["is_terminal"].reshape(n),
             return_scale=state.return_scale, key=k_ac, centres=self.centres,
             horizon=c.horizon, discount=c.discount, lam=c.lam, entropy=c.entropy,
+            terminal_value=terminal_value,
             scale_decay=c.return_scale_decay, actor_grad=c.actor_grad,
         )  # fmt: skip
         updates, actor_opt = self.actor_tx.update(a_grads, state.actor_opt, state.actor_params)
@@ -256,6 +267,8 @@ class _Core:
             "charts/value": value,
             "charts/reward_mean": jnp.mean(rewards),
         }
+        if absorbing_reward is not None:
+            metrics["charts/absorbing_reward"] = absorbing_reward
         return new_state, metrics
 
     def _act_impl(self, wm_params, actor_params, obs, carry, key, deterministic: bool):

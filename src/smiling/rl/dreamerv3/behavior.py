@@ -124,14 +124,20 @@ def actor_loss(
     entropy: float,
     scale_decay: float,
     actor_grad: str,
+    terminal_value: jax.Array | None = None,
 ) -> tuple[jax.Array, dict[str, Any]]:
     """The actor's loss on an imagined rollout; its aux holds what the critic trains on (the
-    trajectory's features, returns and weights, all constants) and the new return scale."""
+    trajectory's features, returns and weights, all constants) and the new return scale.
+
+    ``terminal_value``: the absorbing state's value (:mod:`smiling.termination`); an imagined
+    step that ends the episode (continue ``c``) then also earns ``discount (1 - c) V(s_a)``."""
     traj = imagine(wm, wm_params, actor, actor_params, h, z, horizon, key)
     feats = traj["feat"]
     _, reward_logits, cont_logit = wm.apply(wm_params, feats[1:], method=WorldModel.heads)
     rewards = twohot_mean(reward_logits, centres)
     conts = jax.nn.sigmoid(cont_logit)
+    if terminal_value is not None:
+        rewards = rewards + discount * (1.0 - conts) * terminal_value
     values = twohot_mean(critic.apply(critic_params, feats), centres)
     returns = lambda_returns(rewards, conts, values[1:], discount, lam)
     # Weight of step i: the model's probability that the imagined episode is still running.
