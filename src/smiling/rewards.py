@@ -70,7 +70,11 @@ def relabel(
 
     For a hook without the absorbing-state treatment ``r(s_a)`` is None and the hook is called
     exactly as before. With it, :data:`ABSORBING_ROWS` absorbing rows are evaluated in the same
-    call (standardised with the batch's real rows) and averaged.
+    call (standardised with the batch's real rows), averaged, and clipped to the range of the
+    batch's rewards: ``s_a`` is worth no less than the worst state of the batch and no more than
+    the best. Unclipped, SMILING's reward at a point outside both models' data scales with the
+    noise schedule's signal-to-noise ratio (hundreds of standard deviations), and its value
+    ``r(s_a) / (1 - gamma)`` would swamp every other target.
     """
     b = states.shape[0]
     if not uses_absorbing(reward_fn):
@@ -80,7 +84,8 @@ def relabel(
     actions = jnp.concatenate([actions, jnp.zeros((n, actions.shape[1]), actions.dtype)])
     absorbing = jnp.arange(b + n) >= b
     r = jnp.reshape(reward_fn(states, actions, key, absorbing=absorbing), (b + n,))
-    return r[:b], jnp.mean(r[b:])
+    real = r[:b]
+    return real, jnp.clip(jnp.mean(r[b:]), jnp.min(real), jnp.max(real))
 
 
 @dataclasses.dataclass(frozen=True)
