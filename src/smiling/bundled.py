@@ -15,12 +15,14 @@ EXPERT_TARGETS = {
     "dmc:cartpole-swingup": 800.0,
     "dmc:ball_in_cup-catch": 950.0,
     "dmc:cheetah-run": 750.0,
+    "Hopper-v5": 3000.0,
 }
 BUNDLED_ENVS = (
     "Pendulum-v1",
     "dmc:cartpole-swingup",
     "dmc:ball_in_cup-catch",
     "dmc:cheetah-run",
+    "Hopper-v5",
 )
 
 
