@@ -25,16 +25,12 @@ reference group ``expert (sac, true reward)``.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from common import expert_curve, recorded_runs, report_runs, run_report_cli, train_or_resume
+from common import expert_curve, recorded_runs, report_runs, run_grid, run_report_cli
 
-from smiling.bundled import slug
 from smiling.variants import spec_args
 
-ROOT = Path(__file__).parent
 BENCHMARK = "cheetah_run"  # the name of its records (results/runs/<name>)
-RUNS = ROOT / "runs" / BENCHMARK
 ENV = "dmc:cheetah-run"
 STEPS = 500_000
 ARMS = ["smiling", "dac", "smiling+linear", "dac+linear"]
@@ -43,12 +39,7 @@ SETTINGS += ["--checkpoint-every", "25000", "--video-every", "0"]
 
 
 def run(args: argparse.Namespace) -> None:
-    for seed in args.seeds:
-        for arm in args.arms:
-            out = RUNS / f"{arm}-{slug(ENV)}-s{seed}"
-            cmd = ["train", *spec_args(arm), "--env", ENV, "--seed", str(seed)]
-            cmd += ["--steps", str(args.steps), *SETTINGS, "--out", str(out)]
-            train_or_resume(out, cmd, args.steps, BENCHMARK)
+    run_grid(BENCHMARK, ENV, {a: spec_args(a) for a in args.arms}, args.seeds, args.steps, SETTINGS)
 
 
 def report(args: argparse.Namespace) -> None:

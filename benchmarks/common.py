@@ -87,6 +87,27 @@ def train_or_resume(out: Path, train: list[str], steps: int, benchmark: str) -> 
         raise SystemExit(code)
 
 
+def run_grid(
+    benchmark: str,
+    env_id: str,
+    arms: dict[str, list[str]],
+    seeds: Sequence[int],
+    steps: int,
+    settings: list[str],
+) -> None:
+    """Bring every (seed, arm) run of a learning benchmark to ``steps``, seed by seed (seed 0 of
+    every arm first, so a partial grid is balanced), in runs/<benchmark>/<arm>-<env>-s<seed>:
+    ``arms`` maps each arm's name to its ``smiling train`` method options."""
+    from smiling.bundled import slug
+
+    for seed in seeds:
+        for arm, options in arms.items():
+            out = Path(__file__).parent / "runs" / benchmark / f"{arm}-{slug(env_id)}-s{seed}"
+            cmd = ["train", *options, "--env", env_id, "--seed", str(seed)]
+            cmd += ["--steps", str(steps), *settings, "--out", str(out)]
+            train_or_resume(out, cmd, steps, benchmark)
+
+
 def recorded_runs(benchmark: str, pattern: str = "*", archived: bool = True) -> list[RunCurve]:
     """The committed records of ``benchmark`` whose run name matches ``pattern``, loaded, plus
     (``archived``) its archived runs, rebuilt."""

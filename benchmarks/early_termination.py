@@ -25,16 +25,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
 
-from common import expert_curve, recorded_runs, report_runs, run_report_cli, train_or_resume
+from common import expert_curve, recorded_runs, report_runs, run_grid, run_report_cli
 
-from smiling.bundled import slug
 from smiling.report import RunCurve
 
-ROOT = Path(__file__).parent
 BENCHMARK = "early_termination"
-RUNS = ROOT / "runs" / BENCHMARK
 ENV = "Hopper-v5"
 STEPS = 300_000
 ARMS = {
@@ -47,12 +43,8 @@ SETTINGS += ["--checkpoint-every", "25000", "--video-every", "0"]
 
 
 def run(args: argparse.Namespace) -> None:
-    for seed in args.seeds:
-        for arm in args.arms:
-            out = RUNS / f"{arm}-{slug(ENV)}-s{seed}"
-            cmd = ["train", "--algo", "smiling", *ARMS[arm], "--env", ENV, "--seed", str(seed)]
-            cmd += ["--steps", str(args.steps), *SETTINGS, "--out", str(out)]
-            train_or_resume(out, cmd, args.steps, BENCHMARK)
+    arms = {arm: ["--algo", "smiling", *ARMS[arm]] for arm in args.arms}
+    run_grid(BENCHMARK, ENV, arms, args.seeds, args.steps, SETTINGS)
 
 
 def labelled_runs() -> list[RunCurve]:

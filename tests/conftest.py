@@ -25,6 +25,20 @@ def make_demos(
     )
 
 
+def transitions(
+    n: int, obs_dim: int, act_dim: int = 1, seed: int = 0, terminated: float = 0.0
+) -> dict[str, np.ndarray]:
+    """A replayed batch of ``n`` random transitions (rewards 0) as an agent's update takes it."""
+    rng = np.random.default_rng(seed)
+    return {
+        "obs": rng.normal(size=(n, obs_dim)).astype(np.float32),
+        "actions": rng.uniform(-1, 1, (n, act_dim)).astype(np.float32),
+        "rewards": np.zeros(n, np.float32),
+        "next_obs": rng.normal(size=(n, obs_dim)).astype(np.float32),
+        "terminated": np.full(n, terminated, np.float32),
+    }
+
+
 @pytest.fixture
 def demos() -> Demonstrations:
     return make_demos()

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from conftest import TINY_SAC_ARGS, make_demos
+from conftest import TINY_SAC_ARGS, make_demos, transitions
 
 from smiling import SmilingError, variants
 from smiling.algos import BC, DAC, BCConfig, DACConfig, IQLearn, IQLearnConfig, Learner
@@ -97,14 +97,7 @@ def test_dac_reward_styles_and_hook():
 def test_new_discriminator_params_do_not_recompile_sac():
     sac = SAC(3, 1, SACConfig(hidden=(16, 16), batch_size=8))
     state = sac.init(jax.random.PRNGKey(0))
-    rng = np.random.default_rng(0)
-    batch = {
-        "obs": rng.normal(size=(8, 3)).astype(np.float32),
-        "actions": rng.uniform(-1, 1, (8, 1)).astype(np.float32),
-        "rewards": np.zeros(8, np.float32),
-        "next_obs": rng.normal(size=(8, 3)).astype(np.float32),
-        "terminated": np.zeros(8, np.float32),
-    }
+    batch = transitions(8, 3)
     model = DiscriminatorModel(3, DiscriminatorConfig(hidden=8))
     means = []
     for seed in (0, 1):

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import transitions
 
 import smiling
 from smiling.algos.base import LoopConfig
@@ -81,14 +82,7 @@ def test_sac_critic_learns_the_absorbing_value_on_a_one_step_task(treated):
     config = SACConfig(hidden=(32, 32), batch_size=64, critic_lr=1e-2, seed_steps=0)
     agent = get_agent("sac").build(2, 1, config)
     state = agent.init(jax.random.PRNGKey(0))
-    rng = np.random.default_rng(0)
-    batch = {
-        "obs": rng.normal(size=(64, 2)).astype(np.float32),
-        "actions": rng.uniform(-1, 1, (64, 1)).astype(np.float32),
-        "rewards": np.zeros(64, np.float32),
-        "next_obs": rng.normal(size=(64, 2)).astype(np.float32),
-        "terminated": np.ones(64, np.float32),
-    }
+    batch = transitions(64, 2, terminated=1.0)
     hook = _constant_hook(0.1, -0.05 if treated else None, spread=0.1)  # rewards in ~[-0.2, 0.4]
     key = jax.random.PRNGKey(1)
     for _ in range(800):
