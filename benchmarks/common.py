@@ -18,6 +18,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -52,6 +53,35 @@ def provenance() -> dict:
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
     }
+
+
+def time_call(
+    fn: Callable, *args, min_seconds: float = 1.0, min_calls: int = 3, max_calls: int = 200
+) -> dict:
+    """Milliseconds per call of ``fn(*args)`` (a jitted function), as the speed benchmarks time.
+
+    The first call (compilation and one run) is timed apart and excluded; then ``fn`` is called
+    until ``min_seconds`` have passed and at least ``min_calls`` calls were made (at most
+    ``max_calls``), each call waited for with ``jax.block_until_ready``. Returns the median and
+    the fastest call in ms, the number of timed calls, and the first call's seconds.
+    """
+    import jax  # the benchmarks that only report do not need it
+
+    t0 = time.perf_counter()
+    jax.block_until_ready(fn(*args))
+    first = time.perf_counter() - t0
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < max_calls and (
+        len(times) < min_calls or time.perf_counter() - start < min_seconds
+    ):
+        t0 = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    n = len(times)
+    median = times[n // 2] if n % 2 else 0.5 * (times[n // 2 - 1] + times[n // 2])
+    return {"ms_median": median, "ms_min": times[0], "calls": n, "first_call_s": first}
 
 
 def keep_records(run_dirs: Iterable[Path], benchmark: str) -> list[Path]:
