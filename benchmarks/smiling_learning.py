@@ -8,7 +8,13 @@ Usage:
 ``--benchmark NAME`` (both commands) keeps a separate set of runs under that name: run
 directories in benchmarks/runs/NAME/, records in results/runs/NAME/, the report as
 results/NAME.*; the plug-in redesign's re-run of the Pendulum benchmark is
-``--benchmark smiling_learning_rerun``.
+``--benchmark smiling_learning_rerun``. ``--algo`` takes any ``smiling train --algo`` spec, so
+DreamerV3's learning benchmark (docs/dreamer.md) is
+
+  python benchmarks/smiling_learning.py run --benchmark dreamer_learning \
+      --algo smiling@dreamerv3 --env Pendulum-v1 --steps 50000 --eval-every 5000
+  python benchmarks/smiling_learning.py report --benchmark dreamer_learning \
+      --beside smiling_learning baselines
 
 ``run`` trains one run directory per seed under benchmarks/runs/ (not committed), skipping seeds
 already finished (or recorded) and resuming interrupted ones from their last checkpoint (every
@@ -59,6 +65,8 @@ def report(args: argparse.Namespace) -> None:
     if args.benchmark != BENCHMARK:  # records of runs finished here but not yet copied
         keep_records(sorted(_runs(args.benchmark).glob("*-s*")), args.benchmark)
     runs = args.dirs or recorded_runs(args.benchmark)
+    for other in args.beside:  # e.g. the recorded SMILING+SAC runs beside DreamerV3's
+        runs += [r for r in recorded_runs(other) if r.env_id in {c.env_id for c in runs}]
     report_runs(runs, args.benchmark, args.note)
 
 
@@ -82,6 +90,13 @@ def _run_args(p: argparse.ArgumentParser) -> None:
 def _report_args(p: argparse.ArgumentParser) -> None:
     _benchmark_arg(p)
     p.add_argument("dirs", nargs="*", type=Path)
+    p.add_argument(
+        "--beside",
+        nargs="+",
+        default=[],
+        metavar="BENCHMARK",
+        help="also show these benchmarks' recorded runs on the same environments",
+    )
 
 
 if __name__ == "__main__":
