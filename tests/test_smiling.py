@@ -71,6 +71,27 @@ def test_learn_writes_run_dir_and_reloads(tmp_path):
         SMILING.load(tmp_path)
 
 
+@pytest.mark.parametrize("episodes", [1, 2])
+def test_one_demonstration_episode_warns_that_nothing_is_validated(episodes, capsys):
+    """With no more episodes than val_episodes (the debug preset's 1), nothing can be held out:
+    the expert score model trains on them all, and one warning line says there is no
+    validation loss; with more, the last one validates and nothing is said (issue 20)."""
+    demos = make_demos(episodes=episodes, length=50).state_only()
+    agent = SMILING("Pendulum-v1", demos, preset="debug")
+    assert agent.train_demos.num_episodes == 1
+    agent.prepare(None)
+    err = capsys.readouterr().err
+    assert "losses/expert_score_train" in agent.last_metrics
+    if episodes == 1:
+        assert agent.val_demos is None
+        assert err.count("\n") == 1 and err.startswith("smiling: warning: 1 demonstration episode,")
+        assert "val_episodes=1" in err and "no validation loss" in err
+        assert "losses/expert_score_val" not in agent.last_metrics
+    else:
+        assert agent.val_demos.num_episodes == 1 and err == ""
+        assert np.isfinite(agent.last_metrics["losses/expert_score_val"])
+
+
 def test_use_actions_needs_actions():
     with pytest.raises(SmilingError, match="state-only"):
         SMILING(

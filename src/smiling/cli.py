@@ -433,8 +433,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="learn from the first N episodes of the demonstrations only (default: all). "
         "SMILING holds out its val_episodes for the score model's validation loss only when "
-        "more episodes than that remain; with fewer, it trains on all and reports no "
-        "validation loss",
+        "more episodes than that remain; otherwise it trains on all, reports no validation "
+        "loss and warns",
     )
     p.add_argument(
         "--expert-return",

@@ -29,6 +29,7 @@ from smiling.diffusion import (
     linear_schedule,
     make_reward_fn,
 )
+from smiling.errors import warn
 from smiling.rewards import NOTHING, MethodStep, RewardFn
 from smiling.termination import DEFAULT_TERMINATION, check_termination
 
@@ -137,6 +138,13 @@ class SMILING(Learner):
             self.key, key = jax.random.split(self.key)
             self.last_metrics["losses/expert_score_val"] = self.score_model.validation_loss(
                 self.expert_score.params, self.visited.expert_inputs(self.val_demos), key
+            )
+        else:
+            n, held = self.train_demos.num_episodes, self.config.val_episodes
+            warn(  # nothing left to train on if they were held out: train on all, say so
+                f"{n} demonstration episode{'s' if n != 1 else ''}, not more than "
+                f"val_episodes={held}: nothing is held out, the expert score model trains on "
+                "all of them and has no validation loss (losses/expert_score_val)"
             )
         if cache is not None:
             cache.write_bytes(self.score_model.to_bytes(self.expert_score))

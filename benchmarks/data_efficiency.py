@@ -1,0 +1,129 @@
+"""How little data is enough? (issue 20, item 1): SMILING and DAC from a single demonstration
+episode, beside the recorded runs of the same methods with the default demonstrations.
+
+Usage:
+  python benchmarks/data_efficiency.py run [--arms smiling dac] [--envs ENV ...]
+      [--seeds 0 1 2] [--steps 150000]
+  python benchmarks/data_efficiency.py report [--note TEXT]
+
+Each arm learns from the first episode of the bundled state-only demonstrations
+(``smiling train --demo-episodes 1``), with everything else as the recorded default runs on
+dmc:cartpole-swingup and dmc:ball_in_cup-catch: fast preset, 150k environment steps, 5
+deterministic evaluation episodes every 10k steps on the true reward, checkpoints every 10k
+(baselines.py's SETTINGS). The evaluation's normalised return still uses the demonstrations
+file's expert and random returns (the mean over its 10 episodes), as the default runs do.
+
+Each (seed, arm) run goes to benchmarks/runs/data_efficiency/<arm>-1demo-<env slug>-s<seed>
+(not committed); a finished or recorded run is skipped, an interrupted one continues from its
+last checkpoint, and each finished run's record goes to benchmarks/results/runs/data_efficiency/
+(common.run_grid). Seed 0 of every arm on every task runs first. On two cores, one ``run`` per
+core, pinned and single-threaded, each with its own task (both arms on each core, so the two
+halves cost about the same):
+
+  XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \\
+      taskset -c 0 python benchmarks/data_efficiency.py run --envs dmc:cartpole-swingup
+  XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \\
+      taskset -c 1 python benchmarks/data_efficiency.py run --envs dmc:ball_in_cup-catch
+
+``report`` writes benchmarks/results/data_efficiency.{png,md,csv,json} in the library's format
+(final IQM with its bootstrap CI, the last 20%'s IQM, the first step at which the IQM curve
+reaches 0.9 and the step from which it stays there) over the 1-demo records and, beside them,
+the recorded default runs: SMILING's from the learning benchmark (smiling_learning, rebuilt
+from its archive) and DAC's from the baseline comparison (baselines: records and archive).
+Every arm is labelled by the demonstration episodes it trained on (:func:`label`): with the
+bundled 10 episodes SMILING holds out the last 5 (its ``val_episodes``) for the score model's
+validation loss and trains on 5, DAC trains on all 10; with one episode both train on it
+(SMILING then has no validation loss, and says so; docs/questions_data.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+from baselines import ENVS, SETTINGS, STEPS  # the default runs' tasks, budget, settings
+from common import recorded_runs, report_runs, run_grid, run_report_cli
+
+from smiling.report import RunCurve
+
+BENCHMARK = "data_efficiency"  # the name of its records (results/runs/<name>)
+DEMO_EPISODES = 1
+ARMS = {
+    algo: ["--algo", algo, "--demo-episodes", str(DEMO_EPISODES)] for algo in ("smiling", "dac")
+}
+# The benchmark that recorded each method's default runs on these tasks, and their run names.
+DEFAULTS = {"smiling": ("smiling_learning", "smiling-fast-*"), "dac": ("baselines", "dac-*")}
+# Episodes the default runs trained on, for those rebuilt from an archive (no config.json):
+# the bundled 10; SMILING's fast preset holds out val_episodes = 5 of them.
+ARCHIVED_EPISODES = {"smiling": 5, "dac": 10}
+
+
+def arm_name(algo: str) -> str:
+    """The arm's run-name prefix: ``smiling-1demo``."""
+    return f"{algo}-{DEMO_EPISODES}demo"
+
+
+def run(args: argparse.Namespace) -> None:
+    arms = {arm_name(algo): ARMS[algo] for algo in args.arms}
+    for seed in args.seeds:  # seed 0 of every arm on every task first
+        for env_id in args.envs:
+            run_grid(BENCHMARK, env_id, arms, [seed], args.steps, SETTINGS)
+
+
+def trained_episodes(curve: RunCurve) -> int:
+    """The demonstration episodes ``curve``'s run trained on: those its config.json records,
+    less SMILING's held-out validation episodes when it had more than those to hold out."""
+    config_path = Path(curve.path) / "config.json"
+    if not config_path.exists():  # rebuilt from an archived report
+        return ARCHIVED_EPISODES[curve.algo]
+    config = json.loads(config_path.read_text())
+    episodes = int(config["demos"]["episodes"])
+    held = int(config["method"].get("val_episodes", 0)) if curve.algo == "smiling" else 0
+    return episodes - held if episodes > held else episodes
+
+
+def label(curve: RunCurve) -> RunCurve:
+    """``curve`` with its arm's label: the method and its training episodes, ``dac (1 demo)``."""
+    n = trained_episodes(curve)
+    return dataclasses.replace(curve, algo=f"{curve.algo} ({n} demo{'s' if n != 1 else ''})")
+
+
+def default_runs() -> list[RunCurve]:
+    """The recorded default runs of each method on ENVS: its benchmark's records, then the runs
+    rebuilt from its archive (a seed recorded both ways counts once, as its record)."""
+    runs = []
+    for algo, (benchmark, pattern) in DEFAULTS.items():
+        kept: dict[tuple[str, int], RunCurve] = {}
+        for r in recorded_runs(benchmark, pattern, archived=True):  # records come first
+            if r.algo == algo and r.env_id in ENVS:
+                kept.setdefault((r.env_id, r.seed), r)
+        runs += kept.values()
+    return runs
+
+
+def one_demo_runs() -> list[RunCurve]:
+    return [r for algo in ARMS for r in recorded_runs(BENCHMARK, f"{arm_name(algo)}-*", False)]
+
+
+def report(args: argparse.Namespace) -> None:
+    runs = [label(r) for r in [*one_demo_runs(), *default_runs()]]
+    note = (
+        f"{args.note} 1-demo arms: the first episode of the bundled state-only demonstrations "
+        "(--demo-episodes 1); default arms: SMILING from smiling_learning, DAC from baselines "
+        "(records and rebuilt archives), bundled 10 episodes. Fast preset, 150k env steps, "
+        "5 deterministic evaluation episodes every 10k."
+    )
+    report_runs(runs, BENCHMARK, note.strip())
+
+
+def _run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
+    p.add_argument("--envs", nargs="+", default=ENVS, choices=ENVS)
+    p.add_argument("--steps", type=int, default=STEPS)
+
+
+if __name__ == "__main__":
+    run_report_cli(__doc__, run, report, _run_args)
