@@ -37,7 +37,13 @@ ARMS = {
     "absorbing": [],  # the default
     "none": ["--set", "termination=none"],
 }
-LABELS = {"absorbing": "smiling (absorbing states)", "none": "smiling (no treatment)"}
+LABELS = {
+    "absorbing": "smiling (absorbing states)",
+    "none": "smiling (no treatment)",
+    # A probe, run from branch absorb-one (commit 19d4fe4): one absorbing row per terminal in the
+    # learner's FIFO instead of the rest of the episode (Kostrikov et al.'s one transition).
+    "absorbing1": "smiling (absorbing, one row per terminal)",
+}
 SETTINGS = ["--preset", "fast", "--eval-every", "10000", "--eval-episodes", "5"]
 SETTINGS += ["--checkpoint-every", "25000", "--video-every", "0"]
 
