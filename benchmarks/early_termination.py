@@ -43,6 +43,9 @@ LABELS = {
     # A probe, run from branch absorb-one (commit 19d4fe4): one absorbing row per terminal in the
     # learner's FIFO instead of the rest of the episode (Kostrikov et al.'s one transition).
     "absorbing1": "smiling (absorbing, one row per terminal)",
+    # A probe, run from branch absorb-soft (commit 9f3d617): r(s_a) clipped to within one
+    # standard deviation of the batch's mean reward instead of to its range.
+    "absorbing-soft": "smiling (absorbing, r(s_a) within 1 std)",
 }
 SETTINGS = ["--preset", "fast", "--eval-every", "10000", "--eval-episodes", "5"]
 SETTINGS += ["--checkpoint-every", "25000", "--video-every", "0"]
