@@ -28,6 +28,7 @@ import dataclasses
 
 from common import expert_curve, recorded_runs, report_runs, run_grid, run_report_cli
 
+from smiling.bundled import slug
 from smiling.report import RunCurve
 
 BENCHMARK = "early_termination"
@@ -60,7 +61,7 @@ def labelled_runs() -> list[RunCurve]:
     """The recorded runs, each labelled by its arm (both arms are the method 'smiling')."""
     runs = []
     for arm, label in LABELS.items():
-        for curve in recorded_runs(BENCHMARK, f"{arm}-*", archived=False):
+        for curve in recorded_runs(BENCHMARK, f"{arm}-{slug(ENV)}-s*", archived=False):
             runs.append(dataclasses.replace(curve, algo=label))
     return runs
 
