@@ -167,12 +167,18 @@ def run_report_cli(
     report: Command,
     run_args: Callable[[argparse.ArgumentParser], None],
     report_args: Callable[[argparse.ArgumentParser], None] | None = None,
+    more: dict[str, tuple[Command, Callable[[argparse.ArgumentParser], None]]] | None = None,
 ) -> None:
     """The ``run`` / ``report`` command line of the learning benchmarks: ``run_args`` (and
     ``report_args``) add a subcommand's own options; ``report`` always takes ``--note``, the
-    conditions stored with the results."""
+    conditions stored with the results. ``more`` adds a benchmark's own subcommands (each name's
+    function and options), before ``run``."""
     parser = argparse.ArgumentParser(description=doc)
     sub = parser.add_subparsers(dest="cmd", required=True)
+    for name, (func, add_args) in (more or {}).items():
+        p = sub.add_parser(name)
+        add_args(p)
+        p.set_defaults(func=func)
     p = sub.add_parser("run")
     run_args(p)
     p.set_defaults(func=run)

@@ -2,10 +2,12 @@
 
 ``make_env`` returns a Gymnasium environment whose observations are flat ``float32`` vectors and
 whose actions live in ``[-1, 1]``, for any Gymnasium id and for DeepMind Control tasks named
-``dmc:<domain>-<task>``. DeepMind Control episodes last 1000 steps and always end by *truncation*,
-never termination, so a learner keeps bootstrapping through the time limit as SAC requires.
-Rendering works offscreen on a CPU-only machine through MuJoCo's EGL backend (Mesa's software
-renderer), which is why ``MUJOCO_GL`` is set before dm-control is imported.
+``dmc:<domain>-<task>``. The package's own tasks (:mod:`smiling.tasks`, e.g.
+``smiling/TwoRoutes-v0``) are Gymnasium ids, registered when this module is imported. DeepMind
+Control episodes last 1000 steps and always end by *truncation*, never termination, so a learner
+keeps bootstrapping through the time limit as SAC requires. Rendering works offscreen on a
+CPU-only machine through MuJoCo's EGL backend (Mesa's software renderer), which is why
+``MUJOCO_GL`` is set before dm-control is imported.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 from gymnasium import spaces
 
 from smiling.errors import UnknownEnvError, warn
+from smiling.tasks import register_tasks
 
 DMC_PREFIX = "dmc:"
 NAMING_HELP = (
@@ -29,6 +32,8 @@ NAMING_HELP = (
 os.environ.setdefault("MUJOCO_GL", "egl")
 os.environ.setdefault("PYOPENGL_PLATFORM", os.environ["MUJOCO_GL"])
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+
+register_tasks()  # the package's own tasks (smiling/TwoRoutes-v0, ...) for gym.make
 
 
 def make_env(env_id: str, seed: int | None = None) -> gym.Env:
