@@ -2,19 +2,28 @@
 treatment (smiling.termination), from the bundled state-only Hopper demonstrations.
 
 Usage:
-  python benchmarks/early_termination.py run --arms absorbing none [--seeds 0 1] [--steps 300000]
+  python benchmarks/early_termination.py run --arms absorbing-soft none [--seeds 0 1] \
+      [--steps 300000]
   python benchmarks/early_termination.py report [--note TEXT]
 
-Hopper-v5 ends an episode when the robot falls. ``absorbing`` is SMILING's default
-(``termination=absorbing``); ``none`` cuts the bootstrap at a fall as a plain RL learner does
-(``--set termination=none``). Each (seed, arm) run goes to benchmarks/runs/early_termination/
-<arm>-Hopper-v5-s<seed> (not committed); a finished or recorded run is skipped, an interrupted
-one continues from its last checkpoint (every 25k steps), and each finished run's record goes to
+Hopper-v5 ends an episode when the robot falls. ``absorbing-soft`` is SMILING's default
+(``termination=absorbing``, the absorbing reward clipped to within one standard deviation of the
+batch's mean); ``none`` cuts the bootstrap at a fall as a plain RL learner does
+(``--set termination=none``). Two more arms were probes of earlier versions of the treatment,
+run from their own commits (their records are reported, they cannot be run from here):
+``absorbing`` (r(s_a) clipped to the batch's range; commit 870d5fb) and ``absorbing1`` (that,
+with one absorbing row per terminal in the learner's FIFO; branch absorb-one, 19d4fe4). The
+default arm's runs were made from branch absorb-soft (9f3d617), whose only change from 870d5fb
+is the clip that main now has.
+
+Each (seed, arm) run goes to benchmarks/runs/early_termination/<arm>-Hopper-v5-s<seed> (not
+committed); a finished or recorded run is skipped, an interrupted one continues from its last
+checkpoint (every 25k steps), and each finished run's record goes to
 benchmarks/results/runs/early_termination/. Seed 0 of every arm runs first. On two cores, one
 ``run`` per core, pinned and single-threaded, each with its own arm:
 
-  XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \\
-      taskset -c 0 python benchmarks/early_termination.py run --arms absorbing
+  XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \
+      taskset -c 0 python benchmarks/early_termination.py run --arms absorbing-soft
 
 Every run: fast preset, 5 deterministic evaluation episodes every 10k steps on the true reward.
 ``report`` writes benchmarks/results/early_termination.{png,md,csv,json} in the library's format,
@@ -35,18 +44,14 @@ BENCHMARK = "early_termination"
 ENV = "Hopper-v5"
 STEPS = 300_000
 ARMS = {
-    "absorbing": [],  # the default
+    "absorbing-soft": [],  # the default
     "none": ["--set", "termination=none"],
 }
 LABELS = {
-    "absorbing": "smiling (absorbing states)",
+    "absorbing-soft": "smiling (absorbing states, default)",
     "none": "smiling (no treatment)",
-    # A probe, run from branch absorb-one (commit 19d4fe4): one absorbing row per terminal in the
-    # learner's FIFO instead of the rest of the episode (Kostrikov et al.'s one transition).
-    "absorbing1": "smiling (absorbing, one row per terminal)",
-    # A probe, run from branch absorb-soft (commit 9f3d617): r(s_a) clipped to within one
-    # standard deviation of the batch's mean reward instead of to its range.
-    "absorbing-soft": "smiling (absorbing, r(s_a) within 1 std)",
+    "absorbing": "probe: absorbing, r(s_a) in the batch's range",
+    "absorbing1": "probe: absorbing, range clip, one row per terminal",
 }
 SETTINGS = ["--preset", "fast", "--eval-every", "10000", "--eval-episodes", "5"]
 SETTINGS += ["--checkpoint-every", "25000", "--video-every", "0"]

@@ -70,11 +70,12 @@ def relabel(
 
     For a hook without the absorbing-state treatment ``r(s_a)`` is None and the hook is called
     exactly as before. With it, :data:`ABSORBING_ROWS` absorbing rows are evaluated in the same
-    call (standardised with the batch's real rows), averaged, and clipped to the range of the
-    batch's rewards: ``s_a`` is worth no less than the worst state of the batch and no more than
-    the best. Unclipped, SMILING's reward at a point outside both models' data scales with the
-    noise schedule's signal-to-noise ratio (hundreds of standard deviations), and its value
-    ``r(s_a) / (1 - gamma)`` would swamp every other target.
+    call (standardised with the batch's real rows), averaged, and clipped to within one
+    standard deviation of the batch's mean reward. Unclipped, SMILING's reward at a point outside
+    both models' data scales with the noise schedule's signal-to-noise ratio (hundreds of
+    standard deviations), and its value ``r(s_a) / (1 - gamma)`` would swamp every other target;
+    clipped to the batch's range (about 3 standard deviations) it still made the learner so
+    averse to falling that it stopped exploring (Hopper-v5: docs/termination.md).
     """
     b = states.shape[0]
     if not uses_absorbing(reward_fn):
@@ -85,7 +86,8 @@ def relabel(
     absorbing = jnp.arange(b + n) >= b
     r = jnp.reshape(reward_fn(states, actions, key, absorbing=absorbing), (b + n,))
     real = r[:b]
-    return real, jnp.clip(jnp.mean(r[b:]), jnp.min(real), jnp.max(real))
+    mean, std = jnp.mean(real), jnp.std(real)
+    return real, jnp.clip(jnp.mean(r[b:]), mean - std, mean + std)
 
 
 @dataclasses.dataclass(frozen=True)
