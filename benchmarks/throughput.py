@@ -1,9 +1,14 @@
-"""End-to-end environment steps per second: plain SAC vs SMILING with the same networks.
+"""End-to-end environment steps per second of each method, with the same SAC networks.
 
-Usage: python benchmarks/throughput.py [--env dmc:cheetah-run] [--preset fast] [--steps 2000]
-Both learners first fill their seed steps (not timed), then run ``--steps`` learning steps
-(SAC update every step; SMILING also relabels every batch and updates its learner score model).
-The ratio SMILING / SAC step time is the imitation overhead (target <= 1.3 at the fast preset).
+Usage: python benchmarks/throughput.py [--envs dmc:cheetah-run ...] [--methods rl smiling dac]
+           [--preset fast] [--steps 2000] [--out FILE]
+Each method first fills its seed steps (not timed), then runs ``--steps`` learning steps (SAC
+update every step; SMILING also relabels every batch and updates its learner score model; DAC
+relabels with its discriminator and updates it every ``update_every`` steps). The ratio of a
+method's step time to plain SAC's (``rl``) is its imitation overhead (SMILING's target <= 1.3 at
+the fast preset). With several ``--envs`` (e.g. the state sizes 3, 5, 8, 17, 67 of Pendulum,
+cartpole, ball_in_cup, cheetah, humanoid) it is the end-to-end half of the cost-scaling study
+(issue 20; the component half is cost_scaling.py).
 
 Demonstrations: the bundled ones when they exist for the env; otherwise 10 episodes of a random
 policy (the reward's cost depends on the state dimension, not on the data's quality).
@@ -18,9 +23,9 @@ from pathlib import Path
 
 from common import provenance
 
-from smiling.algos import SMILING, LoopConfig, TrueReward
-from smiling.algos.smiling import SMILING_PRESETS
+from smiling.algos import LoopConfig, get_method
 from smiling.bundled import bundled_demos
+from smiling.config import apply_overrides, pick_preset
 from smiling.data.demos import Demonstrations
 from smiling.envs import make_env
 from smiling.errors import DemonstrationsError
@@ -51,44 +56,71 @@ def steps_per_second(learner, seed_steps: int, steps: int) -> float:
     return steps / (time.perf_counter() - t0)
 
 
+def measure(
+    env_id: str, methods: list[str], preset: str, steps: int, seed_steps: int, overrides: list[str]
+) -> dict:
+    """Env steps/s of each method on ``env_id``, run one after the other on the same SAC
+    settings, so their ratios are the methods' overheads over the plain RL learner."""
+    try:
+        demos, source = bundled_demos(env_id).state_only(), "bundled"
+    except DemonstrationsError:
+        demos, source = random_demos(env_id).state_only(), "random-policy (cost only)"
+    sac_config = SAC_ENTRY.preset(preset).replace(seed_steps=seed_steps)
+    loop = LoopConfig(eval_every=10**9, eval_episodes=1, checkpoint_every=10**9)
+    rates, rewards = {}, {}
+    for name in methods:
+        entry = get_method(name)
+        config = apply_overrides(pick_preset(entry.presets, preset), overrides)
+        learner = entry.cls(
+            env_id, demos, preset, config=config, loop=loop, agent_config=sac_config
+        )
+        rates[name] = round(steps_per_second(learner, seed_steps, steps), 3)
+        if name == "smiling":
+            rewards[name] = config.to_dict()["reward"]
+    env = make_env(env_id, seed=0)
+    result = {
+        "env_id": env_id,
+        "obs_dim": int(env.observation_space.shape[0]),
+        "preset": preset,
+        "demos": source,
+        "timed_steps": steps,
+        "env_steps_per_second": rates,
+        "reward": rewards.get("smiling"),
+    }
+    if "rl" in rates:
+        result["step_time_ratio_over_rl"] = {
+            k: round(rates["rl"] / v, 3) for k, v in rates.items() if k != "rl"
+        }
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--env", default="dmc:cheetah-run")
+    parser.add_argument("--envs", nargs="+", default=["dmc:cheetah-run"])
+    parser.add_argument(
+        "--methods", nargs="+", default=["rl", "smiling"], help="from smiling.algos.METHODS"
+    )
     parser.add_argument("--preset", default="fast")
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--seed-steps", type=int, default=1100)
-    parser.add_argument("--set", action="append", default=[], help="SMILING overrides")
+    parser.add_argument("--set", action="append", default=[], help="overrides, every method")
     parser.add_argument("--note", default="")
     parser.add_argument(
         "--out", type=Path, help="result file (default results/throughput_<preset>.json)"
     )
     args = parser.parse_args()
-    try:
-        demos, source = bundled_demos(args.env).state_only(), "bundled"
-    except DemonstrationsError:
-        demos, source = random_demos(args.env).state_only(), "random-policy (cost only)"
-    from smiling.config import apply_overrides, pick_preset
-
-    config = apply_overrides(pick_preset(SMILING_PRESETS, args.preset), args.set)
-    sac_config = SAC_ENTRY.preset(args.preset).replace(seed_steps=args.seed_steps)
-    loop = LoopConfig(eval_every=10**9, eval_episodes=1, checkpoint_every=10**9)
-    sac = TrueReward(args.env, None, args.preset, loop=loop, agent_config=sac_config)
-    sps_sac = steps_per_second(sac, args.seed_steps, args.steps)
-    sm = SMILING(args.env, demos, args.preset, config=config, loop=loop, agent_config=sac_config)
-    sps_smiling = steps_per_second(sm, args.seed_steps, args.steps)
-    result = {
-        "env_id": args.env,
-        "preset": args.preset,
-        "reward": config.to_dict()["reward"],
-        "demos": source,
-        "timed_steps": args.steps,
-        "sac_env_steps_per_second": round(sps_sac, 3),
-        "smiling_env_steps_per_second": round(sps_smiling, 3),
-        "step_time_ratio_smiling_over_sac": round(sps_sac / sps_smiling, 3),
-    }
-    print(json.dumps(result, indent=2))
+    results = []
+    for env_id in args.envs:
+        results.append(
+            measure(env_id, args.methods, args.preset, args.steps, args.seed_steps, args.set)
+        )
+        print(json.dumps(results[-1], indent=2), flush=True)
     out = args.out or Path(__file__).parent / "results" / f"throughput_{args.preset}.json"
-    out.write_text(json.dumps({**provenance(), "note": args.note, "result": result}, indent=2))
+    payload = {**provenance(), "note": args.note}
+    payload["result" if len(results) == 1 else "results"] = (
+        results[0] if len(results) == 1 else results
+    )
+    out.write_text(json.dumps(payload, indent=2))
 
 
 if __name__ == "__main__":
