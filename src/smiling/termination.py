@@ -119,9 +119,7 @@ class AbsorbingState:
 
     def padding(self, episode_steps: int) -> int:
         """Absorbing rows for an episode that terminated after ``episode_steps`` steps."""
-        if self.horizon is None:
-            return 1
-        return max(1, self.horizon - episode_steps)
+        return 1  # PROBE (branch absorb-one): Kostrikov et al.'s one absorbing row per terminal
 
     def expert_inputs(
         self, inputs: np.ndarray, episode_lengths: np.ndarray, terminated: np.ndarray
