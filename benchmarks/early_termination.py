@@ -36,6 +36,7 @@ STEPS = 300_000
 ARMS = {
     "absorbing": [],  # the default
     "none": ["--set", "termination=none"],
+    "absorbing1": [],  # PROBE branch absorb-one: one absorbing row per terminal
 }
 LABELS = {"absorbing": "smiling (absorbing states)", "none": "smiling (no treatment)"}
 SETTINGS = ["--preset", "fast", "--eval-every", "10000", "--eval-episodes", "5"]
