@@ -36,6 +36,7 @@ STEPS = 300_000
 ARMS = {
     "absorbing": [],  # the default
     "none": ["--set", "termination=none"],
+    "absorbing-soft": [],  # PROBE branch absorb-soft: r(s_a) within one std of the batch mean
 }
 LABELS = {
     "absorbing": "smiling (absorbing states)",

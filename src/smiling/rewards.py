@@ -85,7 +85,9 @@ def relabel(
     absorbing = jnp.arange(b + n) >= b
     r = jnp.reshape(reward_fn(states, actions, key, absorbing=absorbing), (b + n,))
     real = r[:b]
-    return real, jnp.clip(jnp.mean(r[b:]), jnp.min(real), jnp.max(real))
+    # PROBE (branch absorb-soft): within one standard deviation of the batch's mean reward.
+    mean, std = jnp.mean(real), jnp.std(real)
+    return real, jnp.clip(jnp.mean(r[b:]), mean - std, mean + std)
 
 
 @dataclasses.dataclass(frozen=True)
