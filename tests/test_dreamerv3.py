@@ -16,7 +16,7 @@ from jax.tree_util import Partial
 
 from smiling.cli import main
 from smiling.data.replay import ReplayBuffer
-from smiling.rl.dreamerv3 import DreamerV3, DreamerV3Config
+from smiling.rl.dreamerv3 import DreamerV3
 from smiling.rl.dreamerv3.agent import PRESETS
 from smiling.rl.dreamerv3.distributions import (
     bins,
@@ -300,7 +300,8 @@ def test_registered_and_debug_preset_is_tiny():
     paper = AGENTS["dreamerv3"].preset("paper")
     assert (paper.deter, paper.stoch, paper.classes, paper.train_ratio) == (1024, 32, 32, 64)
     assert (paper.batch_size, paper.batch_length) == (16, 64)
-    assert isinstance(PRESETS["fast"], DreamerV3Config)
+    fast = AGENTS["dreamerv3"].preset("fast")
+    assert (fast.batch_size, fast.batch_length, fast.train_ratio) == (16, 16, 32)
 
 
 @pytest.mark.parametrize("algo", ["smiling", "rl"])
