@@ -1,14 +1,16 @@
-"""End-to-end environment steps per second of each method, with the same SAC networks.
+"""End-to-end environment steps per second of each method, with the same agent and networks.
 
 Usage: python benchmarks/throughput.py [--envs dmc:cheetah-run ...] [--methods rl smiling dac]
-           [--preset fast] [--steps 2000] [--out FILE]
-Each method first fills its seed steps (not timed), then runs ``--steps`` learning steps (SAC
-update every step; SMILING also relabels every batch and updates its learner score model; DAC
-relabels with its discriminator and updates it every ``update_every`` steps). The ratio of a
-method's step time to plain SAC's (``rl``) is its imitation overhead (SMILING's target <= 1.3 at
+           [--agent sac|dreamerv3] [--preset fast] [--steps 2000] [--out FILE]
+Each method first fills its agent's warm-up and 100 more steps (not timed: the first act and
+update compile there), then runs ``--steps`` learning steps (SAC: an update every step; SMILING
+also relabels every batch and updates its learner score model; DAC relabels with its
+discriminator and updates it every ``update_every`` steps). The ratio of a method's step time to
+the plain RL learner's (``rl``) is its imitation overhead (SMILING's target <= 1.3 with SAC at
 the fast preset). With several ``--envs`` (e.g. the state sizes 3, 5, 8, 17, 67 of Pendulum,
 cartpole, ball_in_cup, cheetah, humanoid) it is the end-to-end half of the cost-scaling study
-(issue 20; the component half is cost_scaling.py).
+(issue 20; the component half is cost_scaling.py). ``--agent dreamerv3`` measures DreamerV3
+the same way, beside SAC's numbers from a run with ``--agent sac`` (issue 17).
 
 Demonstrations: the bundled ones when they exist for the env; otherwise 10 episodes of a random
 policy (the reward's cost depends on the state dimension, not on the data's quality).
@@ -30,7 +32,9 @@ from smiling.data.demos import Demonstrations
 from smiling.envs import make_env
 from smiling.errors import DemonstrationsError
 from smiling.evaluation import random_policy, record_episodes
-from smiling.rl.sac import SAC_ENTRY
+from smiling.rl.registry import get_agent
+
+UNTIMED = 100  # steps after the agent's warm-up before timing starts (first act/update compile)
 
 
 def random_demos(env_id: str, episodes: int = 10) -> Demonstrations:
@@ -47,34 +51,45 @@ def random_demos(env_id: str, episodes: int = 10) -> Demonstrations:
     )
 
 
-def steps_per_second(learner, seed_steps: int, steps: int) -> float:
+def steps_per_second(learner, untimed: int, steps: int) -> float:
+    """Env steps/s over ``steps`` steps that start ``untimed`` steps after the agent's warm-up,
+    so that the first act and train step (which compile) are not timed."""
     # learn() evaluates at its last step; evaluation is not part of a training step's cost.
     learner.evaluate = lambda episodes, *_, **__: [0.0]
-    learner.learn(seed_steps, progress=False)
+    start = learner.agent.warmup_steps + untimed
+    learner.learn(start, progress=False)
     t0 = time.perf_counter()
-    learner.learn(seed_steps + steps, progress=False)
+    learner.learn(start + steps, progress=False)
     return steps / (time.perf_counter() - t0)
 
 
 def measure(
-    env_id: str, methods: list[str], preset: str, steps: int, seed_steps: int, overrides: list[str]
+    env_id: str,
+    methods: list[str],
+    preset: str,
+    agent: str,
+    steps: int,
+    seed_steps: int,
+    overrides: list[str],
 ) -> dict:
-    """Env steps/s of each method on ``env_id``, run one after the other on the same SAC
-    settings, so their ratios are the methods' overheads over the plain RL learner."""
+    """Env steps/s of each method on ``env_id``, run one after the other with the same agent
+    and settings, so their ratios are the methods' overheads over the plain RL learner."""
     try:
         demos, source = bundled_demos(env_id).state_only(), "bundled"
     except DemonstrationsError:
         demos, source = random_demos(env_id).state_only(), "random-policy (cost only)"
-    sac_config = SAC_ENTRY.preset(preset).replace(seed_steps=seed_steps)
+    agent_config = get_agent(agent).preset(preset)
+    if agent == "sac":
+        agent_config = agent_config.replace(seed_steps=seed_steps)
     loop = LoopConfig(eval_every=10**9, eval_episodes=1, checkpoint_every=10**9)
     rates, rewards = {}, {}
     for name in methods:
         entry = get_method(name)
         config = apply_overrides(pick_preset(entry.presets, preset), overrides)
         learner = entry.cls(
-            env_id, demos, preset, config=config, loop=loop, agent_config=sac_config
+            env_id, demos, preset, config=config, loop=loop, agent=agent, agent_config=agent_config
         )
-        rates[name] = round(steps_per_second(learner, seed_steps, steps), 3)
+        rates[name] = round(steps_per_second(learner, UNTIMED, steps), 3)
         if name == "smiling":
             rewards[name] = config.to_dict()["reward"]
     env = make_env(env_id, seed=0)
@@ -82,6 +97,7 @@ def measure(
         "env_id": env_id,
         "obs_dim": int(env.observation_space.shape[0]),
         "preset": preset,
+        "agent": agent,
         "demos": source,
         "timed_steps": steps,
         "env_steps_per_second": rates,
@@ -102,7 +118,8 @@ def main() -> None:
     )
     parser.add_argument("--preset", default="fast")
     parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--seed-steps", type=int, default=1100)
+    parser.add_argument("--agent", default="sac", help="from smiling.rl.registry.AGENTS")
+    parser.add_argument("--seed-steps", type=int, default=1100, help="SAC's random steps")
     parser.add_argument("--set", action="append", default=[], help="overrides, every method")
     parser.add_argument("--note", default="")
     parser.add_argument(
@@ -112,7 +129,9 @@ def main() -> None:
     results = []
     for env_id in args.envs:
         results.append(
-            measure(env_id, args.methods, args.preset, args.steps, args.seed_steps, args.set)
+            measure(
+                env_id, args.methods, args.preset, args.agent, args.steps, args.seed_steps, args.set
+            )
         )
         print(json.dumps(results[-1], indent=2), flush=True)
     out = args.out or Path(__file__).parent / "results" / f"throughput_{args.preset}.json"
