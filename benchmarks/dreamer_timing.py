@@ -5,7 +5,7 @@ acting), one train step on a full ``batch_size x batch_length`` batch. The cost 
 step is ``env + act + train_step * train_ratio / (batch_size * batch_length)``.
 
     XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \
-        taskset -c 1 python benchmarks/dreamer_timing.py fast paper
+        taskset -c 1 python benchmarks/dreamer_timing.py [--env dmc:cheetah-run] fast paper
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ from smiling.rl.dreamerv3.agent import PRESETS, DreamerV3
 ENV = "dmc:cartpole-swingup"
 
 
-def time_preset(name: str, overrides: dict, updates: int = 3, acts: int = 200) -> dict:
+def time_preset(
+    name: str, overrides: dict, env_id: str = ENV, updates: int = 3, acts: int = 200
+) -> dict:
     config = dataclasses.replace(PRESETS[name], **overrides)
-    env = make_env(ENV, seed=0)
+    env = make_env(env_id, seed=0)
     obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
     agent = DreamerV3(obs_dim, act_dim, config)
     state = agent.init(jax.random.PRNGKey(0))
@@ -58,6 +60,7 @@ def time_preset(name: str, overrides: dict, updates: int = 3, acts: int = 200) -
         env_s + act_s + update_s * config.train_ratio / (config.batch_size * config.batch_length)
     )
     return {
+        "env_id": env_id,
         "preset": name,
         "overrides": overrides,
         "env_ms": 1e3 * env_s,
@@ -70,8 +73,11 @@ def time_preset(name: str, overrides: dict, updates: int = 3, acts: int = 200) -
 
 
 if __name__ == "__main__":
-    for arg in sys.argv[1:]:
+    args, env_id = sys.argv[1:], ENV
+    if args[:1] == ["--env"]:
+        env_id, args = args[1], args[2:]
+    for arg in args:
         name, _, extra = arg.partition(":")
         overrides = dict(kv.split("=") for kv in extra.split(",") if kv)
         overrides = {k: int(v) for k, v in overrides.items()}
-        print(json.dumps(time_preset(name, overrides)), flush=True)
+        print(json.dumps(time_preset(name, overrides, env_id)), flush=True)
