@@ -3,7 +3,8 @@
 Usage: python benchmarks/throughput.py [--envs dmc:cheetah-run ...] [--methods rl smiling dac]
            [--agent sac|dreamerv3] [--preset fast] [--steps 2000] [--out FILE]
 Each method first fills its agent's warm-up and 100 more steps (not timed: the first act and
-update compile there), then runs ``--steps`` learning steps (SAC: an update every step; SMILING
+update compile there), then runs ``--repeats`` rounds of ``--steps`` learning steps, the methods
+taking turns within a round (the median round is the result) (SAC: an update every step; SMILING
 also relabels every batch and updates its learner score model; DAC relabels with its
 discriminator and updates it every ``update_every`` steps). The ratio of a method's step time to
 the plain RL learner's (``rl``) is its imitation overhead (SMILING's target <= 1.3 with SAC at
@@ -23,6 +24,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 from common import provenance
 
 from smiling.algos import LoopConfig, get_method
@@ -51,16 +53,22 @@ def random_demos(env_id: str, episodes: int = 10) -> Demonstrations:
     )
 
 
-def steps_per_second(learner, untimed: int, steps: int) -> float:
-    """Env steps/s over ``steps`` steps that start ``untimed`` steps after the agent's warm-up,
-    so that the first act and train step (which compile) are not timed."""
-    # learn() evaluates at its last step; evaluation is not part of a training step's cost.
-    learner.evaluate = lambda episodes, *_, **__: [0.0]
-    start = learner.agent.warmup_steps + untimed
-    learner.learn(start, progress=False)
-    t0 = time.perf_counter()
-    learner.learn(start + steps, progress=False)
-    return steps / (time.perf_counter() - t0)
+def timed_rounds(learners: dict, untimed: int, steps: int, repeats: int) -> dict[str, list]:
+    """Env steps/s of each learner over ``repeats`` rounds of ``steps`` steps, the learners
+    taking turns within a round, so that a slow spell of the machine (another process on the
+    other core) falls on every method rather than on one. Timing starts ``untimed`` steps after
+    each agent's warm-up, so that the first act and train step (which compile) are not timed."""
+    for learner in learners.values():
+        # learn() evaluates at its last step; evaluation is not part of a step's cost.
+        learner.evaluate = lambda episodes, *_, **__: [0.0]
+        learner.learn(learner.agent.warmup_steps + untimed, progress=False)
+    rates: dict[str, list] = {name: [] for name in learners}
+    for _ in range(repeats):
+        for name, learner in learners.items():
+            t0 = time.perf_counter()
+            learner.learn(learner.env_steps + steps, progress=False)
+            rates[name].append(round(steps / (time.perf_counter() - t0), 3))
+    return rates
 
 
 def measure(
@@ -69,11 +77,13 @@ def measure(
     preset: str,
     agent: str,
     steps: int,
+    repeats: int,
     seed_steps: int,
     overrides: list[str],
 ) -> dict:
-    """Env steps/s of each method on ``env_id``, run one after the other with the same agent
-    and settings, so their ratios are the methods' overheads over the plain RL learner."""
+    """Env steps/s of each method on ``env_id`` with the same agent and settings (the median
+    of ``repeats`` interleaved rounds, and every round's), so their ratios are the methods'
+    overheads over the plain RL learner."""
     try:
         demos, source = bundled_demos(env_id).state_only(), "bundled"
     except DemonstrationsError:
@@ -82,16 +92,17 @@ def measure(
     if agent == "sac":
         agent_config = agent_config.replace(seed_steps=seed_steps)
     loop = LoopConfig(eval_every=10**9, eval_episodes=1, checkpoint_every=10**9)
-    rates, rewards = {}, {}
+    learners, rewards = {}, {}
     for name in methods:
         entry = get_method(name)
         config = apply_overrides(pick_preset(entry.presets, preset), overrides)
-        learner = entry.cls(
+        learners[name] = entry.cls(
             env_id, demos, preset, config=config, loop=loop, agent=agent, agent_config=agent_config
         )
-        rates[name] = round(steps_per_second(learner, UNTIMED, steps), 3)
         if name == "smiling":
             rewards[name] = config.to_dict()["reward"]
+    rounds = timed_rounds(learners, UNTIMED, steps, repeats)
+    rates = {name: float(np.median(r)) for name, r in rounds.items()}
     env = make_env(env_id, seed=0)
     result = {
         "env_id": env_id,
@@ -100,7 +111,9 @@ def measure(
         "agent": agent,
         "demos": source,
         "timed_steps": steps,
+        "repeats": repeats,
         "env_steps_per_second": rates,
+        "env_steps_per_second_rounds": rounds,
         "reward": rewards.get("smiling"),
     }
     if "rl" in rates:
@@ -117,7 +130,8 @@ def main() -> None:
         "--methods", nargs="+", default=["rl", "smiling"], help="from smiling.algos.METHODS"
     )
     parser.add_argument("--preset", default="fast")
-    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--steps", type=int, default=2000, help="timed steps per round")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds per method")
     parser.add_argument("--agent", default="sac", help="from smiling.rl.registry.AGENTS")
     parser.add_argument("--seed-steps", type=int, default=1100, help="SAC's random steps")
     parser.add_argument("--set", action="append", default=[], help="overrides, every method")
@@ -130,7 +144,14 @@ def main() -> None:
     for env_id in args.envs:
         results.append(
             measure(
-                env_id, args.methods, args.preset, args.agent, args.steps, args.seed_steps, args.set
+                env_id,
+                args.methods,
+                args.preset,
+                args.agent,
+                args.steps,
+                args.repeats,
+                args.seed_steps,
+                args.set,
             )
         )
         print(json.dumps(results[-1], indent=2), flush=True)
