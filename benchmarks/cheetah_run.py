@@ -37,7 +37,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from common import expert_curve, recorded_runs, report_runs, run_grid, run_report_cli
+from common import (
+    expert_curve,
+    note_arg,
+    recorded_runs,
+    report_runs,
+    run_grid,
+    run_report_cli,
+)
 
 from smiling.report import RunCurve
 from smiling.variants import spec_args
@@ -107,10 +114,6 @@ def _probe_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=PROBE_STEPS)
 
 
-def _note_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--note", default="", help="conditions of the runs, stored in the JSON")
-
-
 def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--arms", nargs="+", default=ARMS)
@@ -118,5 +121,5 @@ def _run_args(p: argparse.ArgumentParser) -> None:
 
 
 if __name__ == "__main__":
-    more = {"probe": (probe, _probe_args), "probe-report": (probe_report, _note_args)}
+    more = {"probe": (probe, _probe_args), "probe-report": (probe_report, note_arg)}
     run_report_cli(__doc__, run, report, _run_args, more=more)

@@ -161,6 +161,11 @@ def report_runs(runs: Sequence[Path | RunCurve], stem: str, note: str) -> dict:
 Command = Callable[[argparse.Namespace], None]
 
 
+def note_arg(p: argparse.ArgumentParser) -> None:
+    """A report command's ``--note``: the conditions of its runs, stored with the results."""
+    p.add_argument("--note", default="", help="conditions of the runs, stored in the JSON")
+
+
 def run_report_cli(
     doc: str,
     run: Command,
@@ -183,7 +188,7 @@ def run_report_cli(
     run_args(p)
     p.set_defaults(func=run)
     p = sub.add_parser("report")
-    p.add_argument("--note", default="", help="conditions of the runs, stored in the JSON")
+    note_arg(p)
     if report_args is not None:
         report_args(p)
     p.set_defaults(func=report)
