@@ -487,6 +487,48 @@ def test_normalisation_gives_mean_zero_and_std_point_one():
     np.testing.assert_allclose(normalize_rewards(jnp.asarray(raw)), want, rtol=1e-4, atol=1e-6)
 
 
+def test_robust_scale_matches_std_on_normal_rewards_and_caps_outliers():
+    raw = np.random.default_rng(0).normal(3.0, 7.0, 20_000).astype(np.float32)
+    std = np.asarray(normalize_rewards(jnp.asarray(raw)))
+    robust = np.asarray(normalize_rewards(jnp.asarray(raw), scale="robust"))
+    # On a normal batch the two scales agree (bar the rows past 3 std, clipped).
+    inside = np.abs(std) < 0.25
+    np.testing.assert_allclose(robust[inside], std[inside], atol=0.01)
+    # A heavy tail: 5% of rows far below. The std scale squeezes the other 95% together,
+    # the robust one keeps their spread and holds the outliers at -0.3.
+    heavy = raw.copy()
+    heavy[:1000] = -1e4
+    std_h = np.asarray(normalize_rewards(jnp.asarray(heavy)))
+    robust_h = np.asarray(normalize_rewards(jnp.asarray(heavy), scale="robust"))
+    assert np.std(std_h[1000:]) < 0.01
+    assert 0.08 < np.std(robust_h[1000:]) < 0.11
+    np.testing.assert_allclose(robust_h[:1000], -0.3, rtol=1e-6)
+    assert robust_h.max() <= 0.3 + 1e-6
+
+
+def test_robust_scale_ignores_absorbing_rows():
+    r = jnp.asarray([1.0, 2.0, 3.0, 4.0, -100.0])
+    mask = jnp.asarray([False, False, False, False, True])
+    got = normalize_rewards(r, mask, scale="robust")
+    np.testing.assert_allclose(got[:4], normalize_rewards(r[:4], scale="robust"), rtol=1e-5)
+    assert float(got[4]) == pytest.approx(-0.3)  # clipped on the real rows' scale
+
+
+def test_robust_scale_reaches_the_reward_estimator():
+    config = case_config(*CASES[3]).replace(scale="robust")
+    args = (random_params(1, OBS), random_params(2, OBS), states_of(0, B, OBS, 2.0))
+    r = np.asarray(fast(config, *args, states_of(1, B, ACT), jax.random.PRNGKey(0)))
+    raw = np.asarray(
+        fast(config.replace(normalize=False), *args, states_of(1, B, ACT), jax.random.PRNGKey(0))
+    )
+    assert abs(float(np.median(r))) < 1e-6
+    np.testing.assert_allclose(
+        r, np.asarray(normalize_rewards(jnp.asarray(raw), scale="robust")), rtol=1e-5, atol=1e-7
+    )
+    with pytest.raises(RewardConfigError, match="unknown scale"):
+        RewardConfig(scale="mad")
+
+
 def test_reward_config_validates():
     with pytest.raises(RewardConfigError):
         RewardConfig(num_timesteps=5, antithetic=True)

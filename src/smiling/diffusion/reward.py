@@ -55,6 +55,11 @@ from smiling.termination import with_indicator
 Params = Any
 EpsPredictor = Callable[[jax.Array, jax.Array], jax.Array]  # (x (N, d), t (N,)) -> eps (N, d)
 WEIGHTINGS = ("simple", "score")
+SCALES = ("std", "robust")
+# The robust scale's clip, in its std-like units: where a normal's rows end (99.7% inside), so
+# a reward without heavy tails is hardly touched and a far outlier counts as three units.
+ROBUST_CLIP = 3.0
+_IQR_PER_STD = 1.349  # the interquartile range of a standard normal
 _OFFSET_STREAM = 2**31 - 1  # fold_in index of the stratified grid offset (never a grid index)
 DEFAULT_NET = ScoreNetConfig()  # the reference architecture
 # Rows (timesteps x signs x states) per tile of the fast estimator: a tile's (rows, 2 * hidden)
@@ -78,6 +83,12 @@ class RewardConfig:
     weighting: ``'simple'`` (w = 1, the reference implementation's DDPM loss) or ``'score'``
         (w = 1 / sigma_t^2, the theory's DS divergence on true score differences).
     normalize: per batch ``(r - mean) / (std + 1e-6) * 0.1`` as the reference (population std).
+    scale: how ``normalize`` measures the batch: ``'std'`` (mean and std, the reference) or
+        ``'robust'`` (median and IQR / 1.349, the std of a normal with that IQR, then clipped
+        to ``ROBUST_CLIP`` of those units; :func:`normalize_rewards`). On cheetah-run the MLP
+        score models' reward is heavy-tailed: a few far-off states get very negative rewards,
+        and the std they inflate leaves the middle half of the states 0.09 std apart
+        (benchmarks/results/reward_diagnosis.md); the robust scale gives the bulk its spread.
     chunk_size: grid timesteps per tile in :func:`fast_reward`; 0 picks it so that a tile has
         about ``TILE_ROWS`` rows (timesteps x signs x states). Never changes the values.
     block_size: states per tile in :func:`fast_reward`; 0 means ``min(B, TILE_ROWS / signs)``.
@@ -103,6 +114,7 @@ class RewardConfig:
     stratified: bool = False
     block_size: int = 0
     absorbing: bool = False
+    scale: str = "std"
 
     def __post_init__(self) -> None:
         if self.num_timesteps < 1:
@@ -115,6 +127,8 @@ class RewardConfig:
             raise RewardConfigError(
                 f"unknown weighting '{self.weighting}'; choose one of {list(WEIGHTINGS)}"
             )
+        if self.scale not in SCALES:
+            raise RewardConfigError(f"unknown scale '{self.scale}'; choose one of {list(SCALES)}")
         if self.chunk_size < 0 or self.block_size < 0:
             raise RewardConfigError(
                 f"chunk_size and block_size must be >= 0 (0: automatic), got {self.chunk_size} "
@@ -200,22 +214,33 @@ def check_noise_budget(batch: int, dim: int, config: RewardConfig) -> None:
         )
 
 
-def normalize_rewards(r: jax.Array, absorbing: jax.Array | None = None) -> jax.Array:
+def normalize_rewards(
+    r: jax.Array, absorbing: jax.Array | None = None, scale: str = "std"
+) -> jax.Array:
     """Per-batch standardisation to mean 0 and std 0.1 (the reference's reward scale).
+
+    ``scale='robust'`` centres on the median and divides by IQR / 1.349 instead, then clips to
+    ``+-ROBUST_CLIP`` before the factor 0.1: the same numbers as ``'std'`` for a normal batch,
+    but a few extreme rows neither set the scale nor dominate the returns.
 
     Rows marked ``absorbing`` are standardised with the statistics of the other rows, so the
     absorbing state's reward is on the batch's scale without moving it.
     """
-    if absorbing is None:
-        return (r - jnp.mean(r)) / (jnp.std(r) + 1e-6) * 0.1
-    real = 1.0 - absorbing.astype(r.dtype)
-    mean = jnp.sum(real * r) / jnp.sum(real)
-    std = jnp.sqrt(jnp.sum(real * (r - mean) ** 2) / jnp.sum(real))
+    real = jnp.ones_like(r, bool) if absorbing is None else ~absorbing.astype(bool)
+    if scale == "robust":
+        q25, median, q75 = jnp.nanquantile(
+            jnp.where(real, r, jnp.nan), jnp.array([0.25, 0.5, 0.75])
+        )
+        z = (r - median) / ((q75 - q25) / _IQR_PER_STD + 1e-6)
+        return jnp.clip(z, -ROBUST_CLIP, ROBUST_CLIP) * 0.1
+    weight = real.astype(r.dtype)
+    mean = jnp.sum(weight * r) / jnp.sum(weight)
+    std = jnp.sqrt(jnp.sum(weight * (r - mean) ** 2) / jnp.sum(weight))
     return (r - mean) / (std + 1e-6) * 0.1
 
 
 def _finish(r: jax.Array, config: RewardConfig, absorbing: jax.Array | None) -> jax.Array:
-    return normalize_rewards(r, absorbing) if config.normalize else r
+    return normalize_rewards(r, absorbing, config.scale) if config.normalize else r
 
 
 # ------------------------------------------------------------------------------------- naive

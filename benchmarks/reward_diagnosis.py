@@ -1,0 +1,288 @@
+"""What reward does a trained SMILING run give, and to which states? (issue 18's "why")
+
+Usage:
+  python benchmarks/reward_diagnosis.py RUN_DIR [RUN_DIR ...] [--name NAME] [--note TEXT]
+
+A SMILING run's checkpoint holds everything its reward depends on: the expert and learner score
+models, and the SAC replay buffer, which (when its capacity exceeds the run's steps) holds every
+state the learner visited, in order, with the environment's true reward. SAC samples its batches
+uniformly from that buffer and relabels them with the *current* models, so the reward that
+shaped the policy at the checkpoint is the current models' reward on the buffer's states. This
+script measures that reward, from the checkpoint alone (no training, no environment):
+
+* the reference reward of each state: the unnormalised estimator at K = 500 on the stratified
+  grid, averaged over 2 independent estimates (the average over all T timesteps, closely);
+* by the age of the states: the buffer cut into 50k-step slices, and the FIFO's window (the
+  last ``fifo_capacity`` steps, what the learner score model trains on) against the states
+  older than it; each slice's mean reward in units of the reward's std over the whole buffer
+  (what SAC's per-batch standardisation divides by), beside the slice's mean true reward;
+* the expert's states (the held-out demonstration episodes, else all) on the same scale;
+* alignment: the rank correlation, over a uniform sample of the buffer, between the reference
+  reward and the true reward of the same transition (cheetah-run: the forward speed);
+* the estimator's noise at the run's K and at K = 32 on the same sample: noise/signal and the
+  correlation of one estimate with the reference.
+
+Writes benchmarks/results/reward_diagnosis[_NAME].{json,md}. Runs with state-action inputs or
+absorbing-state indicators are refused (their model input is not the bare state).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+from pathlib import Path
+
+import jax
+import numpy as np
+from common import RESULTS, note_arg, provenance
+
+from smiling.data.demos import Demonstrations
+from smiling.diffusion import (
+    RewardConfig,
+    ScoreModel,
+    ScoreNetConfig,
+    cosine_schedule,
+    fast_reward,
+    linear_schedule,
+)
+
+REFERENCE_K = 500
+REFERENCE_REPEATS = 2
+NOISE_KS = (8, 32)
+NOISE_REPEATS = 8
+SLICE = 50_000  # buffer steps per age slice
+SAMPLE = 1024  # states per slice / group
+QUANTILES = (0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
+
+
+class RunModels:
+    """The score models, schedule and reward settings of one SMILING run's checkpoint."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = run_dir
+        self.config = json.loads((run_dir / "config.json").read_text())
+        method = self.config["method"]
+        reward = method["reward"]
+        if self.config["algo"] != "smiling" or reward["use_actions"] or reward.get("absorbing"):
+            raise SystemExit(
+                f"{run_dir}: not a state-only SMILING run without absorbing states "
+                f"(algo {self.config['algo']}, use_actions {reward['use_actions']})"
+            )
+        steps = method["diffusion_steps"]
+        schedule = linear_schedule if method["schedule"] == "linear" else cosine_schedule
+        self.schedule = schedule(steps)
+        self.net = ScoreNetConfig(**method["net"])
+        self.run_k = reward["num_timesteps"]
+        self.fifo_capacity = method["fifo_capacity"]
+        model = ScoreModel(self.config["obs_dim"], self.net, self.schedule)
+        ckpt = run_dir / "checkpoint"
+        self.expert = model.from_bytes((ckpt / "expert_score.msgpack").read_bytes()).params
+        self.learner = model.from_bytes((ckpt / "learner_score.msgpack").read_bytes()).params
+        self.progress = json.loads((ckpt / "progress.json").read_text())
+
+    def reward(self, states: np.ndarray, k: int, seed: int) -> np.ndarray:
+        """One unnormalised estimate per state at K = ``k`` (stratified grid)."""
+        config = RewardConfig(num_timesteps=k, stratified=True, normalize=False)
+        out = []
+        for i in range(0, len(states), SAMPLE):  # bounded memory and one compiled shape
+            chunk = _pad(states[i : i + SAMPLE], SAMPLE)
+            key = jax.random.fold_in(jax.random.PRNGKey(seed), i)
+            r = _reward_fn(config, self.net)(self.expert, self.learner, chunk, key, self.schedule)
+            out.append(np.asarray(r)[: len(states) - i])
+        return np.concatenate(out)
+
+    def reference(self, states: np.ndarray) -> np.ndarray:
+        runs = [self.reward(states, REFERENCE_K, 10_000 + s) for s in range(REFERENCE_REPEATS)]
+        return np.mean(runs, axis=0)
+
+
+@functools.cache
+def _reward_fn(config: RewardConfig, net: ScoreNetConfig):
+    return jax.jit(
+        lambda expert, learner, s, key, schedule: fast_reward(
+            expert, learner, s, None, key, schedule=schedule, config=config, net_config=net
+        )
+    )
+
+
+def _pad(x: np.ndarray, n: int) -> np.ndarray:
+    return np.concatenate([x, np.zeros((n - len(x), x.shape[1]), x.dtype)]) if len(x) < n else x
+
+
+def _rank(x: np.ndarray) -> np.ndarray:
+    return np.argsort(np.argsort(x)).astype(np.float64)
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(_rank(a), _rank(b))[0, 1])
+
+
+def load_buffer(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The buffer's states and true rewards in the order visited (refuses a wrapped buffer)."""
+    with np.load(run_dir / "checkpoint" / "buffer.npz", allow_pickle=False) as data:
+        size, pos = int(data["size"]), int(data["pos"])
+        if pos not in (size, 0):  # 0: exactly full, never wrapped
+            raise SystemExit(f"{run_dir}: the replay buffer wrapped; its order is lost")
+        return data["obs"][:size], data["rewards"][:size]
+
+
+def diagnose(run_dir: Path, rng: np.random.Generator) -> dict:
+    models = RunModels(run_dir)
+    obs, true_r = load_buffer(run_dir)
+    n = len(obs)
+
+    # The scale SAC sees: the reference reward over a uniform sample of the whole buffer.
+    uniform = rng.integers(0, n, SAMPLE)
+    ref_u = models.reference(obs[uniform])
+    mean_u, std_u = float(ref_u.mean()), float(ref_u.std())
+
+    def scaled(r: np.ndarray) -> float:
+        return float((r.mean() - mean_u) / std_u)
+
+    slices = []
+    for start in range(0, n, SLICE):
+        idx = rng.integers(start, min(n, start + SLICE), SAMPLE)
+        r = models.reference(obs[idx])
+        slices.append(
+            {
+                "steps": [start, min(n, start + SLICE)],
+                "reward_z": scaled(r),
+                "true_reward": float(true_r[idx].mean()),
+            }
+        )
+    windows = {}
+    fifo_start = max(0, n - models.fifo_capacity)
+    for name, lo, hi in (
+        ("in FIFO", fifo_start, n),
+        ("older than FIFO", 0, fifo_start),
+        ("last 25k", max(0, n - 25_000), n),
+    ):
+        if hi > lo:
+            idx = rng.integers(lo, hi, SAMPLE)
+            r = models.reference(obs[idx])
+            windows[name] = {
+                "steps": [lo, hi],
+                "reward_z": scaled(r),
+                "true_reward": float(true_r[idx].mean()),
+            }
+
+    demos = Demonstrations.load(run_dir / "demos.npz")
+    val_eps = models.config["method"]["val_episodes"]
+    held_out = demos.split(val_eps)[1] if demos.num_episodes > val_eps else demos
+    expert_states = held_out.observations[rng.integers(0, len(held_out.observations), SAMPLE)]
+    expert_ref = models.reference(expert_states)
+    learner_last = models.reference(obs[rng.integers(max(0, n - 25_000), n, SAMPLE)])
+    auc = float(np.mean(expert_ref[:, None] > learner_last[None, :]))
+
+    q = np.quantile(ref_u, QUANTILES)
+    iqr = float(q[QUANTILES.index(0.75)] - q[QUANTILES.index(0.25)])
+    noise = {}
+    for k in sorted({models.run_k, *NOISE_KS}):
+        runs = np.stack([models.reward(obs[uniform], k, s) for s in range(NOISE_REPEATS)])
+        sd = np.std(runs, axis=0, ddof=1)
+        noise[str(k)] = {
+            "noise_to_signal": float(np.sqrt(np.mean(sd**2)) / np.std(ref_u)),
+            # robust: a typical state's noise against the spread of the middle half of states
+            "median_noise_to_iqr": float(np.median(sd) / iqr),
+            "corr_single_vs_reference": float(np.mean([np.corrcoef(r, ref_u)[0, 1] for r in runs])),
+        }
+    return {
+        "run": str(run_dir),
+        "label": models.config.get("label", run_dir.name),
+        "env_steps": models.progress["step"],
+        "buffer_size": n,
+        "fifo_capacity": models.fifo_capacity,
+        "run_k": models.run_k,
+        "linear": models.net.linear,
+        "expert_reward_z": scaled(expert_ref),
+        "auc_expert_vs_last25k": auc,
+        "quantiles_z": {str(p): float((v - mean_u) / std_u) for p, v in zip(QUANTILES, q)},
+        # how much of SAC's standardised scale the middle half of the states spans
+        "iqr_over_std": iqr / std_u,
+        "spearman_reward_vs_true": spearman(ref_u, true_r[uniform]),
+        "slices": slices,
+        "windows": windows,
+        "noise": noise,
+    }
+
+
+def to_markdown(results: list[dict], note: str) -> str:
+    lines = ["# Reward diagnosis", ""]
+    if note:
+        lines += [note, ""]
+    lines += [
+        "Rewards are the K = 500 reference, as (mean - buffer mean) / buffer std: the units of "
+        "SAC's per-batch standardisation. True reward: the environment's, per step.",
+        "",
+        "| run | steps | expert z | last 25k z | in FIFO z | older z | AUC expert vs last 25k "
+        "| Spearman(reward, true) | noise/signal K=run | corr K=run |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        w = r["windows"]
+        k = r["noise"][str(r["run_k"])]
+
+        def z(name: str, w: dict = w) -> str:
+            return f"{w[name]['reward_z']:+.2f}" if name in w else "-"
+
+        lines.append(
+            f"| {r['label']} | {r['env_steps']} | {r['expert_reward_z']:+.2f} | {z('last 25k')} "
+            f"| {z('in FIFO')} | {z('older than FIFO')} | {r['auc_expert_vs_last25k']:.2f} "
+            f"| {r['spearman_reward_vs_true']:+.2f} | {k['noise_to_signal']:.2f} "
+            f"| {k['corr_single_vs_reference']:.2f} |"
+        )
+    lines += [
+        "",
+        "The distribution of the reward over the buffer (z units), and the share of SAC's scale "
+        "that the middle half of the states spans (IQR / std):",
+        "",
+        "| run | " + " | ".join(f"q{round(100 * p)}" for p in QUANTILES) + " | IQR/std |",
+        "|---|" + "---:|" * (len(QUANTILES) + 1),
+    ]
+    for r in results:
+        qs = " | ".join(f"{v:+.2f}" for v in r["quantiles_z"].values())
+        lines.append(f"| {r['label']} | {qs} | {r['iqr_over_std']:.3f} |")
+    for r in results:
+        lines += [
+            "",
+            f"## {r['label']} ({r['run']}), by age of the states",
+            "",
+            "| steps | reward z | true reward |",
+            "|---|---:|---:|",
+        ]
+        for s in r["slices"]:
+            lines.append(
+                f"| {s['steps'][0]}-{s['steps'][1]} | {s['reward_z']:+.2f} "
+                f"| {s['true_reward']:.3f} |"
+            )
+        lines += [
+            "",
+            "| K | noise/signal (RMS / std) | median noise / IQR | corr of one estimate, K=500 |",
+            "|---:|---:|---:|---:|",
+        ]
+        for k, v in r["noise"].items():
+            lines.append(
+                f"| {k} | {v['noise_to_signal']:.2f} | {v['median_noise_to_iqr']:.2f} "
+                f"| {v['corr_single_vs_reference']:.2f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("runs", nargs="+", type=Path, help="SMILING run directories with a checkpoint")
+    p.add_argument("--name", default="", help="suffix of the output files")
+    note_arg(p)
+    args = p.parse_args()
+    rng = np.random.default_rng(0)
+    results = [diagnose(run.resolve(), rng) for run in args.runs]
+    stem = RESULTS / ("reward_diagnosis" + (f"_{args.name}" if args.name else ""))
+    payload = {"provenance": provenance(), "note": args.note, "results": results}
+    stem.with_suffix(".json").write_text(json.dumps(payload, indent=2) + "\n")
+    stem.with_suffix(".md").write_text(to_markdown(results, args.note))
+    print(stem.with_suffix(".md").read_text())
+
+
+if __name__ == "__main__":
+    main()
