@@ -177,6 +177,7 @@ def diagnose(run_dir: Path, rng: np.random.Generator) -> dict:
 
     q = np.quantile(ref_u, QUANTILES)
     iqr = float(q[QUANTILES.index(0.75)] - q[QUANTILES.index(0.25)])
+    low = ref_u <= np.quantile(ref_u, 0.05)
     noise = {}
     for k in sorted({models.run_k, *NOISE_KS}):
         runs = np.stack([models.reward(obs[uniform], k, s) for s in range(NOISE_REPEATS)])
@@ -189,7 +190,7 @@ def diagnose(run_dir: Path, rng: np.random.Generator) -> dict:
         }
     return {
         "run": str(run_dir),
-        "label": models.config.get("label", run_dir.name),
+        "label": run_dir.name,
         "env_steps": models.progress["step"],
         "buffer_size": n,
         "fifo_capacity": models.fifo_capacity,
@@ -197,10 +198,15 @@ def diagnose(run_dir: Path, rng: np.random.Generator) -> dict:
         "linear": models.net.linear,
         "expert_reward_z": scaled(expert_ref),
         "auc_expert_vs_last25k": auc,
-        "quantiles_z": {str(p): float((v - mean_u) / std_u) for p, v in zip(QUANTILES, q)},
+        "quantiles_z": {
+            str(p): float((v - mean_u) / std_u) for p, v in zip(QUANTILES, q, strict=True)
+        },
         # how much of SAC's standardised scale the middle half of the states spans
         "iqr_over_std": iqr / std_u,
         "spearman_reward_vs_true": spearman(ref_u, true_r[uniform]),
+        # what the outliers are: the true reward of the lowest 5% of rewards vs the other 95%
+        "true_reward_lowest5": float(true_r[uniform][low].mean()),
+        "true_reward_other95": float(true_r[uniform][~low].mean()),
         "slices": slices,
         "windows": windows,
         "noise": noise,
@@ -235,14 +241,20 @@ def to_markdown(results: list[dict], note: str) -> str:
     lines += [
         "",
         "The distribution of the reward over the buffer (z units), and the share of SAC's scale "
-        "that the middle half of the states spans (IQR / std):",
+        "that the middle half of the states spans (IQR / std), and the mean true reward of the "
+        "states with the lowest 5% of rewards against the other 95%:",
         "",
-        "| run | " + " | ".join(f"q{round(100 * p)}" for p in QUANTILES) + " | IQR/std |",
-        "|---|" + "---:|" * (len(QUANTILES) + 1),
+        "| run | "
+        + " | ".join(f"q{round(100 * p)}" for p in QUANTILES)
+        + " | IQR/std | true r, lowest 5% | true r, other 95% |",
+        "|---|" + "---:|" * (len(QUANTILES) + 3),
     ]
     for r in results:
         qs = " | ".join(f"{v:+.2f}" for v in r["quantiles_z"].values())
-        lines.append(f"| {r['label']} | {qs} | {r['iqr_over_std']:.3f} |")
+        lines.append(
+            f"| {r['label']} | {qs} | {r['iqr_over_std']:.3f} | {r['true_reward_lowest5']:.3f} "
+            f"| {r['true_reward_other95']:.3f} |"
+        )
     for r in results:
         lines += [
             "",
