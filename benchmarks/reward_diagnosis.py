@@ -16,7 +16,8 @@ script measures that reward, from the checkpoint alone (no training, no environm
   last ``fifo_capacity`` steps, what the learner score model trains on) against the states
   older than it; each slice's mean reward in units of the reward's std over the whole buffer
   (what SAC's per-batch standardisation divides by), beside the slice's mean true reward;
-* the expert's states (the held-out demonstration episodes, else all) on the same scale;
+* the expert's states (the held-out demonstration episodes, else the trained-on ones, as the
+  report says) on the same scale;
 * alignment: the rank correlation, over a uniform sample of the buffer, between the reference
   reward and the true reward of the same transition (cheetah-run: the forward speed);
 * the estimator's noise at the run's K and at K = 32 on the same sample: noise/signal and the
@@ -170,6 +171,11 @@ def diagnose(run_dir: Path, rng: np.random.Generator) -> dict:
     demos = Demonstrations.load(run_dir / "demos.npz")
     val_eps = models.config["method"]["val_episodes"]
     held_out = demos.split(val_eps)[1] if demos.num_episodes > val_eps else demos
+    expert_source = (
+        f"{held_out.num_episodes} held-out episodes"
+        if demos.num_episodes > val_eps
+        else f"the {demos.num_episodes} trained-on episode(s): none held out"
+    )
     expert_states = held_out.observations[rng.integers(0, len(held_out.observations), SAMPLE)]
     expert_ref = models.reference(expert_states)
     learner_last = models.reference(obs[rng.integers(max(0, n - 25_000), n, SAMPLE)])
@@ -196,6 +202,7 @@ def diagnose(run_dir: Path, rng: np.random.Generator) -> dict:
         "fifo_capacity": models.fifo_capacity,
         "run_k": models.run_k,
         "linear": models.net.linear,
+        "expert_states": expert_source,
         "expert_reward_z": scaled(expert_ref),
         "auc_expert_vs_last25k": auc,
         "quantiles_z": {
@@ -259,6 +266,8 @@ def to_markdown(results: list[dict], note: str) -> str:
         lines += [
             "",
             f"## {r['label']} ({r['run']}), by age of the states",
+            "",
+            f"Expert states: {r['expert_states']}.",
             "",
             "| steps | reward z | true reward |",
             "|---|---:|---:|",
