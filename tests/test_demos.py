@@ -42,6 +42,22 @@ def test_split_by_episode(demos):
         demos.split(4)
 
 
+def test_select_takes_the_listed_episodes_in_order(demos):
+    starts = np.concatenate([[0], np.cumsum(demos.episode_lengths)[:-1]])
+    picked = demos.select([2, 0])
+    assert picked.num_episodes == 2
+    np.testing.assert_array_equal(picked.episode_lengths, demos.episode_lengths[[2, 0]])
+    first_rows = slice(starts[2], starts[2] + demos.episode_lengths[2])
+    np.testing.assert_array_equal(
+        picked.observations[: demos.episode_lengths[2]], demos.observations[first_rows]
+    )
+    assert picked.expert_return == demos.expert_return  # scored against the same bar
+    np.testing.assert_array_equal(demos.first(2).observations, demos.select([0, 1]).observations)
+    for bad in ([], [demos.num_episodes], [-1]):
+        with pytest.raises(DemonstrationsError, match="cannot select episodes"):
+            demos.select(bad)
+
+
 def test_normalize_and_returns(demos):
     assert demos.normalize(-150) == pytest.approx(1.0)
     assert demos.normalize(-1200) == pytest.approx(0.0)

@@ -300,7 +300,21 @@ class Demonstrations:
             raise DemonstrationsError(
                 f"{self.source}: cannot take {episodes} of its {self.num_episodes} episodes"
             )
-        return self._subset(np.arange(episodes))
+        return self.select(range(episodes))
+
+    def select(self, episodes: Sequence[int]) -> Demonstrations:
+        """The episodes at the given indices, in that order, returns unchanged.
+
+        For a study of which episodes matter: the first episode of a file is not always a typical
+        one (ball_in_cup-catch's bundled first episode starts with the ball nearly caught).
+        """
+        idx = np.asarray(list(episodes), np.int64)
+        if idx.size == 0 or idx.min() < 0 or idx.max() >= self.num_episodes:
+            raise DemonstrationsError(
+                f"{self.source}: cannot select episodes {idx.tolist()} of its "
+                f"{self.num_episodes} (indices from 0 to {self.num_episodes - 1}, at least one)"
+            )
+        return self._subset(idx)
 
     def split(self, val_episodes: int) -> tuple[Demonstrations, Demonstrations]:
         """Split by episode: the first episodes train, the last ``val_episodes`` validate."""
