@@ -226,16 +226,16 @@ def normalize_rewards(
     Rows marked ``absorbing`` are standardised with the statistics of the other rows, so the
     absorbing state's reward is on the batch's scale without moving it.
     """
-    real = jnp.ones_like(r, bool) if absorbing is None else ~absorbing.astype(bool)
     if scale == "robust":
-        q25, median, q75 = jnp.nanquantile(
-            jnp.where(real, r, jnp.nan), jnp.array([0.25, 0.5, 0.75])
-        )
+        rows = r if absorbing is None else jnp.where(absorbing.astype(bool), jnp.nan, r)
+        q25, median, q75 = jnp.nanquantile(rows, jnp.array([0.25, 0.5, 0.75]))
         z = (r - median) / ((q75 - q25) / _IQR_PER_STD + 1e-6)
         return jnp.clip(z, -ROBUST_CLIP, ROBUST_CLIP) * 0.1
-    weight = real.astype(r.dtype)
-    mean = jnp.sum(weight * r) / jnp.sum(weight)
-    std = jnp.sqrt(jnp.sum(weight * (r - mean) ** 2) / jnp.sum(weight))
+    if absorbing is None:
+        return (r - jnp.mean(r)) / (jnp.std(r) + 1e-6) * 0.1
+    real = 1.0 - absorbing.astype(r.dtype)
+    mean = jnp.sum(real * r) / jnp.sum(real)
+    std = jnp.sqrt(jnp.sum(real * (r - mean) ** 2) / jnp.sum(real))
     return (r - mean) / (std + 1e-6) * 0.1
 
 
