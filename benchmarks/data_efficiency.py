@@ -115,7 +115,7 @@ def trained_episodes(curve: RunCurve) -> int:
 def label(curve: RunCurve) -> RunCurve:
     """``curve`` with its arm's label: the method and its training episodes, ``dac (1 demo)``."""
     n = trained_episodes(curve)
-    chosen = re.search(r"-1demo-ep(\d+)-", Path(curve.path).name)
+    chosen = re.search(rf"-{DEMO_EPISODES}demo-ep(\d+)-", Path(curve.path).name)
     which = f", episode {chosen.group(1)}" if chosen else ""
     return dataclasses.replace(curve, algo=f"{curve.algo} ({n} demo{'s' if n != 1 else ''}{which})")
 

@@ -88,7 +88,8 @@ class RewardConfig:
         to ``ROBUST_CLIP`` of those units; :func:`normalize_rewards`). On cheetah-run the MLP
         score models' reward is heavy-tailed: a few far-off states get very negative rewards,
         and the std they inflate leaves the middle half of the states 0.09 std apart
-        (benchmarks/results/reward_diagnosis.md); the robust scale gives the bulk its spread.
+        (benchmarks/results/reward_diagnosis_cheetah.md); the robust scale gives the bulk its
+        spread.
     chunk_size: grid timesteps per tile in :func:`fast_reward`; 0 picks it so that a tile has
         about ``TILE_ROWS`` rows (timesteps x signs x states). Never changes the values.
     block_size: states per tile in :func:`fast_reward`; 0 means ``min(B, TILE_ROWS / signs)``.
