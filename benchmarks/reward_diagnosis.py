@@ -141,18 +141,20 @@ def diagnose(run_dir: Path, rng: np.random.Generator) -> dict:
     def scaled(r: np.ndarray) -> float:
         return float((r.mean() - mean_u) / std_u)
 
-    slices = []
-    for start in range(0, n, SLICE):
-        idx = rng.integers(start, min(n, start + SLICE), SAMPLE)
+    def window(lo: int, hi: int) -> tuple[dict, np.ndarray]:
+        """Buffer steps ``[lo, hi)``: their mean reward in z units and mean true reward, and
+        the reference rewards of the sampled states."""
+        idx = rng.integers(lo, hi, SAMPLE)
         r = models.reference(obs[idx])
-        slices.append(
-            {
-                "steps": [start, min(n, start + SLICE)],
-                "reward_z": scaled(r),
-                "true_reward": float(true_r[idx].mean()),
-            }
-        )
-    windows = {}
+        summary = {
+            "steps": [lo, hi],
+            "reward_z": scaled(r),
+            "true_reward": float(true_r[idx].mean()),
+        }
+        return summary, r
+
+    slices = [window(start, min(n, start + SLICE))[0] for start in range(0, n, SLICE)]
+    windows, refs = {}, {}
     fifo_start = max(0, n - models.fifo_capacity)
     for name, lo, hi in (
         ("in FIFO", fifo_start, n),
@@ -160,13 +162,7 @@ def diagnose(run_dir: Path, rng: np.random.Generator) -> dict:
         ("last 25k", max(0, n - 25_000), n),
     ):
         if hi > lo:
-            idx = rng.integers(lo, hi, SAMPLE)
-            r = models.reference(obs[idx])
-            windows[name] = {
-                "steps": [lo, hi],
-                "reward_z": scaled(r),
-                "true_reward": float(true_r[idx].mean()),
-            }
+            windows[name], refs[name] = window(lo, hi)
 
     demos = Demonstrations.load(run_dir / "demos.npz")
     val_eps = models.config["method"]["val_episodes"]
@@ -178,8 +174,7 @@ def diagnose(run_dir: Path, rng: np.random.Generator) -> dict:
     )
     expert_states = held_out.observations[rng.integers(0, len(held_out.observations), SAMPLE)]
     expert_ref = models.reference(expert_states)
-    learner_last = models.reference(obs[rng.integers(max(0, n - 25_000), n, SAMPLE)])
-    auc = float(np.mean(expert_ref[:, None] > learner_last[None, :]))
+    auc = float(np.mean(expert_ref[:, None] > refs["last 25k"][None, :]))
 
     q = np.quantile(ref_u, QUANTILES)
     iqr = float(q[QUANTILES.index(0.75)] - q[QUANTILES.index(0.25)])
@@ -296,8 +291,8 @@ def main() -> None:
     p.add_argument("--name", default="", help="suffix of the output files")
     note_arg(p)
     args = p.parse_args()
-    rng = np.random.default_rng(0)
-    results = [diagnose(run.resolve(), rng) for run in args.runs]
+    # One generator per run, so a run's numbers do not depend on the others listed with it.
+    results = [diagnose(run.resolve(), np.random.default_rng(0)) for run in args.runs]
     stem = RESULTS / ("reward_diagnosis" + (f"_{args.name}" if args.name else ""))
     payload = {"provenance": provenance(), "note": args.note, "results": results}
     stem.with_suffix(".json").write_text(json.dumps(payload, indent=2) + "\n")
