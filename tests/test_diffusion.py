@@ -529,6 +529,25 @@ def test_robust_scale_reaches_the_reward_estimator():
         RewardConfig(scale="mad")
 
 
+def test_target_std_sets_the_normalised_scale_for_both_scales_and_reaches_the_estimator():
+    config = case_config(*CASES[3]).replace(target_std=1.0)
+    args = (random_params(1, OBS), random_params(2, OBS), states_of(0, B, OBS, 2.0))
+    key = jax.random.PRNGKey(0)
+    ten_x = np.asarray(fast(config, *args, states_of(1, B, ACT), key))
+    reference = np.asarray(fast(config.replace(target_std=0.1), *args, states_of(1, B, ACT), key))
+    assert np.std(ten_x) == pytest.approx(1.0, rel=1e-3)
+    np.testing.assert_allclose(ten_x, 10.0 * reference, rtol=1e-4, atol=1e-6)
+    raw = jnp.asarray(np.random.default_rng(0).normal(3.0, 7.0, 1000).astype(np.float32))
+    np.testing.assert_allclose(
+        normalize_rewards(raw, scale="robust", target_std=2.0),
+        20.0 * np.asarray(normalize_rewards(raw, scale="robust")),
+        rtol=1e-4,
+        atol=1e-6,
+    )
+    with pytest.raises(RewardConfigError, match="target_std"):
+        RewardConfig(target_std=0.0)
+
+
 def test_reward_config_validates():
     with pytest.raises(RewardConfigError):
         RewardConfig(num_timesteps=5, antithetic=True)

@@ -82,7 +82,8 @@ class RewardConfig:
         adjacent timesteps measured no gain, spec section 3).
     weighting: ``'simple'`` (w = 1, the reference implementation's DDPM loss) or ``'score'``
         (w = 1 / sigma_t^2, the theory's DS divergence on true score differences).
-    normalize: per batch ``(r - mean) / (std + 1e-6) * 0.1`` as the reference (population std).
+    normalize: per batch ``(r - mean) / (std + 1e-6) * target_std`` as the reference (population
+        std, ``target_std`` 0.1).
     scale: how ``normalize`` measures the batch: ``'std'`` (mean and std, the reference) or
         ``'robust'`` (median and IQR / 1.349, the std of a normal with that IQR, then clipped
         to ``ROBUST_CLIP`` of those units; :func:`normalize_rewards`). On cheetah-run the MLP
@@ -90,6 +91,10 @@ class RewardConfig:
         and the std they inflate leaves the middle half of the states 0.09 std apart
         (benchmarks/results/reward_diagnosis_cheetah.md); the robust scale gives the bulk its
         spread.
+    target_std: the std of the normalised rewards; 0.1 is the reference's, tuned for SAC (whose
+        temperature adapts to any scale). DreamerV3 divides its returns by ``max(1, S)``, ``S``
+        their 5th-95th percentile range, so returns whose range is below 1 are not scaled up and
+        its fixed entropy bonus weighs that much more against them: the knob to measure that with.
     chunk_size: grid timesteps per tile in :func:`fast_reward`; 0 picks it so that a tile has
         about ``TILE_ROWS`` rows (timesteps x signs x states). Never changes the values.
     block_size: states per tile in :func:`fast_reward`; 0 means ``min(B, TILE_ROWS / signs)``.
@@ -116,6 +121,7 @@ class RewardConfig:
     block_size: int = 0
     absorbing: bool = False
     scale: str = "std"
+    target_std: float = 0.1
 
     def __post_init__(self) -> None:
         if self.num_timesteps < 1:
@@ -130,6 +136,8 @@ class RewardConfig:
             )
         if self.scale not in SCALES:
             raise RewardConfigError(f"unknown scale '{self.scale}'; choose one of {list(SCALES)}")
+        if not self.target_std > 0:
+            raise RewardConfigError(f"target_std must be > 0, got {self.target_std}")
         if self.chunk_size < 0 or self.block_size < 0:
             raise RewardConfigError(
                 f"chunk_size and block_size must be >= 0 (0: automatic), got {self.chunk_size} "
@@ -216,13 +224,13 @@ def check_noise_budget(batch: int, dim: int, config: RewardConfig) -> None:
 
 
 def normalize_rewards(
-    r: jax.Array, absorbing: jax.Array | None = None, scale: str = "std"
+    r: jax.Array, absorbing: jax.Array | None = None, scale: str = "std", target_std: float = 0.1
 ) -> jax.Array:
-    """Per-batch standardisation to mean 0 and std 0.1 (the reference's reward scale).
+    """Per-batch standardisation to mean 0 and std ``target_std`` (0.1: the reference's scale).
 
     ``scale='robust'`` centres on the median and divides by IQR / 1.349 instead, then clips to
-    ``+-ROBUST_CLIP`` before the factor 0.1: the same numbers as ``'std'`` for a normal batch,
-    but a few extreme rows neither set the scale nor dominate the returns.
+    ``+-ROBUST_CLIP`` before the factor ``target_std``: the same numbers as ``'std'`` for a
+    normal batch, but a few extreme rows neither set the scale nor dominate the returns.
 
     Rows marked ``absorbing`` are standardised with the statistics of the other rows, so the
     absorbing state's reward is on the batch's scale without moving it.
@@ -231,17 +239,19 @@ def normalize_rewards(
         rows = r if absorbing is None else jnp.where(absorbing.astype(bool), jnp.nan, r)
         q25, median, q75 = jnp.nanquantile(rows, jnp.array([0.25, 0.5, 0.75]))
         z = (r - median) / ((q75 - q25) / _IQR_PER_STD + 1e-6)
-        return jnp.clip(z, -ROBUST_CLIP, ROBUST_CLIP) * 0.1
+        return jnp.clip(z, -ROBUST_CLIP, ROBUST_CLIP) * target_std
     if absorbing is None:
-        return (r - jnp.mean(r)) / (jnp.std(r) + 1e-6) * 0.1
+        return (r - jnp.mean(r)) / (jnp.std(r) + 1e-6) * target_std
     real = 1.0 - absorbing.astype(r.dtype)
     mean = jnp.sum(real * r) / jnp.sum(real)
     std = jnp.sqrt(jnp.sum(real * (r - mean) ** 2) / jnp.sum(real))
-    return (r - mean) / (std + 1e-6) * 0.1
+    return (r - mean) / (std + 1e-6) * target_std
 
 
 def _finish(r: jax.Array, config: RewardConfig, absorbing: jax.Array | None) -> jax.Array:
-    return normalize_rewards(r, absorbing, config.scale) if config.normalize else r
+    if not config.normalize:
+        return r
+    return normalize_rewards(r, absorbing, config.scale, config.target_std)
 
 
 # ------------------------------------------------------------------------------------- naive
