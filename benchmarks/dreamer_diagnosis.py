@@ -1,0 +1,166 @@
+"""How good is a DreamerV3 run's world model and critic, on the states it actually visited?
+
+Usage:
+  python benchmarks/dreamer_diagnosis.py RUN_DIR [RUN_DIR ...] [--name NAME] [--note TEXT]
+
+DreamerV3's actor learns only from imagined rollouts, so when it learns a task slowly the first
+question is whether its imagination is right. A run's checkpoint holds the world model, the
+critic and the replay (every row it has seen, in arrival order), so this script measures, from
+the checkpoint alone (no training, no environment):
+
+* open-loop prediction: windows of replayed rows, filtered through the posterior for
+  ``CONTEXT`` steps, then rolled forward with the prior (its mode) and the *replayed* actions
+  for ``HORIZON`` steps; per step ahead, the mean absolute error of the predicted reward and
+  of the decoded ``symlog(obs)``, beside the error of always predicting the replay's mean
+  (what "no skill" scores);
+* the critic: its value at the filtered states of those windows against the discounted return
+  actually received from there to the end of the episode (truncated there, at the run's
+  discount), as a rank correlation and a ratio of means.
+
+The rewards compared are the environment's (``--algo rl``); for a method that relabels, the
+world model learns the method's reward instead, so its reward error here is the distance
+between the two, not an error. Writes benchmarks/results/dreamer_diagnosis[_NAME].{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from common import RESULTS, note_arg, provenance
+from reward_diagnosis import spearman
+
+from smiling.algos.base import Learner
+from smiling.rl.dreamerv3.distributions import mode_onehot, symlog, twohot_mean
+from smiling.rl.dreamerv3.world_model import WorldModel, feature, observe
+
+CONTEXT = 8  # posterior steps before the open-loop rollout
+HORIZON = 15  # the imagination horizon of every preset but debug
+WINDOWS = 256  # sampled windows per run
+# The critic is compared on states with at least this many rows of their episode still to
+# come: the return received is cut at the episode's end (a time limit, not the task's end),
+# so it falls short of the value by at most discount ** MIN_AHEAD of the remaining tail's worth
+# (0.22 at the paper's discount 0.997); the critic's shortfall measured here is a lower bound.
+MIN_AHEAD = 500
+SEED = 0
+
+
+def episode_returns(rewards: np.ndarray, is_first: np.ndarray, discount: float) -> np.ndarray:
+    """Per row, the discounted sum of the rewards of the rows after it in its episode (the
+    reward of row t is received on arriving at it, so the return from t starts at t + 1)."""
+    out = np.zeros_like(rewards, dtype=np.float64)
+    running = 0.0
+    for t in range(len(rewards) - 1, -1, -1):
+        out[t] = running
+        running = 0.0 if is_first[t] else rewards[t] + discount * running
+    return out
+
+
+def windows(is_first: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
+    """Start rows of ``WINDOWS`` windows of ``length`` rows inside one episode, each followed
+    by at least ``MIN_AHEAD`` more rows of it (so that the critic's comparison is fair)."""
+    n_rows, starts = len(is_first), []
+    for _ in range(1000 * WINDOWS):
+        s = int(rng.integers(0, n_rows - length - MIN_AHEAD))
+        if not is_first[s + 1 : s + length + MIN_AHEAD].any():
+            starts.append(s)
+            if len(starts) == WINDOWS:
+                return np.asarray(starts)
+    raise SystemExit(f"the replay has too few episodes of {length + MIN_AHEAD} rows or more")
+
+
+def diagnose(run_dir: Path) -> dict:
+    learner, _ = Learner.restore(run_dir, steps=10**9)  # any budget past its step
+    agent, state, replay = learner.agent, learner.state, learner.replay
+    if getattr(agent, "name", "") != "dreamerv3":
+        raise SystemExit(f"{run_dir}: not a DreamerV3 run")
+    c, wm, params = agent.config, agent.core.wm, learner.state.wm_params
+    n = replay.size
+    if n >= replay.capacity:
+        raise SystemExit(f"{run_dir}: the replay wrapped; its rows' order is lost")
+    obs, actions = replay.obs[:n], replay.actions[:n]
+    rewards, is_first = replay.rewards[:n], replay.is_first[:n]
+    length = CONTEXT + HORIZON
+    idx = windows(is_first, length, np.random.default_rng(SEED))[:, None] + np.arange(length)
+    batch = {
+        "obs": jnp.asarray(obs[idx[:, :CONTEXT]]),
+        "actions": jnp.asarray(actions[idx[:, :CONTEXT]]),
+        "is_first": jnp.asarray(is_first[idx[:, :CONTEXT]]),
+    }
+    states = observe(wm, params, batch, jax.random.PRNGKey(SEED))
+    h, z = states["h"][:, -1], mode_onehot(states["post"][:, -1])
+    centres = agent.core.centres
+    reward_err, obs_err = [], []
+    for k in range(HORIZON):
+        row = idx[:, CONTEXT + k]
+        h = wm.apply(params, h, z, jnp.asarray(actions[row]), method=WorldModel.step)
+        z = mode_onehot(wm.apply(params, h, method=WorldModel.prior))
+        recon, reward_logits, _ = wm.apply(params, feature(h, z), method=WorldModel.heads)
+        predicted = np.asarray(twohot_mean(reward_logits, centres))
+        reward_err.append(float(np.mean(np.abs(predicted - rewards[row]))))
+        obs_err.append(float(np.mean(np.abs(np.asarray(recon) - np.asarray(symlog(obs[row]))))))
+    feat = feature(states["h"][:, -1], states["z"][:, -1])
+    value = np.asarray(twohot_mean(agent.core.critic.apply(state.critic_params, feat), centres))
+    received = episode_returns(rewards, is_first, c.discount)[idx[:, CONTEXT - 1]]
+    sym_obs = np.asarray(symlog(obs))
+    return {
+        "run": run_dir.name,
+        "env_steps": int(learner.steps_done),
+        "rows": int(n),
+        "reward_mae_by_step": reward_err,
+        "reward_mae_no_skill": float(np.mean(np.abs(rewards - rewards.mean()))),
+        "reward_mean": float(rewards.mean()),
+        "obs_mae_by_step": obs_err,
+        "obs_mae_no_skill": float(np.mean(np.abs(sym_obs - sym_obs.mean(0)))),
+        "value_spearman": spearman(value, received),
+        "value_mean": float(value.mean()),
+        "return_received_mean": float(received.mean()),
+    }
+
+
+def to_markdown(results: list[dict], note: str) -> str:
+    lines = [f"# DreamerV3 diagnosis\n\n{note}\n"]
+    steps = [1, 2, 5, 10, HORIZON]
+    head = " | ".join(f"{k} ahead" for k in steps)
+    for r in results:
+        lines += [
+            f"## {r['run']} (at {r['env_steps']} env steps)\n",
+            f"| open loop (context {CONTEXT}) | {head} | no skill |",
+            "|---" * (len(steps) + 2) + "|",
+            "| reward MAE | "
+            + " | ".join(f"{r['reward_mae_by_step'][k - 1]:.3f}" for k in steps)
+            + f" | {r['reward_mae_no_skill']:.3f} |",
+            "| symlog(obs) MAE | "
+            + " | ".join(f"{r['obs_mae_by_step'][k - 1]:.3f}" for k in steps)
+            + f" | {r['obs_mae_no_skill']:.3f} |",
+            "",
+            f"Critic: mean value {r['value_mean']:.2f} against a mean discounted return received "
+            f"to the episode's end of {r['return_received_mean']:.2f} (states with {MIN_AHEAD} "
+            f"or more steps of their episode ahead); rank correlation "
+            f"{r['value_spearman']:.2f} ({WINDOWS} states). Mean replayed reward "
+            f"{r['reward_mean']:.3f}.\n",
+        ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("runs", nargs="+", type=Path)
+    p.add_argument("--name", default="")
+    note_arg(p)
+    args = p.parse_args()
+    results = [diagnose(r) for r in args.runs]
+    stem = RESULTS / ("dreamer_diagnosis" + (f"_{args.name}" if args.name else ""))
+    stem.with_suffix(".json").write_text(
+        json.dumps({**provenance(), "note": args.note, "results": results}, indent=1)
+    )
+    stem.with_suffix(".md").write_text(to_markdown(results, args.note))
+    print(stem.with_suffix(".md").read_text())
+
+
+if __name__ == "__main__":
+    main()
