@@ -15,7 +15,7 @@ the checkpoint alone (no training, no environment):
   (what "no skill" scores);
 * the critic: its value at the filtered states of those windows against the discounted return
   actually received from there to the end of the episode (truncated there, at the run's
-  discount), as a rank correlation and a ratio of means.
+  discount), as a rank correlation, beside the mean of each.
 
 The rewards compared are the environment's (``--algo rl``); for a method that relabels, the
 world model learns the method's reward instead, so its reward error here is the distance
@@ -78,7 +78,7 @@ def diagnose(run_dir: Path) -> dict:
     agent, state, replay = learner.agent, learner.state, learner.replay
     if getattr(agent, "name", "") != "dreamerv3":
         raise SystemExit(f"{run_dir}: not a DreamerV3 run")
-    c, wm, params = agent.config, agent.core.wm, learner.state.wm_params
+    c, wm, params = agent.config, agent.core.wm, state.wm_params
     n = replay.size
     if n >= replay.capacity:
         raise SystemExit(f"{run_dir}: the replay wrapped; its rows' order is lost")
@@ -155,9 +155,8 @@ def main() -> None:
     args = p.parse_args()
     results = [diagnose(r) for r in args.runs]
     stem = RESULTS / ("dreamer_diagnosis" + (f"_{args.name}" if args.name else ""))
-    stem.with_suffix(".json").write_text(
-        json.dumps({**provenance(), "note": args.note, "results": results}, indent=1)
-    )
+    payload = {**provenance(), "note": args.note, "results": results}
+    stem.with_suffix(".json").write_text(json.dumps(payload, indent=2) + "\n")
     stem.with_suffix(".md").write_text(to_markdown(results, args.note))
     print(stem.with_suffix(".md").read_text())
 
