@@ -63,7 +63,8 @@ class DreamerV3Config(Config):
     wm_lr: float = 1e-4
     wm_eps: float = 1e-8
     wm_clip: float = 1000.0
-    ac_lr: float = 3e-5  # actor and critic
+    ac_lr: float = 3e-5  # the actor's
+    critic_lr: float = 3e-5  # the critic's (its own: how fast values propagate, docs/dreamer.md)
     ac_eps: float = 1e-5
     ac_clip: float = 100.0
     slow_critic_decay: float = 0.98
@@ -89,7 +90,16 @@ class DreamerV3Config(Config):
         check_range(self, "discount", 0, 1, inclusive=False)
         for name in ("free_nats", "dyn_scale", "rep_scale", "slow_reg", "entropy"):
             check_range(self, name, 0)
-        for name in ("wm_lr", "wm_eps", "wm_clip", "ac_lr", "ac_eps", "ac_clip", "min_std"):
+        for name in (
+            "wm_lr",
+            "wm_eps",
+            "wm_clip",
+            "ac_lr",
+            "critic_lr",
+            "ac_eps",
+            "ac_clip",
+            "min_std",
+        ):
             check_range(self, name, 0, inclusive=False)
         if self.max_std < self.min_std:
             raise ValueError(f"max_std must be at least min_std, got {self.max_std}")
@@ -167,7 +177,7 @@ class _Core:
             optax.clip_by_global_norm(c.ac_clip), optax.adam(c.ac_lr, eps=c.ac_eps)
         )
         self.critic_tx = optax.chain(
-            optax.clip_by_global_norm(c.ac_clip), optax.adam(c.ac_lr, eps=c.ac_eps)
+            optax.clip_by_global_norm(c.ac_clip), optax.adam(c.critic_lr, eps=c.ac_eps)
         )
         self.centres = bins(c.bins)
         self.update = jax.jit(self._update_impl)
