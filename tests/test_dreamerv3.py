@@ -236,6 +236,33 @@ def test_new_reward_params_do_not_recompile_the_update():
     assert agent._update._cache_size() == 1
 
 
+def test_critic_learns_at_critic_lr_and_the_actor_at_ac_lr():
+    """The critic has its own learning rate (values propagate at its speed); changing it leaves
+    the world model and the actor's step untouched and scales the critic's first Adam step."""
+    fast, slow = (dataclasses.replace(DEBUG, batch_size=2, critic_lr=lr) for lr in (1e-3, 1e-6))
+    rng = np.random.default_rng(0)
+    rep = DreamerV3(3, 1, fast).make_replay(1000)
+    for t in range(100):
+        rep.add(rng.normal(size=3), rng.uniform(-1, 1, 1), float(t % 7), rng.normal(size=3), False)
+    batch = DreamerV3(3, 1, fast).sample(rep, rng)
+    steps = []
+    for config in (fast, slow):
+        agent = DreamerV3(3, 1, config)
+        state = agent.init(jax.random.PRNGKey(0))
+        new, _ = agent.update(state, batch, jax.random.PRNGKey(1), None)
+        steps.append(jax.tree.map(lambda a, b: np.asarray(a - b), new, state))
+    moved, still = steps
+
+    def flat(tree):
+        return np.concatenate([x.ravel() for x in jax.tree.leaves(tree)])
+
+    for part in ("wm_params", "actor_params"):
+        np.testing.assert_array_equal(flat(getattr(moved, part)), flat(getattr(still, part)))
+    critic_fast, critic_slow = flat(moved.critic_params), flat(still.critic_params)
+    assert np.abs(critic_fast).max() > 1e-4
+    np.testing.assert_allclose(critic_fast, 1000.0 * critic_slow, rtol=1e-3, atol=1e-9)
+
+
 # ----------------------------------------------------- world model, known answer
 def _toy_replay(rng: np.random.Generator, episodes: int = 20, length: int = 50) -> SequenceReplay:
     """A damped rotation driven by the action; reward of a transition r = x0 + 0.5 a."""
