@@ -55,6 +55,8 @@ def run(args: argparse.Namespace) -> None:
         cmd += ["--eval-every", str(args.eval_every)]
         cmd += ["--eval-episodes", str(args.eval_episodes)]
         cmd += ["--checkpoint-every", str(args.checkpoint_every)]
+        if args.action_repeat != 1:
+            cmd += ["--action-repeat", str(args.action_repeat)]
         for pair in args.set:
             cmd += ["--set", pair]
         train_or_resume(out, cmd, args.steps, args.benchmark)
@@ -84,6 +86,7 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--eval-every", type=int, default=2500)
     p.add_argument("--eval-episodes", type=int, default=5)
     p.add_argument("--checkpoint-every", type=int, default=10_000)
+    p.add_argument("--action-repeat", type=int, default=1)
     p.add_argument("--set", action="append", default=[])
 
 

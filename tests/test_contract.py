@@ -99,6 +99,22 @@ def test_checkpoint_then_resume_continues_the_same_curve(tmp_path, finished, met
     np.testing.assert_allclose(resumed, whole, rtol=1e-5)
 
 
+def test_action_repeat_is_kept_by_the_run_and_its_resume(tmp_path):
+    """A run at action repeat 2 steps its environments two simulator steps per decision, counts
+    decisions, records the repeat, and resumes with it."""
+    run = tmp_path / "run"
+    loop = dataclasses.replace(LOOP, action_repeat=2, checkpoint_every=HALF // 2)
+    learner = make("rl", "sac", loop)
+    summary = learner.learn(HALF, run_dir=run, progress=False)
+    assert summary["env_steps"] == HALF and summary["simulator_steps"] == 2 * HALF
+    # Pendulum's 200-step episodes last 100 decisions: two ended, the third has begun.
+    assert summary["action_repeat"] == 2 and learner.episodes == 3
+    assert RunDir(run).read_config()["loop"]["action_repeat"] == 2
+    restored, _ = Learner.restore(run, HALF + 100)
+    assert restored.loop.action_repeat == 2
+    assert restored.env.repeat == 2 and restored.eval_env.repeat == 2
+
+
 def test_unknown_agent_and_agent_a_method_cannot_drive(monkeypatch):
     with pytest.raises(SmilingError, match="unknown agent 'nope'; known agents: sac"):
         make("smiling", "nope")

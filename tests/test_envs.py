@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from smiling import UnknownEnvError, make_env
-from smiling.envs import native_spaces, observation_keys
+from smiling.envs import ActionRepeat, native_spaces, observation_keys
+from smiling.errors import SettingError
 
 ENV_IDS = ["Pendulum-v1", "MountainCarContinuous-v0", "dmc:cartpole-swingup", "dmc:cheetah-run"]
 
@@ -128,3 +129,36 @@ def test_mujoco_warnings_leave_no_log_file_in_the_working_directory(tmp_path):
     assert any("QPOS" in line for line in warnings), result.stderr
     assert len(warnings) == len(set(warnings))  # each distinct warning once
     assert all(line.startswith("smiling: warning: MuJoCo: ") for line in warnings)
+
+
+@pytest.mark.parametrize(
+    "env_id, repeat, decisions", [("dmc:cartpole-swingup", 2, 500), ("Pendulum-v1", 3, 67)]
+)
+def test_action_repeat_holds_actions_and_sums_their_rewards(env_id, repeat, decisions):
+    """A decision at repeat k is k simulator steps of the same action: its observation is the
+    last one's, its reward their sum, and an episode ends at the same simulator step (Pendulum's
+    200 steps at k = 3: 66 full decisions and one of 2 steps)."""
+    actions = np.random.default_rng(0).uniform(-1, 1, (decisions, 1)).astype(np.float32)
+    fine = make_env(env_id, seed=4)
+    fine.reset(seed=4)
+    coarse = make_env(env_id, seed=4, action_repeat=repeat)
+    assert isinstance(coarse, ActionRepeat)
+    coarse.reset(seed=4)
+    for i, action in enumerate(actions):
+        total = 0.0
+        for _ in range(repeat):
+            obs, reward, terminated, truncated, _ = fine.step(action)
+            total += reward
+            if terminated or truncated:
+                break
+        got = coarse.step(action)
+        np.testing.assert_array_equal(got[0], obs)
+        assert got[1] == pytest.approx(total, abs=1e-9)
+        assert (got[2], got[3]) == (terminated, truncated) == (False, i == decisions - 1)
+    assert native_spaces(coarse)[1] == native_spaces(fine)[1]
+
+
+@pytest.mark.parametrize("repeat", [0, -2, 1.5])
+def test_action_repeat_below_one_is_refused(repeat):
+    with pytest.raises(SettingError, match="action_repeat must be an integer of at least 1"):
+        make_env("Pendulum-v1", action_repeat=repeat)

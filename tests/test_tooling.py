@@ -569,6 +569,7 @@ def test_progress_lines_without_terminal(capsys):
     [
         (["train", "--env", "Pendulum-v1", "--eval-every", "0"], "--eval-every must be at least 1"),
         (["train", "--env", "Pendulum-v1", "--video-every", "-1"], "--video-every must be at"),
+        (["train", "--env", "Pendulum-v1", "--action-repeat", "0"], "--action-repeat must be"),
         (["sweep", "--algo", "dreamer", "--env", "Pendulum-v1"], "unknown algo 'dreamer'"),
         (["sweep", "--env", "NoSuchEnv-v0"], "unknown environment 'NoSuchEnv-v0'"),
         (["sweep", "--env", "Pendulum-v1", "--seeds", "x"], "--seeds x"),

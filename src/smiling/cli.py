@@ -72,6 +72,7 @@ def _spec(args: argparse.Namespace):
             checkpoint_every=args.checkpoint_every,
             video_every=args.video_every,
             video_max_frames=args.video_frames,
+            action_repeat=args.action_repeat,
         ),
     )
 
@@ -166,6 +167,7 @@ def _sweep(args: argparse.Namespace) -> None:
     train_args += ["--eval-episodes", str(args.eval_episodes)]
     train_args += ["--checkpoint-every", str(args.checkpoint_every)]
     train_args += ["--video-every", str(args.video_every), "--video-frames", str(args.video_frames)]
+    train_args += ["--action-repeat", str(args.action_repeat)]
     for pair in args.set:
         train_args += ["--set", pair]
     jobs = plan(algos, envs, parse_seeds(args.seeds), args.out, args.steps, train_args)
@@ -379,6 +381,14 @@ def _add_loop_args(p: argparse.ArgumentParser) -> None:
         "--video-every", type=int, default=0, help="film an evaluation episode (0: never)"
     )
     p.add_argument("--video-frames", type=int, default=1000, help="frames per video")
+    p.add_argument(
+        "--action-repeat",
+        type=int,
+        default=1,
+        metavar="K",
+        help="hold each action for K simulator steps (DreamerV3 uses 2 on dmc: tasks); "
+        "every step count (--steps, cadences, curves) then counts decisions",
+    )
 
 
 def _add_set(p: argparse.ArgumentParser) -> None:
@@ -627,6 +637,7 @@ SETTING_FLAGS = {
     "checkpoint_every": "--checkpoint-every",
     "video_every": "--video-every",
     "video_max_frames": "--video-frames",
+    "action_repeat": "--action-repeat",
     "steps": "--steps",
 }
 

@@ -20,7 +20,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from smiling.errors import UnknownEnvError, warn
+from smiling.errors import SettingError, UnknownEnvError, warn
 from smiling.tasks import register_tasks
 
 DMC_PREFIX = "dmc:"
@@ -36,20 +36,27 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 register_tasks()  # the package's own tasks (smiling/TwoRoutes-v0, ...) for gym.make
 
 
-def make_env(env_id: str, seed: int | None = None) -> gym.Env:
+def make_env(env_id: str, seed: int | None = None, action_repeat: int = 1) -> gym.Env:
     """Build ``env_id`` with flat float32 observations and actions in [-1, 1].
 
     ``seed`` seeds the environment's first reset and its action space, so two environments made
-    with the same seed produce the same first observations. Raises :class:`UnknownEnvError` with
+    with the same seed produce the same first observations. ``action_repeat`` holds each action
+    for that many simulator steps (:class:`ActionRepeat`). Raises :class:`UnknownEnvError` with
     the naming rules when the id is not known.
     """
     if not isinstance(env_id, str) or not env_id:
         raise UnknownEnvError(f"environment id must be a non-empty string; {NAMING_HELP}")
+    if isinstance(action_repeat, bool) or not isinstance(action_repeat, int) or action_repeat < 1:
+        raise SettingError(
+            "action_repeat", f"must be an integer of at least 1, got {action_repeat}"
+        )
     env = (
         _make_dmc(env_id[len(DMC_PREFIX) :]) if env_id.startswith(DMC_PREFIX) else _make_gym(env_id)
     )
     env = _FlatFloat32(env)
     env = _unit_actions(env)
+    if action_repeat > 1:
+        env = ActionRepeat(env, action_repeat)
     if seed is not None:
         env.reset(seed=seed)
         env.action_space.seed(seed)
@@ -189,6 +196,33 @@ class _FlatFloat32(gym.ObservationWrapper):
         return np.asarray(observation, np.float32).ravel()
 
 
+class ActionRepeat(gym.Wrapper):
+    """Hold each action for ``repeat`` simulator steps and return the sum of their rewards.
+
+    The standard control-rate setting of world-model learners on DeepMind Control (DreamerV3
+    uses 2): the agent decides half as often, so each of its imagined steps spans twice the
+    simulated time. An episode that ends inside a repeat ends there (the remaining steps are
+    not taken), so an episode's return is the same sum of simulator rewards at any repeat and
+    normalises against the same expert return. Observations are those at decision points only.
+    """
+
+    def __init__(self, env: gym.Env, repeat: int):
+        super().__init__(env)
+        self.repeat = repeat
+        fps = env.metadata.get("render_fps")
+        # Frames are rendered once per decision, so a video's real-time rate is fps / repeat.
+        self.metadata = {**env.metadata, "render_fps": fps / repeat if fps else None}
+
+    def step(self, action):
+        total = 0.0
+        for _ in range(self.repeat):
+            obs, reward, terminated, truncated, info = self.env.step(action)
+            total += float(reward)
+            if terminated or truncated:
+                break
+        return obs, total, terminated, truncated, info
+
+
 def native_spaces(env: gym.Env) -> tuple[spaces.Space, spaces.Box]:
     """Observation and action spaces of the environment inside :func:`make_env`'s wrappers.
 
@@ -196,6 +230,8 @@ def native_spaces(env: gym.Env) -> tuple[spaces.Space, spaces.Box]:
     to [-1, 1], observations before flattening (a ``dmc:`` task's are already flat here).
     """
     flat = _find_flat(env)
+    if isinstance(env, ActionRepeat):
+        env = env.env
     rescaled = isinstance(env, gym.wrappers.RescaleAction)  # what _unit_actions adds
     return flat.env.observation_space, env.env.action_space if rescaled else env.action_space
 

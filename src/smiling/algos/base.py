@@ -76,6 +76,9 @@ class LoopConfig:
     video_every: int = 0  # film an evaluation episode at multiples of this (0: never)
     video_max_frames: int = 1000  # frames per video (one DMC episode)
     log_every: int = 1000  # the agent's update metrics are sampled at multiples of this
+    # Simulator steps per agent decision (smiling.envs.ActionRepeat). Every step count of the
+    # run (budget, cadences, warm-up, curve) counts decisions: simulator steps = steps x this.
+    action_repeat: int = 1
 
     def __post_init__(self) -> None:
         """Reject cadences that would divide by zero or never produce anything."""
@@ -86,6 +89,7 @@ class LoopConfig:
             "video_every": 0,
             "video_max_frames": 1,
             "log_every": 1,
+            "action_repeat": 1,
         }
         for name, minimum in least.items():
             if getattr(self, name) < minimum:
@@ -152,8 +156,9 @@ class Learner:
             loop,
             preset,
         )
-        self.env = make_env(env_id, seed=seed)
-        self.eval_env = make_env(env_id, seed=seed + EVAL_SEED_OFFSET)
+        repeat = loop.action_repeat
+        self.env = make_env(env_id, seed=seed, action_repeat=repeat)
+        self.eval_env = make_env(env_id, seed=seed + EVAL_SEED_OFFSET, action_repeat=repeat)
         self.obs_dim = int(self.env.observation_space.shape[0])
         self.act_dim = int(self.env.action_space.shape[0])
         if demos is not None:
@@ -479,6 +484,9 @@ class Learner:
         }
         if self.entry.step_unit != "env":
             summary[f"{self.entry.step_unit}_steps"] = self.steps_done
+        if self.loop.action_repeat > 1:  # env_steps counts decisions; say what they simulated
+            summary["action_repeat"] = self.loop.action_repeat
+            summary["simulator_steps"] = self.env_steps * self.loop.action_repeat
         return summary
 
     # ------------------------------------------------------------ save / load
@@ -639,7 +647,7 @@ class Learner:
         limit = getattr(self.env.spec, "max_episode_steps", None) if self.env.spec else None
         if not limit:
             raise CheckpointError("the checkpoint records no episode count")
-        return env_steps // int(limit)
+        return env_steps // -(-int(limit) // self.loop.action_repeat)  # decisions per episode
 
 
 def upgrade_config(config: dict[str, Any], where: Path) -> dict[str, Any]:
