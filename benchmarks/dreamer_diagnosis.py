@@ -45,7 +45,9 @@ WINDOWS = 256  # sampled windows per run
 # come: the return received is cut at the episode's end (a time limit, not the task's end),
 # so it falls short of the value by at most discount ** MIN_AHEAD of the remaining tail's worth
 # (0.22 at the paper's discount 0.997); the critic's shortfall measured here is a lower bound.
+# Counted in simulator steps: a run at action repeat k needs MIN_AHEAD // k decisions ahead.
 MIN_AHEAD = 500
+NEAR_MODE = 3  # the critic's concentration: its probability within this many bins of its mode
 SEED = 0
 
 
@@ -60,17 +62,26 @@ def episode_returns(rewards: np.ndarray, is_first: np.ndarray, discount: float) 
     return out
 
 
-def windows(is_first: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
+def windows(is_first: np.ndarray, length: int, ahead: int, rng: np.random.Generator) -> np.ndarray:
     """Start rows of ``WINDOWS`` windows of ``length`` rows inside one episode, each followed
-    by at least ``MIN_AHEAD`` more rows of it (so that the critic's comparison is fair)."""
+    by at least ``ahead`` more rows of it (so that the critic's comparison is fair)."""
     n_rows, starts = len(is_first), []
     for _ in range(1000 * WINDOWS):
-        s = int(rng.integers(0, n_rows - length - MIN_AHEAD))
-        if not is_first[s + 1 : s + length + MIN_AHEAD].any():
+        s = int(rng.integers(0, n_rows - length - ahead))
+        if not is_first[s + 1 : s + length + ahead].any():
             starts.append(s)
             if len(starts) == WINDOWS:
                 return np.asarray(starts)
-    raise SystemExit(f"the replay has too few episodes of {length + MIN_AHEAD} rows or more")
+    raise SystemExit(f"the replay has too few episodes of {length + ahead} rows or more")
+
+
+def mass_near_mode(logits: jax.Array, width: int = NEAR_MODE) -> np.ndarray:
+    """Per state, the critic's probability within ``width`` bins of its most likely bin: near 1
+    when the two-hot head is sure of one value, low when its expectation averages a spread."""
+    probs = np.asarray(jax.nn.softmax(logits, axis=-1))
+    mode = probs.argmax(-1)[:, None]
+    near = np.abs(np.arange(probs.shape[-1])[None, :] - mode) <= width
+    return (probs * near).sum(-1)
 
 
 def diagnose(run_dir: Path) -> dict:
@@ -85,7 +96,9 @@ def diagnose(run_dir: Path) -> dict:
     obs, actions = replay.obs[:n], replay.actions[:n]
     rewards, is_first = replay.rewards[:n], replay.is_first[:n]
     length = CONTEXT + HORIZON
-    idx = windows(is_first, length, np.random.default_rng(SEED))[:, None] + np.arange(length)
+    ahead = MIN_AHEAD // learner.loop.action_repeat
+    idx = windows(is_first, length, ahead, np.random.default_rng(SEED))
+    idx = idx[:, None] + np.arange(length)
     batch = {
         "obs": jnp.asarray(obs[idx[:, :CONTEXT]]),
         "actions": jnp.asarray(actions[idx[:, :CONTEXT]]),
@@ -104,13 +117,16 @@ def diagnose(run_dir: Path) -> dict:
         reward_err.append(float(np.mean(np.abs(predicted - rewards[row]))))
         obs_err.append(float(np.mean(np.abs(np.asarray(recon) - np.asarray(symlog(obs[row]))))))
     feat = feature(states["h"][:, -1], states["z"][:, -1])
-    value = np.asarray(twohot_mean(agent.core.critic.apply(state.critic_params, feat), centres))
+    value_logits = agent.core.critic.apply(state.critic_params, feat)
+    value = np.asarray(twohot_mean(value_logits, centres))
     received = episode_returns(rewards, is_first, c.discount)[idx[:, CONTEXT - 1]]
     sym_obs = np.asarray(symlog(obs))
     return {
         "run": run_dir.name,
         "env_steps": int(learner.steps_done),
         "rows": int(n),
+        "action_repeat": learner.loop.action_repeat,
+        "min_ahead": ahead,
         "reward_mae_by_step": reward_err,
         "reward_mae_no_skill": float(np.mean(np.abs(rewards - rewards.mean()))),
         "reward_mean": float(rewards.mean()),
@@ -118,6 +134,7 @@ def diagnose(run_dir: Path) -> dict:
         "obs_mae_no_skill": float(np.mean(np.abs(sym_obs - sym_obs.mean(0)))),
         "value_spearman": spearman(value, received),
         "value_mean": float(value.mean()),
+        "value_mass_near_mode": float(mass_near_mode(value_logits).mean()),
         "return_received_mean": float(received.mean()),
     }
 
@@ -139,10 +156,11 @@ def to_markdown(results: list[dict], note: str) -> str:
             + f" | {r['obs_mae_no_skill']:.3f} |",
             "",
             f"Critic: mean value {r['value_mean']:.2f} against a mean discounted return received "
-            f"to the episode's end of {r['return_received_mean']:.2f} (states with {MIN_AHEAD} "
-            f"or more steps of their episode ahead); rank correlation "
-            f"{r['value_spearman']:.2f} ({WINDOWS} states). Mean replayed reward "
-            f"{r['reward_mean']:.3f}.\n",
+            f"to the episode's end of {r['return_received_mean']:.2f} (states with "
+            f"{r.get('min_ahead', MIN_AHEAD)} or more steps of their episode ahead); rank "
+            f"correlation {r['value_spearman']:.2f} ({WINDOWS} states); on average "
+            f"{r['value_mass_near_mode']:.0%} of its probability within {NEAR_MODE} bins of its "
+            f"mode. Mean replayed reward {r['reward_mean']:.3f}.\n",
         ]
     return "\n".join(lines)
 

@@ -170,15 +170,9 @@ class _Core:
         )
         self.actor = Actor(act_dim, c.hidden, c.layers, c.min_std, c.max_std)
         self.critic = Critic(c.hidden, c.layers, c.bins)
-        self.wm_tx = optax.chain(
-            optax.clip_by_global_norm(c.wm_clip), optax.adam(c.wm_lr, eps=c.wm_eps)
-        )
-        self.actor_tx = optax.chain(
-            optax.clip_by_global_norm(c.ac_clip), optax.adam(c.ac_lr, eps=c.ac_eps)
-        )
-        self.critic_tx = optax.chain(
-            optax.clip_by_global_norm(c.ac_clip), optax.adam(c.critic_lr, eps=c.ac_eps)
-        )
+        self.wm_tx = _clipped_adam(c.wm_lr, c.wm_eps, c.wm_clip)
+        self.actor_tx = _clipped_adam(c.ac_lr, c.ac_eps, c.ac_clip)
+        self.critic_tx = _clipped_adam(c.critic_lr, c.ac_eps, c.ac_clip)
         self.centres = bins(c.bins)
         self.update = jax.jit(self._update_impl)
         self.act = jax.jit(self._act_impl, static_argnames="deterministic")
@@ -423,3 +417,8 @@ DREAMERV3_ENTRY = AgentEntry(
     summary="DreamerV3: a world model replays sequences, actor and critic learn in imagination",
     title="DreamerV3",
 )
+
+
+def _clipped_adam(lr: float, eps: float, clip: float) -> optax.GradientTransformation:
+    """Adam after clipping the gradient's global norm: every DreamerV3 optimiser's shape."""
+    return optax.chain(optax.clip_by_global_norm(clip), optax.adam(lr, eps=eps))
