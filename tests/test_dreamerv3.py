@@ -119,6 +119,30 @@ def test_straight_through_sample_is_one_hot_with_the_probabilities_gradient():
 
 
 # ------------------------------------------------------------------ replay
+def test_exact_clip_gradient_is_the_expected_returns_and_straight_through_is_not():
+    """Return ``a`` (more is better) from actions ``clip(m + s e)`` at ``m = 0.9``: widening
+    the Gaussian sends mass below 0.9 while the mass above 1 is clipped, so the expected return
+    falls with ``s``. The exact clip's reparameterised gradient says so (it matches a finite
+    difference of the expectation); straight through the clip it is about zero, and for a
+    return that rewards pressing against either bound (``|a|``) it is positive: the bias that
+    drives a bang-bang task's std to its maximum."""
+    from smiling.rl.dreamerv3.behavior import sample_action
+
+    key, m = jax.random.PRNGKey(0), jnp.full((200_000, 1), 0.9)
+
+    def expected(s, ret, clip_gradient):
+        return jnp.mean(ret(sample_action(m, jnp.full_like(m, s), key, clip_gradient)[0]))
+
+    def grad(ret, clip_gradient):
+        return float(jax.grad(expected)(0.5, ret, clip_gradient))
+
+    exact_fd = (expected(0.51, jnp.asarray, "exact") - expected(0.49, jnp.asarray, "exact")) / 0.02
+    assert float(exact_fd) < -0.1
+    assert grad(jnp.asarray, "exact") == pytest.approx(float(exact_fd), rel=0.05)
+    assert abs(grad(jnp.asarray, "straight_through")) < 0.01
+    assert grad(jnp.abs, "straight_through") > 0.1 + grad(jnp.abs, "exact")
+
+
 def test_replay_marks_episode_starts_and_terminals_and_saves(tmp_path):
     rep = SequenceReplay(2, 1, capacity=100)
     # Episode A: 3 transitions, truncated; episode B: 2 transitions, terminated.
@@ -163,7 +187,14 @@ def test_updates_due_keeps_the_train_ratio():
 
 
 @pytest.mark.parametrize(
-    "field, value", [("deter", 0), ("discount", 1.5), ("warmup_steps", 3), ("actor_grad", "x")]
+    "field, value",
+    [
+        ("deter", 0),
+        ("discount", 1.5),
+        ("warmup_steps", 3),
+        ("actor_grad", "x"),
+        ("clip_gradient", "x"),
+    ],
 )
 def test_config_rejects_nonsense_naming_the_field(field, value):
     with pytest.raises(ValueError, match=field):

@@ -29,7 +29,13 @@ import optax
 from smiling.config import Config, check_range
 from smiling.rewards import RewardFn, as_traced, relabel
 from smiling.rl.agent import AgentEntry, Batch
-from smiling.rl.dreamerv3.behavior import Actor, Critic, actor_loss, critic_loss
+from smiling.rl.dreamerv3.behavior import (
+    CLIP_GRADIENTS,
+    Actor,
+    Critic,
+    actor_loss,
+    critic_loss,
+)
 from smiling.rl.dreamerv3.distributions import bins
 from smiling.rl.dreamerv3.replay import SequenceReplay
 from smiling.rl.dreamerv3.world_model import WorldModel, feature, filter_step, world_model_loss
@@ -72,6 +78,9 @@ class DreamerV3Config(Config):
     return_scale_decay: float = 0.99
     entropy: float = 3e-4
     actor_grad: str = "backprop"  # or "reinforce"
+    # The clipped action's gradient in imagination (behavior.sample_action): "straight_through"
+    # or "exact" (the clip's own, zero past the bounds)
+    clip_gradient: str = "straight_through"
     min_std: float = 0.1
     max_std: float = 1.0
 
@@ -105,6 +114,11 @@ class DreamerV3Config(Config):
             raise ValueError(f"max_std must be at least min_std, got {self.max_std}")
         if self.actor_grad not in ("backprop", "reinforce"):
             raise ValueError(f"actor_grad must be 'backprop' or 'reinforce', got {self.actor_grad}")
+        if self.clip_gradient not in CLIP_GRADIENTS:
+            raise ValueError(
+                f"clip_gradient must be one of {', '.join(CLIP_GRADIENTS)}, "
+                f"got {self.clip_gradient}"
+            )
 
 
 PRESETS: dict[str, DreamerV3Config] = {
@@ -248,6 +262,7 @@ class _Core:
             horizon=c.horizon, discount=c.discount, lam=c.lam, entropy=c.entropy,
             terminal_value=terminal_value,
             scale_decay=c.return_scale_decay, actor_grad=c.actor_grad,
+            clip_gradient=c.clip_gradient,
         )  # fmt: skip
         updates, actor_opt = self.actor_tx.update(a_grads, state.actor_opt, state.actor_params)
         actor_params = optax.apply_updates(state.actor_params, updates)

@@ -5,11 +5,12 @@ From every posterior state of the replayed batch, the world model's prior and th
 regulariser towards a slow EMA copy of itself); the actor maximises the same returns divided by
 ``max(1, S)``, ``S`` an EMA of their 5th-95th percentile range, plus an entropy bonus.
 
-Continuous actions: a Gaussian with mean ``tanh(m)`` and std in ``[min_std, max_std]``; the sample
-is clipped to [-1, 1] with a straight-through gradient. ``actor_grad="backprop"`` differentiates
-the returns through the learned dynamics (the 2023 paper's choice for continuous actions);
-``"reinforce"`` uses the score-function gradient with the critic as baseline (later versions'
-choice for every action space).
+Continuous actions: a Gaussian with mean ``tanh(m)`` and std in ``[min_std, max_std]``; the
+sample is clipped to [-1, 1], its gradient either straight through the clip
+(``clip_gradient="straight_through"``) or the clip's own (``"exact"``, zero past the bounds).
+``actor_grad="backprop"`` differentiates the returns through the learned dynamics (the 2023
+paper's choice for continuous actions); ``"reinforce"`` uses the score-function gradient with
+the critic as baseline (later versions' choice for every action space).
 """
 
 from __future__ import annotations
@@ -61,10 +62,23 @@ class Critic(nn.Module):
         return MLP(self.hidden, self.layers, self.bins, zero_out=True)(feat)
 
 
-def sample_action(mean: jax.Array, std: jax.Array, key: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """``(action, raw)``: a Gaussian sample ``raw`` and its clip to [-1, 1], whose gradient is
-    the unclipped sample's (straight-through), so backprop never sees a flat zero."""
+CLIP_GRADIENTS = ("straight_through", "exact")
+
+
+def sample_action(
+    mean: jax.Array, std: jax.Array, key: jax.Array, clip_gradient: str = "straight_through"
+) -> tuple[jax.Array, jax.Array]:
+    """``(action, raw)``: a Gaussian sample ``raw`` and its clip to [-1, 1].
+
+    ``"straight_through"``: the action's gradient is the unclipped sample's, so backprop never
+    sees a flat zero; but it is biased where the policy presses against a bound: a sample past
+    +1 still "gains" from a larger std when the return rises with the action, so on bang-bang
+    tasks the std is pushed to its maximum. ``"exact"``: the clip's own derivative (zero past the
+    bounds), the unbiased reparameterised gradient of the expected return of clipped actions.
+    """
     raw = mean + std * jax.random.normal(key, mean.shape)
+    if clip_gradient == "exact":
+        return jnp.clip(raw, -1.0, 1.0), raw
     return raw + sg(jnp.clip(raw, -1.0, 1.0) - raw), raw
 
 
@@ -85,6 +99,7 @@ def imagine(
     z: jax.Array,
     horizon: int,
     key: jax.Array,
+    clip_gradient: str = "straight_through",
 ) -> dict[str, jax.Array]:
     """Roll the prior and the actor ``horizon`` steps from states ``(h, z)`` of shape (N, ...).
     Returns time-major ``feat`` (H+1, N, F) and, per step taken, ``action``, ``raw``,
@@ -94,7 +109,7 @@ def imagine(
         h, z = carry
         k_act, k_z = jax.random.split(k)
         mean, std = actor.apply(actor_params, feature(h, z))
-        action, raw = sample_action(mean, std, k_act)
+        action, raw = sample_action(mean, std, k_act, clip_gradient)
         h = wm.apply(wm_params, h, z, action, method=WorldModel.step)
         z = sample_onehot(wm.apply(wm_params, h, method=WorldModel.prior), k_z)
         return (h, z), (feature(h, z), action, raw, mean, std)
@@ -124,6 +139,7 @@ def actor_loss(
     entropy: float,
     scale_decay: float,
     actor_grad: str,
+    clip_gradient: str = "straight_through",
     terminal_value: jax.Array | None = None,
 ) -> tuple[jax.Array, dict[str, Any]]:
     """The actor's loss on an imagined rollout; its aux holds what the critic trains on (the
@@ -131,7 +147,7 @@ def actor_loss(
 
     ``terminal_value``: the absorbing state's value (:mod:`smiling.termination`); an imagined
     step that ends the episode (continue ``c``) then also earns ``discount (1 - c) V(s_a)``."""
-    traj = imagine(wm, wm_params, actor, actor_params, h, z, horizon, key)
+    traj = imagine(wm, wm_params, actor, actor_params, h, z, horizon, key, clip_gradient)
     feats = traj["feat"]
     _, reward_logits, cont_logit = wm.apply(wm_params, feats[1:], method=WorldModel.heads)
     rewards = twohot_mean(reward_logits, centres)
