@@ -294,6 +294,42 @@ def test_critic_learns_at_critic_lr_and_the_actor_at_ac_lr():
     np.testing.assert_allclose(critic_fast, 1000.0 * critic_slow, rtol=1e-3, atol=1e-9)
 
 
+def test_reinforce_gradient_holds_the_imagined_states_fixed(monkeypatch):
+    """With ``actor_grad="reinforce"`` the actor's gradient is the score function of its own
+    samples at the imagined states: the same as when the rollout is imagined with a frozen copy
+    of the actor (no path from the loss back through the states that earlier actions shaped)."""
+    from smiling.rl.dreamerv3 import behavior
+
+    agent = DreamerV3(3, 1, dataclasses.replace(DEBUG, actor_grad="reinforce"))
+    core, state = agent.core, agent.init(jax.random.PRNGKey(0))
+    n = 6
+    h = jax.random.normal(jax.random.PRNGKey(1), (n, DEBUG.deter))
+    z = jax.nn.one_hot(jnp.zeros((n, DEBUG.stoch), int), DEBUG.classes)
+    critic = core.critic.init(jax.random.PRNGKey(2), feature(h, z))  # the zero head: no signal
+    critic = jax.tree.map(lambda x: x + 0.1, critic)
+    kwargs = dict(
+        wm=core.wm, wm_params=state.wm_params, actor=core.actor, critic=core.critic,
+        critic_params=critic, h=h, z=z, start_continue=jnp.ones(n),
+        return_scale=jnp.ones(()), key=jax.random.PRNGKey(3), centres=core.centres,
+        horizon=DEBUG.horizon, discount=DEBUG.discount, lam=DEBUG.lam, entropy=DEBUG.entropy,
+        scale_decay=DEBUG.return_scale_decay, actor_grad="reinforce",
+    )  # fmt: skip
+
+    def grad():
+        g = jax.grad(lambda p: behavior.actor_loss(p, **kwargs)[0])(state.actor_params)
+        return np.concatenate([np.ravel(x) for x in jax.tree.leaves(g)])
+
+    whole = grad()
+    imagine = behavior.imagine
+
+    def frozen(wm, wm_params, actor, actor_params, *args):
+        return imagine(wm, wm_params, actor, jax.lax.stop_gradient(actor_params), *args)
+
+    monkeypatch.setattr(behavior, "imagine", frozen)
+    assert np.abs(whole).max() > 1e-6
+    np.testing.assert_allclose(whole, grad(), rtol=1e-5, atol=1e-9)
+
+
 # ----------------------------------------------------- world model, known answer
 def _toy_replay(rng: np.random.Generator, episodes: int = 20, length: int = 50) -> SequenceReplay:
     """A damped rotation driven by the action; reward of a transition r = x0 + 0.5 a."""

@@ -163,11 +163,13 @@ def actor_loss(
     norm = jnp.maximum(1.0, new_scale)
     advantage = (returns - sg(values[:-1])) / norm
     if actor_grad == "backprop":
-        objective = advantage
+        objective, std = advantage, traj["std"]
     else:
-        logp = gaussian_log_prob(sg(traj["raw"]), traj["mean"], traj["std"])
-        objective = logp * sg(advantage)
-    ent = gaussian_entropy(traj["std"])
+        # The score-function gradient is the policy's at the imagined states, held fixed: through
+        # the states (which earlier actions shaped) it would add a term with no place in it.
+        mean, std = actor.apply(actor_params, sg(feats[:-1]))
+        objective = gaussian_log_prob(sg(traj["raw"]), mean, std) * sg(advantage)
+    ent = gaussian_entropy(std)
     loss = -jnp.mean(weights * (objective + entropy * ent))
     aux = {
         "feat": sg(feats[:-1]),
