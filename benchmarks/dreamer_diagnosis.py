@@ -84,15 +84,22 @@ def mass_near_mode(logits: jax.Array, width: int = NEAR_MODE) -> np.ndarray:
     return (probs * near).sum(-1)
 
 
-def diagnose(run_dir: Path) -> dict:
+def restore_dreamer(run_dir: Path) -> tuple[Learner, int]:
+    """A DreamerV3 run restored from its checkpoint, and the rows its replay holds in arrival
+    order (a replay that wrapped has lost that order: refused)."""
     learner, _ = Learner.restore(run_dir, steps=10**9)  # any budget past its step
-    agent, state, replay = learner.agent, learner.state, learner.replay
-    if getattr(agent, "name", "") != "dreamerv3":
+    if getattr(learner.agent, "name", "") != "dreamerv3":
         raise SystemExit(f"{run_dir}: not a DreamerV3 run")
-    c, wm, params = agent.config, agent.core.wm, state.wm_params
-    n = replay.size
-    if n >= replay.capacity:
+    n = learner.replay.size
+    if n >= learner.replay.capacity:
         raise SystemExit(f"{run_dir}: the replay wrapped; its rows' order is lost")
+    return learner, n
+
+
+def diagnose(run_dir: Path) -> dict:
+    learner, n = restore_dreamer(run_dir)
+    agent, state, replay = learner.agent, learner.state, learner.replay
+    c, wm, params = agent.config, agent.core.wm, state.wm_params
     obs, actions = replay.obs[:n], replay.actions[:n]
     rewards, is_first = replay.rewards[:n], replay.is_first[:n]
     length = CONTEXT + HORIZON
@@ -157,7 +164,7 @@ def to_markdown(results: list[dict], note: str) -> str:
             "",
             f"Critic: mean value {r['value_mean']:.2f} against a mean discounted return received "
             f"to the episode's end of {r['return_received_mean']:.2f} (states with "
-            f"{r.get('min_ahead', MIN_AHEAD)} or more steps of their episode ahead); rank "
+            f"{r['min_ahead']} or more steps of their episode ahead); rank "
             f"correlation {r['value_spearman']:.2f} ({WINDOWS} states); on average "
             f"{r['value_mass_near_mode']:.0%} of its probability within {NEAR_MODE} bins of its "
             f"mode. Mean replayed reward {r['reward_mean']:.3f}.\n",

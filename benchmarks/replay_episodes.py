@@ -20,27 +20,22 @@ from pathlib import Path
 
 import numpy as np
 from common import RESULTS, note_arg, provenance
+from dreamer_diagnosis import restore_dreamer
 
-from smiling.algos.base import Learner
 from smiling.envs import observation_keys
 
 
-def episodes(rewards: np.ndarray, is_first: np.ndarray) -> list[tuple[int, int]]:
+def episodes(is_first: np.ndarray) -> list[tuple[int, int]]:
     """``(start, end)`` rows of each complete episode (a start row up to the next start)."""
     starts = np.flatnonzero(is_first)
     return [(int(s), int(e)) for s, e in zip(starts[:-1], starts[1:], strict=True)]
 
 
 def describe(run_dir: Path, last: int) -> dict:
-    learner, _ = Learner.restore(run_dir, steps=10**9)  # any budget past its step
+    learner, n = restore_dreamer(run_dir)
     replay = learner.replay
-    n = replay.size
-    if n >= replay.capacity:
-        raise SystemExit(f"{run_dir}: the replay wrapped; its rows' order is lost")
-    if not hasattr(replay, "is_first"):
-        raise SystemExit(f"{run_dir}: not a sequence replay (a DreamerV3 run's)")
     obs, rewards, is_first = replay.obs[:n], replay.rewards[:n], replay.is_first[:n]
-    spans = episodes(rewards, is_first)[-last:]
+    spans = episodes(is_first)[-last:]
     if not spans:
         raise SystemExit(f"{run_dir}: no complete episode in the replay")
     keys = observation_keys(learner.env)
