@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# For the `device` tool (issue 17): the paper preset's train step on a GPU, and two short paper-preset
+# learning runs on dmc:cartpole-swingup (true reward and SMILING). Usage: bash benchmarks/gpu/learn_paper.sh SECONDS, with carry
+# [".whl"] (benchmarks/gpu/pack_site.sh makes it); NOSITE=1 PY=.venv/bin/python runs it here.
+set -u
+LEARN_S=${1:-380}
+export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false MUJOCO_GL=disable
+if [ -z "${NOSITE:-}" ] && [ -f .whl/site.tar.xz ]; then
+  tar xJf .whl/site.tar.xz -C /tmp && export PYTHONPATH=/tmp/site:$PWD/src
+fi
+PY=${PY:-python3}
+OUT=${OUT:-/tmp/out}; mkdir -p $OUT
+$PY -c "import jax, flax, optax, mujoco, dm_control, gymnasium; print(jax.__version__, flax.__version__, optax.__version__, mujoco.__version__, jax.devices())" || exit 3
+nvidia-smi --query-gpu=name,memory.used --format=csv 2>/dev/null
+# The train step's time, alone on the GPU.
+timeout 150 $PY benchmarks/dreamer_timing.py ${TIMING:-paper} 2>&1 | tee $OUT/timing.txt
+# Two learning runs side by side, each bounded by `timeout`.
+mkdir -p runs
+for algo in rl@dreamerv3 smiling@dreamerv3; do
+  timeout -s INT $LEARN_S $PY -m smiling.cli train --algo $algo --env dmc:cartpole-swingup \
+    --preset ${PRESET:-paper} --seed 0 --steps ${STEPS:-300000} --eval-every 10000 --eval-episodes 3 \
+    --checkpoint-every 1000000 --out runs/gpu-$algo > $OUT/log-${algo%@*}.txt 2>&1 &
+done
+wait
+for d in runs/gpu-*; do ls $d; done
+tar czf $OUT/runs.tgz --exclude=checkpoint --exclude=model --exclude=tb runs
+nvidia-smi --query-gpu=name,memory.used --format=csv 2>/dev/null
