@@ -101,14 +101,20 @@ def imagine(
     key: jax.Array,
     clip_gradient: str = "straight_through",
 ) -> dict[str, jax.Array]:
-    """Roll the prior and the actor ``horizon`` steps from states ``(h, z)`` of shape (N, ...).
+    """Roll the prior and the actor ``horizon`` steps from states ``(h, z)`` of shape (N, ...);
+    the actor acts on each state with its gradient stopped.
     Returns time-major ``feat`` (H+1, N, F) and, per step taken, ``action``, ``raw``,
     ``mean``, ``std`` (H, N, A)."""
 
     def step(carry, k):
         h, z = carry
         k_act, k_z = jax.random.split(k)
-        mean, std = actor.apply(actor_params, feature(h, z))
+        # The actor sees the imagined state held fixed (the paper's authors' code does the same):
+        # the return reaches its parameters through each action and the dynamics that follow
+        # it, not through the chain of later actions reacting to the states it shaped. That
+        # chain, differentiated through 15 steps of GRU and policy, is a long, unstable product
+        # of Jacobians that drowns the per-action signal.
+        mean, std = actor.apply(actor_params, sg(feature(h, z)))
         action, raw = sample_action(mean, std, k_act, clip_gradient)
         h = wm.apply(wm_params, h, z, action, method=WorldModel.step)
         z = sample_onehot(wm.apply(wm_params, h, method=WorldModel.prior), k_z)
