@@ -111,9 +111,8 @@ def imagine(
         k_act, k_z = jax.random.split(k)
         # The actor sees the imagined state held fixed (the paper's authors' code does the same):
         # the return reaches its parameters through each action and the dynamics that follow
-        # it, not through the chain of later actions reacting to the states it shaped. That
-        # chain, differentiated through 15 steps of GRU and policy, is a long, unstable product
-        # of Jacobians that drowns the per-action signal.
+        # it, not through the chain of later actions reacting to the states it shaped (a product
+        # of the GRU's and the policy's Jacobians over up to 15 steps, which can blow up).
         mean, std = actor.apply(actor_params, sg(feature(h, z)))
         action, raw = sample_action(mean, std, k_act, clip_gradient)
         h = wm.apply(wm_params, h, z, action, method=WorldModel.step)
