@@ -1,15 +1,10 @@
 #!/usr/bin/env bash
-# For the `device` tool (issue 17): the paper preset's train step on a GPU, and two short paper-preset
-# learning runs on dmc:cartpole-swingup (true reward and SMILING). Usage: bash benchmarks/gpu/learn_paper.sh SECONDS, with carry
-# [".whl"] (benchmarks/gpu/pack_site.sh makes it); NOSITE=1 PY=.venv/bin/python runs it here.
+# For the `device` tool (issue 17): the paper preset's train step on a GPU, and two short
+# paper-preset learning runs on dmc:cartpole-swingup (true reward and SMILING).
+# Usage: bash benchmarks/gpu/learn_paper.sh SECONDS, with carry [".whl"] (setup.sh).
 set -u
 LEARN_S=${1:-380}
-export PYTHONUNBUFFERED=1 XLA_PYTHON_CLIENT_PREALLOCATE=false MUJOCO_GL=disable
-if [ -z "${NOSITE:-}" ] && [ -f .whl/site.tar.xz ]; then
-  tar xJf .whl/site.tar.xz -C /tmp && export PYTHONPATH=/tmp/site:$PWD/src
-fi
-PY=${PY:-python3}
-OUT=${OUT:-/tmp/out}; mkdir -p $OUT
+source "$(dirname "$0")/setup.sh"
 $PY -c "import jax, flax, optax, mujoco, dm_control, gymnasium; print(jax.__version__, flax.__version__, optax.__version__, mujoco.__version__, jax.devices())" || exit 3
 nvidia-smi --query-gpu=name,memory.used --format=csv 2>/dev/null
 # The train step's time, alone on the GPU.
