@@ -313,14 +313,11 @@ def _actor_gradient(actor_grad: str, imagine=None) -> tuple[float, np.ndarray]:
         horizon=DEBUG.horizon, discount=DEBUG.discount, lam=DEBUG.lam, entropy=DEBUG.entropy,
         scale_decay=DEBUG.return_scale_decay, actor_grad=actor_grad,
     )  # fmt: skip
-    original = behavior.imagine
-    try:
-        behavior.imagine = imagine or original
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(behavior, "imagine", imagine or behavior.imagine)
         loss, g = jax.value_and_grad(lambda p: behavior.actor_loss(p, **kwargs)[0])(
             state.actor_params
         )
-    finally:
-        behavior.imagine = original
     return float(loss), np.concatenate([np.ravel(x) for x in jax.tree.leaves(g)])
 
 
@@ -356,7 +353,7 @@ def test_backprop_gradient_reaches_the_actor_through_its_actions_only():
             clip_gradient,
         )  # fmt: skip
         states = jax.lax.stop_gradient(first["feat"])
-        feats, actions, raws, means, stds = [feature(h, z)], [], [], [], []
+        feats, taken = [feature(h, z)], []
         for t, k in enumerate(jax.random.split(key, horizon)):
             k_act, k_z = jax.random.split(k)
             mean, std = actor.apply(actor_params, states[t])  # the same values as in the rollout
@@ -364,15 +361,9 @@ def test_backprop_gradient_reaches_the_actor_through_its_actions_only():
             h = wm.apply(wm_params, h, z, action, method=WorldModel.step)
             z = sample_onehot(wm.apply(wm_params, h, method=WorldModel.prior), k_z)
             feats.append(feature(h, z))
-            actions, raws, means, stds = (
-                actions + [action],
-                raws + [raw],
-                means + [mean],
-                stds + [std],
-            )
-        stack = jnp.stack
-        return {"feat": stack(feats), "action": stack(actions), "raw": stack(raws),
-                "mean": stack(means), "std": stack(stds)}  # fmt: skip
+            taken.append((action, raw, mean, std))
+        action, raw, mean, std = map(jnp.stack, zip(*taken, strict=True))
+        return {"feat": jnp.stack(feats), "action": action, "raw": raw, "mean": mean, "std": std}
 
     loss, whole = _actor_gradient("backprop")
     reference_loss, reference = _actor_gradient("backprop", fixed_inputs)
