@@ -5,7 +5,8 @@ set -u
 source "$(dirname "$0")/setup.sh"
 cd benchmarks
 N="H200 GPU (device tool), jax 0.11.2 cuda13, one process at a time"
-timeout 60 $PY throughput.py --agent sac --preset paper --envs dmc:cartpole-swingup dmc:cheetah-run --steps 1000 --repeats 2 --note "$N" --out $OUT/throughput_gpu_sac_paper.json > $OUT/tp_sac.log 2>&1
+# SMILING + SAC runs at about 30 steps/s there: 2 envs x 2 repeats x 1000 steps need ~150 s
+timeout 240 $PY throughput.py --agent sac --preset paper --envs dmc:cartpole-swingup dmc:cheetah-run --steps 1000 --repeats 2 --note "$N" --out $OUT/throughput_gpu_sac_paper.json > $OUT/tp_sac.log 2>&1
 tail -n 3 $OUT/tp_sac.log
 timeout 150 $PY throughput.py --agent dreamerv3 --preset paper --envs dmc:cartpole-swingup --steps 1000 --repeats 2 --note "$N" --out $OUT/throughput_gpu_dreamerv3_paper.json > $OUT/tp_dv3.log 2>&1
 tail -n 3 $OUT/tp_dv3.log
