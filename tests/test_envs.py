@@ -56,6 +56,26 @@ def test_dmc_truncates_at_1000_and_never_terminates():
         assert truncated == (step == 1000)
 
 
+def test_dmc_state_set_by_hand_is_what_the_policy_sees_and_steps_from():
+    """Diagnostics place cartpole upright by hand; the observation must then describe that
+    state and the next step must start from it."""
+    env = make_env("dmc:cartpole-swingup", seed=0)
+    first, _ = env.reset(seed=0)
+    dmc = env.unwrapped
+    np.testing.assert_allclose(dmc.observe(), first, atol=1e-6)  # reset's own observation
+    physics = dmc.physics
+    with physics.reset_context():
+        physics.named.data.qpos["slider"] = 0.3
+        physics.named.data.qpos["hinge_1"] = 0.0  # upright
+        physics.named.data.qvel[:] = 0.0
+    obs = dmc.observe()  # cart position, then cos and sin of the pole angle, then velocities
+    np.testing.assert_allclose(obs[:3], [0.3, 1.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(obs[3:], 0.0, atol=1e-9)
+    after, reward, *_ = env.step(np.zeros(env.action_space.shape, np.float32))
+    assert after[1] > 0.99 and abs(after[0] - 0.3) < 0.01  # one step on, still upright there
+    assert reward > 0.9  # upright, near the centre, still: close to the maximum reward
+
+
 def test_actions_are_rescaled_to_env_bounds():
     env = make_env("Pendulum-v1", seed=0)  # native torque range [-2, 2]
     env.reset(seed=0)

@@ -162,6 +162,17 @@ class DMCEnv(gym.Env):
         truncated = bool(ts.last())
         return self._flat(ts.observation), reward, False, truncated, {}
 
+    @property
+    def physics(self) -> Any:
+        """The MuJoCo physics, for diagnostics that place the system in a chosen state (set it
+        inside ``physics.reset_context()``, then read :meth:`observe`)."""
+        return self._env.physics
+
+    def observe(self) -> np.ndarray:
+        """The task's observation of the physics' current state, as ``reset`` and ``step``
+        return it."""
+        return self._flat(self._env.task.get_observation(self._env.physics))
+
     def render(self) -> np.ndarray:
         height, width = self._render_size
         return self._env.physics.render(height, width, camera_id=0)
