@@ -100,13 +100,14 @@ def _cut(curve: RunCurve, steps: int) -> RunCurve:
 
 
 def probe_report(args: argparse.Namespace) -> None:
-    """The probes beside seed 0 of the grid's arms and the expert's curve, all cut at the
-    probes' budget so that the table's final and late values compare like with like."""
+    """The probes beside the grid's runs of the same seeds and the expert's curve, all cut at
+    the probes' budget so that the table's final and late values compare like with like."""
     probes = []
     for name in PROBES:
         for curve in recorded_runs(PROBE_BENCHMARK, f"smiling-{name}-*", archived=False):
             probes.append(dataclasses.replace(curve, algo=f"smiling [{name}]"))
-    grid = recorded_runs(BENCHMARK, "*-s0", archived=False)
+    seeds = {c.seed for c in probes}
+    grid = [c for c in recorded_runs(BENCHMARK, archived=False) if c.seed in seeds]
     runs = [*probes, *grid, expert_curve(ENV)]
     report_runs([_cut(c, PROBE_STEPS) for c in runs], PROBE_BENCHMARK, args.note)
 
