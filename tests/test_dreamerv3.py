@@ -194,6 +194,8 @@ def test_updates_due_keeps_the_train_ratio():
         ("warmup_steps", 3),
         ("actor_grad", "x"),
         ("clip_gradient", "x"),
+        ("imag_starts", -1),
+        ("imag_starts", 33),  # more than the debug batch's 4 x 8 posterior states
     ],
 )
 def test_config_rejects_nonsense_naming_the_field(field, value):
@@ -292,6 +294,42 @@ def test_critic_learns_at_critic_lr_and_the_actor_at_ac_lr():
     critic_fast, critic_slow = flat(moved.critic_params), flat(still.critic_params)
     assert np.abs(critic_fast).max() > 1e-4
     np.testing.assert_allclose(critic_fast, 1000.0 * critic_slow, rtol=1e-3, atol=1e-9)
+
+
+def test_imag_starts_subsamples_imagination_and_leaves_the_world_model_alone():
+    """Fewer imagination starts change what the actor and critic learn from, not the world
+    model's step; the imagined batch has ``imag_starts`` rows."""
+    from smiling.rl.dreamerv3 import behavior
+
+    base = dataclasses.replace(DEBUG, batch_size=5)  # compiled afresh here, so traced patched
+    rng = np.random.default_rng(0)
+    rep = DreamerV3(3, 1, base).make_replay(1000)
+    for t in range(100):
+        rep.add(rng.normal(size=3), rng.uniform(-1, 1, 1), float(t % 7), rng.normal(size=3), False)
+    batch = DreamerV3(3, 1, base).sample(rep, rng)
+    seen_starts = []
+    imagine = behavior.imagine
+
+    def counting(wm, wm_params, actor, actor_params, h, *args, **kwargs):
+        seen_starts.append(h.shape[0])
+        return imagine(wm, wm_params, actor, actor_params, h, *args, **kwargs)
+
+    results = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(behavior, "imagine", counting)
+        for starts in (0, 5):
+            agent = DreamerV3(3, 1, dataclasses.replace(base, imag_starts=starts))
+            state = agent.init(jax.random.PRNGKey(0))
+            results.append(agent.update(state, batch, jax.random.PRNGKey(1), None)[0])
+    assert seen_starts == [base.batch_size * base.batch_length, 5]
+    every, some = results
+
+    def flat(tree):
+        return np.concatenate([x.ravel() for x in jax.tree.leaves(tree)])
+
+    np.testing.assert_array_equal(flat(every.wm_params), flat(some.wm_params))
+    assert not np.array_equal(flat(every.actor_params), flat(some.actor_params))
+    assert not np.array_equal(flat(every.critic_params), flat(some.critic_params))
 
 
 def _actor_gradient(actor_grad: str, imagine=None) -> tuple[float, np.ndarray]:

@@ -61,6 +61,10 @@ class DreamerV3Config(Config):
     warmup_steps: int = 5000  # random actions before acting and training
     buffer_size: int = 1_000_000  # replay rows
     horizon: int = 15  # imagination steps
+    # Posterior states imagination starts from, drawn at random from the batch's; 0: all of
+    # them (DreamerV3's). Imagination is most of a train step's cost on a CPU, so fewer starts
+    # let the world model train on larger batches at little extra cost (docs/dreamer.md).
+    imag_starts: int = 0
     discount: float = 0.997  # 1 - 1/333
     lam: float = 0.95  # lambda of the returns
     free_nats: float = 1.0  # free bits of the KL losses
@@ -92,6 +96,7 @@ class DreamerV3Config(Config):
             check_range(self, name, 2)
         check_range(self, "train_ratio", 1)
         check_range(self, "horizon", 1)
+        check_range(self, "imag_starts", 0, self.batch_size * self.batch_length)
         check_range(self, "warmup_steps", self.batch_length)  # a first window must fit
         check_range(self, "buffer_size", self.batch_length + 1)
         for name in ("unimix", "lam", "slow_critic_decay", "return_scale_decay"):
@@ -248,16 +253,22 @@ class _Core:
         updates, wm_opt = self.wm_tx.update(grads, state.wm_opt, state.wm_params)
         wm_params = optax.apply_updates(state.wm_params, updates)
 
-        # Imagination starts from every posterior state of the batch (constants here), with
-        # the world model the posteriors came from.
+        # Imagination starts from the batch's posterior states (constants here: all of them,
+        # or ``imag_starts`` drawn without replacement), with the world model the posteriors
+        # came from.
         n = batch["obs"].shape[0] * batch["obs"].shape[1]
         h = sg(states["h"]).reshape(n, c.deter)
         z = sg(states["z"]).reshape(n, c.stoch, c.classes)
+        start_continue = 1.0 - batch["is_terminal"].reshape(n)
+        if c.imag_starts:
+            k_starts, k_ac = jax.random.split(k_ac)
+            pick = jax.random.choice(k_starts, n, (c.imag_starts,), replace=False)
+            h, z, start_continue = h[pick], z[pick], start_continue[pick]
         (_, aux), a_grads = jax.value_and_grad(actor_loss, has_aux=True)(
             state.actor_params,
             wm=self.wm, wm_params=state.wm_params, actor=self.actor, critic=self.critic,
             critic_params=state.critic_params, h=h, z=z,
-            start_continue=1.0 - batch["is_terminal"].reshape(n),
+            start_continue=start_continue,
             return_scale=state.return_scale, key=k_ac, centres=self.centres,
             horizon=c.horizon, discount=c.discount, lam=c.lam, entropy=c.entropy,
             terminal_value=terminal_value,
