@@ -31,6 +31,7 @@ IQM with a bootstrap 95% CI.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from common import keep_records, recorded_runs, report_runs, run_report_cli, train_or_resume
@@ -67,9 +68,19 @@ def report(args: argparse.Namespace) -> None:
     if args.benchmark != BENCHMARK:  # records of runs finished here but not yet copied
         keep_records(sorted(_runs(args.benchmark).glob("*-s*")), args.benchmark)
     runs = args.dirs or recorded_runs(args.benchmark)
+    beside = []
     for other in args.beside:  # e.g. the recorded SMILING+SAC runs beside DreamerV3's
-        runs += [r for r in recorded_runs(other) if r.env_id in {c.env_id for c in runs}]
-    report_runs(runs, args.benchmark, args.note)
+        beside += [r for r in recorded_runs(other) if r.env_id in {c.env_id for c in runs}]
+    # A benchmark of the same method with other settings (``--set``) would share its groups
+    # with the runs beside it: name its own after the benchmark instead.
+    taken = {(r.env_id, r.algo) for r in beside}
+    runs = [
+        dataclasses.replace(r, algo=f"{r.algo} [{args.benchmark}]")
+        if (r.env_id, r.algo) in taken
+        else r
+        for r in runs
+    ]
+    report_runs([*runs, *beside], args.benchmark, args.note)
 
 
 def _benchmark_arg(p: argparse.ArgumentParser) -> None:
