@@ -269,15 +269,24 @@ def test_new_reward_params_do_not_recompile_the_update():
     assert agent._update._cache_size() == 1
 
 
+def _toy_batch(config) -> dict:
+    """One sampled batch of 100 random rows with rewards 0..6, for single train steps."""
+    rng = np.random.default_rng(0)
+    rep = DreamerV3(3, 1, config).make_replay(1000)
+    for t in range(100):
+        rep.add(rng.normal(size=3), rng.uniform(-1, 1, 1), float(t % 7), rng.normal(size=3), False)
+    return DreamerV3(3, 1, config).sample(rep, rng)
+
+
+def _flat(tree) -> np.ndarray:
+    return np.concatenate([np.ravel(x) for x in jax.tree.leaves(tree)])
+
+
 def test_critic_learns_at_critic_lr_and_the_actor_at_ac_lr():
     """The critic has its own learning rate (values propagate at its speed); changing it leaves
     the world model and the actor's step untouched and scales the critic's first Adam step."""
     fast, slow = (dataclasses.replace(DEBUG, batch_size=2, critic_lr=lr) for lr in (1e-3, 1e-6))
-    rng = np.random.default_rng(0)
-    rep = DreamerV3(3, 1, fast).make_replay(1000)
-    for t in range(100):
-        rep.add(rng.normal(size=3), rng.uniform(-1, 1, 1), float(t % 7), rng.normal(size=3), False)
-    batch = DreamerV3(3, 1, fast).sample(rep, rng)
+    batch = _toy_batch(fast)
     steps = []
     for config in (fast, slow):
         agent = DreamerV3(3, 1, config)
@@ -286,12 +295,9 @@ def test_critic_learns_at_critic_lr_and_the_actor_at_ac_lr():
         steps.append(jax.tree.map(lambda a, b: np.asarray(a - b), new, state))
     moved, still = steps
 
-    def flat(tree):
-        return np.concatenate([x.ravel() for x in jax.tree.leaves(tree)])
-
     for part in ("wm_params", "actor_params"):
-        np.testing.assert_array_equal(flat(getattr(moved, part)), flat(getattr(still, part)))
-    critic_fast, critic_slow = flat(moved.critic_params), flat(still.critic_params)
+        np.testing.assert_array_equal(_flat(getattr(moved, part)), _flat(getattr(still, part)))
+    critic_fast, critic_slow = _flat(moved.critic_params), _flat(still.critic_params)
     assert np.abs(critic_fast).max() > 1e-4
     np.testing.assert_allclose(critic_fast, 1000.0 * critic_slow, rtol=1e-3, atol=1e-9)
 
@@ -302,11 +308,7 @@ def test_imag_starts_subsamples_imagination_and_leaves_the_world_model_alone():
     from smiling.rl.dreamerv3 import behavior
 
     base = dataclasses.replace(DEBUG, batch_size=5)  # compiled afresh here, so traced patched
-    rng = np.random.default_rng(0)
-    rep = DreamerV3(3, 1, base).make_replay(1000)
-    for t in range(100):
-        rep.add(rng.normal(size=3), rng.uniform(-1, 1, 1), float(t % 7), rng.normal(size=3), False)
-    batch = DreamerV3(3, 1, base).sample(rep, rng)
+    batch = _toy_batch(base)
     seen_starts = []
     imagine = behavior.imagine
 
@@ -324,12 +326,9 @@ def test_imag_starts_subsamples_imagination_and_leaves_the_world_model_alone():
     assert seen_starts == [base.batch_size * base.batch_length, 5]
     every, some = results
 
-    def flat(tree):
-        return np.concatenate([x.ravel() for x in jax.tree.leaves(tree)])
-
-    np.testing.assert_array_equal(flat(every.wm_params), flat(some.wm_params))
-    assert not np.array_equal(flat(every.actor_params), flat(some.actor_params))
-    assert not np.array_equal(flat(every.critic_params), flat(some.critic_params))
+    np.testing.assert_array_equal(_flat(every.wm_params), _flat(some.wm_params))
+    assert not np.array_equal(_flat(every.actor_params), _flat(some.actor_params))
+    assert not np.array_equal(_flat(every.critic_params), _flat(some.critic_params))
 
 
 def _actor_gradient(actor_grad: str, imagine=None) -> tuple[float, np.ndarray]:
