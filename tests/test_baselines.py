@@ -76,10 +76,24 @@ def test_gradient_penalty_of_linear_discriminator(depth):
     assert expected > 1e-3  # the check is not vacuous
 
 
+def test_gail_reward_stays_finite_and_accurate_for_a_confident_discriminator():
+    """Jitted, at the logits of a discriminator that has separated the data (a cheetah-run DAC
+    run reached them and its policy's actions turned NaN), the reward is the float64 value of
+    -log(1 - sigmoid(D) + 1e-8): finite, rising with D, capped at -log(1e-8)."""
+    logits = np.array([5.0, 10.0, 16.0, 17.0, 18.0, 20.0, 30.0, 100.0])
+    exact = -np.log(1.0 / (1.0 + np.exp(logits)) + 1e-8)  # 1 - sigmoid(D), without cancelling
+    got = np.asarray(jax.jit(lambda x: dac_reward(x, "gail"))(jnp.asarray(logits)))
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, exact, rtol=1e-5)
+    assert np.all(np.diff(got) > 0) and got[-1] <= -np.log(1e-8) + 1e-5
+
+
 def test_dac_reward_styles_and_hook():
     logits = jnp.array([-3.0, 0.0, 2.0])
     np.testing.assert_allclose(
-        dac_reward(logits, "gail"), -np.log(1 - 1 / (1 + np.exp(-np.asarray(logits))) + 1e-8)
+        dac_reward(logits, "gail"),
+        -np.log(1 - 1 / (1 + np.exp(-np.asarray(logits, np.float64))) + 1e-8),
+        rtol=1e-6,
     )
     np.testing.assert_allclose(dac_reward(logits, "airl"), logits)
     with pytest.raises(SmilingError, match="reward style"):

@@ -175,9 +175,15 @@ def _train_steps(
 
 
 def dac_reward(logits: jax.Array, style: str) -> jax.Array:
-    """Reward from discriminator logits: ``-log(1 - sigmoid(D) + 1e-8)`` (gail) or ``D`` (airl)."""
+    """Reward from discriminator logits: ``-log(1 - sigmoid(D) + 1e-8)`` (gail) or ``D`` (airl).
+
+    ``1 - sigmoid(D)`` is computed as ``sigmoid(-D)``: written as a difference it cancels to
+    0 in float32 once ``D`` passes about 17, and XLA, free to reassociate ``(1 - s) + 1e-8``,
+    then takes the log of 0. A DAC run on cheetah-run got an infinite reward that way and its
+    policy's actions turned NaN at step 6850.
+    """
     if style == "gail":
-        return -jnp.log(1.0 - jax.nn.sigmoid(logits) + 1e-8)
+        return -jnp.log(jax.nn.sigmoid(-logits) + 1e-8)
     if style == "airl":
         return logits
     raise SmilingError(f"unknown reward style '{style}'; choose one of {list(REWARD_STYLES)}")
