@@ -34,15 +34,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from common import RESULTS, note_arg, provenance
+from dreamer_diagnosis import open_loop
 
 from smiling.algos.base import AgentPolicy, Learner
 from smiling.envs import DMCEnv, make_env
 from smiling.experts.policy import load_expert
 from smiling.rl.dreamerv3.distributions import mode_onehot, symexp
-from smiling.rl.dreamerv3.world_model import WorldModel, feature, observe
+from smiling.rl.dreamerv3.world_model import WorldModel, feature
 
 ENV_ID = "dmc:cartpole-swingup"
 UP_COS = 0.9  # "pole up": within about 25 degrees of vertical
@@ -63,12 +63,7 @@ def load_policy(path: Path) -> Policy:
         if expert.env_id != ENV_ID:
             raise SystemExit(f"{path}: an expert for {expert.env_id}, not {ENV_ID}")
         return f"expert {path.name}", lambda o: expert.act(o, key, True), lambda: None, None
-    model = path / "model"
-    if (model / "config.json").is_file():
-        learner = Learner.load(model)
-    else:
-        learner = Learner.from_dir(path)
-        learner.load_checkpoint(path, budget=None)
+    learner, _ = Learner.trained(path)
     if learner.env_id != ENV_ID:
         raise SystemExit(f"{path}: a run on {learner.env_id}, not {ENV_ID}")
     policy = AgentPolicy(learner.agent, learner.state, key)
@@ -141,12 +136,7 @@ def model_check(learner: Learner, rows: list[tuple[np.ndarray, np.ndarray]]) -> 
     actions = np.stack([a for _, a in rows])
     is_first = np.zeros(obs.shape[:2], np.float32)
     is_first[:, 0] = 1.0
-    batch = {
-        "obs": jnp.asarray(obs[:, :CONTEXT]),
-        "actions": jnp.asarray(actions[:, :CONTEXT]),
-        "is_first": jnp.asarray(is_first[:, :CONTEXT]),
-    }
-    states = observe(wm, params, batch, jax.random.PRNGKey(SEED))
+    states, ahead = open_loop(wm, params, obs, actions, is_first, CONTEXT, max(AHEAD))
     h, z = states["h"][:, -1], mode_onehot(states["post"][:, -1])
     # How finely the filtered state resolves the pole near upright, where balancing is decided:
     # the decoder's error on the context's last step, beside how much the pole varies there.
@@ -160,17 +150,13 @@ def model_check(learner: Learner, rows: list[tuple[np.ndarray, np.ndarray]]) -> 
     }
     out: dict[str, list[float]] = {k: [] for k in ("real_cos", "model_cos", "real_abs_angvel",
                                                     "model_abs_angvel")}  # fmt: skip
-    for k in range(1, max(AHEAD) + 1):
+    for k in AHEAD:  # k steps after the context's last one
         row = CONTEXT - 1 + k
-        h = wm.apply(params, h, z, jnp.asarray(actions[:, row]), method=WorldModel.step)
-        z = mode_onehot(wm.apply(params, h, method=WorldModel.prior))
-        if k in AHEAD:
-            recon, _, _ = wm.apply(params, feature(h, z), method=WorldModel.heads)
-            predicted = np.asarray(symexp(recon))
-            out["real_cos"].append(float(obs[:, row, 1].mean()))
-            out["model_cos"].append(float(predicted[:, 1].mean()))
-            out["real_abs_angvel"].append(float(np.abs(obs[:, row, 4]).mean()))
-            out["model_abs_angvel"].append(float(np.abs(predicted[:, 4]).mean()))
+        predicted = np.asarray(symexp(ahead[k - 1][0]))
+        out["real_cos"].append(float(obs[:, row, 1].mean()))
+        out["model_cos"].append(float(predicted[:, 1].mean()))
+        out["real_abs_angvel"].append(float(np.abs(obs[:, row, 4]).mean()))
+        out["model_abs_angvel"].append(float(np.abs(predicted[:, 4]).mean()))
     return {"context": CONTEXT, "ahead": list(AHEAD), **out, **resolution}
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -96,6 +97,36 @@ def restore_dreamer(run_dir: Path) -> tuple[Learner, int]:
     return learner, n
 
 
+def open_loop(
+    wm: WorldModel,
+    params: Any,
+    obs: np.ndarray,
+    actions: np.ndarray,
+    is_first: np.ndarray,
+    context: int,
+    steps: int,
+) -> tuple[dict[str, jax.Array], list[tuple[jax.Array, jax.Array]]]:
+    """The world model's open-loop prediction of real sequences ``(B, L, ...)``: filter the
+    first ``context`` steps, then roll the prior's mode ``steps`` further on the actions really
+    taken (``actions[:, t]`` led to ``obs[:, t]``, the replay's convention), so the model sees
+    no observation after the context. Returns the filter's states and, per step ahead, the
+    decoded ``symlog(obs)`` and the reward logits."""
+    batch = {
+        "obs": jnp.asarray(obs[:, :context]),
+        "actions": jnp.asarray(actions[:, :context]),
+        "is_first": jnp.asarray(is_first[:, :context]),
+    }
+    states = observe(wm, params, batch, jax.random.PRNGKey(SEED))
+    h, z = states["h"][:, -1], mode_onehot(states["post"][:, -1])
+    ahead = []
+    for k in range(steps):
+        h = wm.apply(params, h, z, jnp.asarray(actions[:, context + k]), method=WorldModel.step)
+        z = mode_onehot(wm.apply(params, h, method=WorldModel.prior))
+        recon, reward_logits, _ = wm.apply(params, feature(h, z), method=WorldModel.heads)
+        ahead.append((recon, reward_logits))
+    return states, ahead
+
+
 def diagnose(run_dir: Path) -> dict:
     learner, n = restore_dreamer(run_dir)
     agent, state, replay = learner.agent, learner.state, learner.replay
@@ -106,22 +137,15 @@ def diagnose(run_dir: Path) -> dict:
     ahead = MIN_AHEAD // learner.loop.action_repeat
     idx = windows(is_first, length, ahead, np.random.default_rng(SEED))
     idx = idx[:, None] + np.arange(length)
-    batch = {
-        "obs": jnp.asarray(obs[idx[:, :CONTEXT]]),
-        "actions": jnp.asarray(actions[idx[:, :CONTEXT]]),
-        "is_first": jnp.asarray(is_first[idx[:, :CONTEXT]]),
-    }
-    states = observe(wm, params, batch, jax.random.PRNGKey(SEED))
-    h, z = states["h"][:, -1], mode_onehot(states["post"][:, -1])
+    states, predicted = open_loop(
+        wm, params, obs[idx], actions[idx], is_first[idx], CONTEXT, HORIZON
+    )
     centres = agent.core.centres
     reward_err, obs_err = [], []
-    for k in range(HORIZON):
+    for k, (recon, reward_logits) in enumerate(predicted):
         row = idx[:, CONTEXT + k]
-        h = wm.apply(params, h, z, jnp.asarray(actions[row]), method=WorldModel.step)
-        z = mode_onehot(wm.apply(params, h, method=WorldModel.prior))
-        recon, reward_logits, _ = wm.apply(params, feature(h, z), method=WorldModel.heads)
-        predicted = np.asarray(twohot_mean(reward_logits, centres))
-        reward_err.append(float(np.mean(np.abs(predicted - rewards[row]))))
+        reward = np.asarray(twohot_mean(reward_logits, centres))
+        reward_err.append(float(np.mean(np.abs(reward - rewards[row]))))
         obs_err.append(float(np.mean(np.abs(np.asarray(recon) - np.asarray(symlog(obs[row]))))))
     feat = feature(states["h"][:, -1], states["z"][:, -1])
     value_logits = agent.core.critic.apply(state.critic_params, feat)

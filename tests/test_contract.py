@@ -245,3 +245,25 @@ def test_stand_in_agent_runs_through_the_real_loop(tmp_path, monkeypatch):
     learner.learn(steps, run_dir=tmp_path / "sm", progress=False)
     assert RunDir(tmp_path / "sm").read_summary()["env_steps"] == STEPS
     assert len(learner.replay) == STEPS
+
+
+def test_a_diverged_agent_stops_with_a_clear_error(tmp_path, monkeypatch):
+    """A NaN update makes NaN actions: the loop stops at the first one and says so, instead of
+    handing it to the simulator; the checkpoint written before stays readable."""
+    monkeypatch.setitem(registry.AGENTS, STAND_IN.name, STAND_IN)
+    loop = LoopConfig(eval_every=100, eval_episodes=1, checkpoint_every=100, log_every=10)
+    rl = METHODS["rl"].cls(ENV, None, preset="debug", loop=loop, agent="stand-in")
+    real_update = rl.agent.update
+
+    def poisoned(state, batch, key, reward_fn=None):
+        new, metrics = real_update(state, batch, key, reward_fn)
+        if new["updates"] == 12:  # the update at step 160, after the checkpoint at 100
+            new = {**new, "w": new["w"] * np.nan}
+            metrics = {"charts/stand_in_reward": float("nan")}
+        return new, metrics
+
+    monkeypatch.setattr(rl.agent, "update", poisoned)
+    with pytest.raises(SmilingError, match=r"diverged: .* step 160 is not finite.*stand_in_rew"):
+        rl.learn(HALF, run_dir=tmp_path / "rl", progress=False)
+    learner, _ = Learner.restore(tmp_path / "rl", STEPS)
+    assert learner.env_steps == 100 and np.all(np.isfinite(learner.state["w"]))

@@ -39,13 +39,7 @@ def evaluate_run(
     if video_frames < 1:
         raise SmilingError("--video-frames must be at least 1")
     run = RunDir(run_dir)
-    run.read_config()  # a clear error for a directory that is not a run
-    model = run.path / "model"
-    if (model / "config.json").is_file():
-        learner, source = Learner.load(model), "model"
-    else:
-        learner = Learner.from_dir(run.path)
-        source = learner.load_checkpoint(run.path, budget=None).name
+    learner, source = Learner.trained(run.path)
     learner.loop = dataclasses.replace(learner.loop, video_max_frames=video_frames)
     episodes = learner.loop.eval_episodes if episodes is None else episodes
     start = learner.seed + EVAL_SEED_OFFSET if seed is None else seed

@@ -388,6 +388,8 @@ class Learner:
             else:
                 self.key, act_key = jax.random.split(self.key)
                 action, self._carry = agent.act(self.state, obs, act_key, self._carry)
+                if not np.all(np.isfinite(action)):
+                    raise SmilingError(self._diverged(action))
             next_obs, reward, terminated, truncated, _ = self.env.step(action)
             self.replay.add(obs, action, reward, next_obs, terminated, truncated)
             self.observe(obs, action)
@@ -410,6 +412,18 @@ class Learner:
                 if self.env_steps % log_every == 0:
                     self.last_metrics.update({k: float(v) for k, v in metrics.items()})
             self._bar.update(self.env_steps)
+
+    def _diverged(self, action: Any) -> str:
+        """The error for a non-finite action. Checked here because the simulator would
+        otherwise fail later with its own obscure message (MuJoCo's ``BADCTRL``), or, for a
+        Python environment, go on with NaN states; the run's checkpoints stay as they are."""
+        bad = sorted(k for k, v in self.last_metrics.items() if not np.isfinite(v))
+        logged = f"; non-finite in the last logged metrics: {', '.join(bad)}" if bad else ""
+        return (
+            f"training diverged: the agent's action at environment step {self.env_steps} is "
+            f"not finite ({np.asarray(action).tolist()}){logged}. Resume from an earlier "
+            "checkpoint with other settings (a lower learning rate, another seed)"
+        )
 
     def _finish(self) -> dict[str, Any]:
         """The summary; with a run directory, also the final policy, model and summary.json."""
@@ -533,7 +547,6 @@ class Learner:
         if not total or total < 1:
             raise SmilingError(f"{run.config_path} records no step budget; pass --steps")
         run.check_budget(total)  # a smaller budget than the run's step: say so, before loading
-        run.check_budget(total)  # a smaller budget than the run's step: say so, before loading
         learner = cls.from_dir(run.path)
         if run.checkpoints():
             learner.load_checkpoint(run.path, total)
@@ -547,6 +560,19 @@ class Learner:
                 f"pass --steps above {at} to continue it"
             )
         return learner, int(total)
+
+    @classmethod
+    def trained(cls, run_dir: str | Path) -> tuple[Learner, str]:
+        """A run's trained learner, to evaluate or inspect: its final model if the run has
+        finished, else its newest readable checkpoint; and which of the two (``"model"`` or the
+        checkpoint's folder name)."""
+        run = RunDir(run_dir)
+        run.read_config()  # a clear error for a directory that is not a run
+        model = run.path / "model"
+        if (model / "config.json").is_file():
+            return cls.load(model), "model"
+        learner = cls.from_dir(run.path)
+        return learner, learner.load_checkpoint(run.path, budget=None).name
 
     @classmethod
     def from_dir(cls, d: Path) -> Learner:
