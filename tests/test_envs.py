@@ -7,12 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
 from smiling import UnknownEnvError, make_env
+from smiling.algos.registry import METHODS
 from smiling.envs import ActionRepeat, native_spaces, observation_keys
-from smiling.errors import SettingError
+from smiling.errors import SettingError, SmilingError
 
 ENV_IDS = ["Pendulum-v1", "MountainCarContinuous-v0", "dmc:cartpole-swingup", "dmc:cheetah-run"]
 
@@ -182,3 +184,41 @@ def test_action_repeat_holds_actions_and_sums_their_rewards(env_id, repeat, deci
 def test_action_repeat_below_one_is_refused(repeat):
     with pytest.raises(SettingError, match="action_repeat must be an integer of at least 1"):
         make_env("Pendulum-v1", action_repeat=repeat)
+
+
+class _NanAfter(gym.Env):
+    """A user's environment whose state goes NaN at its third step."""
+
+    observation_space = gym.spaces.Box(-np.inf, np.inf, (3,), np.float64)
+    action_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+    metadata = {"render_modes": ["rgb_array"]}
+
+    def __init__(self, render_mode: str | None = None):
+        self.render_mode = render_mode
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.zeros(3), {}
+
+    def step(self, action):
+        self.t += 1
+        obs = np.array([self.t, np.nan if self.t >= 3 else 0.0, 1.0])
+        return obs, 0.0, False, False, {}
+
+
+def test_a_non_finite_observation_is_one_clear_error_naming_the_environment():
+    gym.register("SmilingTestNanAfter3-v0", entry_point=_NanAfter, max_episode_steps=50)
+    try:
+        env = make_env("SmilingTestNanAfter3-v0", seed=0)
+        env.step(np.zeros(1, np.float32))
+        env.step(np.zeros(1, np.float32))  # two finite steps pass through
+        with pytest.raises(SmilingError, match=r"'SmilingTestNanAfter3-v0' returned a non-fin"
+                           r"ite observation \(entries \[1\] of 3 are \[nan\]"):  # fmt: skip
+            env.step(np.zeros(1, np.float32))
+        # The learner stops with the environment's error, not a NaN policy further on.
+        learner = METHODS["rl"].cls("SmilingTestNanAfter3-v0", None, preset="debug")
+        with pytest.raises(SmilingError, match="SmilingTestNanAfter3-v0' returned a non-finite"):
+            learner.learn(20, progress=False)
+    finally:
+        gym.registry.pop("SmilingTestNanAfter3-v0", None)

@@ -20,7 +20,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from smiling.errors import SettingError, UnknownEnvError, warn
+from smiling.errors import SettingError, SmilingError, UnknownEnvError, warn
 from smiling.tasks import register_tasks
 
 DMC_PREFIX = "dmc:"
@@ -53,7 +53,7 @@ def make_env(env_id: str, seed: int | None = None, action_repeat: int = 1) -> gy
     env = (
         _make_dmc(env_id[len(DMC_PREFIX) :]) if env_id.startswith(DMC_PREFIX) else _make_gym(env_id)
     )
-    env = _FlatFloat32(env)
+    env = _FlatFloat32(env, env_id)
     env = _unit_actions(env)
     if action_repeat > 1:
         env = ActionRepeat(env, action_repeat)
@@ -182,10 +182,13 @@ class DMCEnv(gym.Env):
 
 
 class _FlatFloat32(gym.ObservationWrapper):
-    """Flatten any Box (or dict of Boxes) observation to one float32 vector."""
+    """Flatten any Box (or dict of Boxes) observation to one float32 vector, and refuse a
+    non-finite one: a NaN state would otherwise surface far away, as NaN score-model losses or
+    a NaN policy, with nothing naming the environment as its source."""
 
-    def __init__(self, env: gym.Env):
+    def __init__(self, env: gym.Env, env_id: str):
         super().__init__(env)
+        self.env_id = env_id
         space = env.observation_space
         if isinstance(space, spaces.Dict):
             dim = sum(int(np.prod(s.shape)) for s in space.spaces.values())
@@ -203,8 +206,16 @@ class _FlatFloat32(gym.ObservationWrapper):
         if isinstance(observation, dict):
             if self.observation_keys is None:  # the env's own order, not its space's (sorted)
                 self.observation_keys = tuple(observation)
-            return np.concatenate([np.ravel(v) for v in observation.values()]).astype(np.float32)
-        return np.asarray(observation, np.float32).ravel()
+            flat = np.concatenate([np.ravel(v) for v in observation.values()]).astype(np.float32)
+        else:
+            flat = np.asarray(observation, np.float32).ravel()
+        if not np.all(np.isfinite(flat)):
+            bad = np.flatnonzero(~np.isfinite(flat))
+            raise SmilingError(
+                f"environment '{self.env_id}' returned a non-finite observation (entries "
+                f"{bad.tolist()} of {flat.size} are {flat[bad].tolist()}, as float32)"
+            )
+        return flat
 
 
 class ActionRepeat(gym.Wrapper):
