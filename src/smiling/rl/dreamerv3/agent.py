@@ -63,7 +63,8 @@ class DreamerV3Config(Config):
     horizon: int = 15  # imagination steps
     # Posterior states imagination starts from, drawn at random from the batch's; 0: all of
     # them (DreamerV3's). Imagination is most of a train step's cost on a CPU, so fewer starts
-    # let the world model train on larger batches at little extra cost (docs/dreamer_cartpole.md, fifth round).
+    # let the world model train on larger batches at little extra cost
+    # (docs/dreamer_cartpole.md, fifth round).
     imag_starts: int = 0
     discount: float = 0.997  # 1 - 1/333
     lam: float = 0.95  # lambda of the returns
