@@ -75,9 +75,8 @@ class DreamerV3Config(Config):
     wm_eps: float = 1e-8
     wm_clip: float = 1000.0
     ac_lr: float = 3e-5  # the actor's
-    critic_lr: float = (
-        3e-5  # the critic's (its own: how fast values propagate, docs/dreamer_cartpole.md)
-    )
+    # The critic's own learning rate: how fast values propagate (docs/dreamer_cartpole.md).
+    critic_lr: float = 3e-5
     ac_eps: float = 1e-5
     ac_clip: float = 100.0
     slow_critic_decay: float = 0.98
