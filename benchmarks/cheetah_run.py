@@ -19,7 +19,9 @@ Every arm uses the fast preset and 5 deterministic evaluation episodes every 25k
 true reward. ``report`` writes benchmarks/results/cheetah_run.{png,md,csv,json} in the library's
 format over the recorded runs, with the bundled expert's own training curve (SAC on the true
 reward, from results/expert_curves.json, normalised by the demonstrations' returns) as the
-reference group ``expert (sac, true reward)``.
+reference group ``expert (sac, true reward)``, and cheetah_run_seeds.md: each run's first
+evaluation at 0.9 and the lowest after it (whether a learner oscillates, which the IQM over
+seeds hides), best, final and late values, and wall clock.
 
 Probes of why SMILING falls short (the issue asks to measure, not guess): ``probe`` runs SMILING
 (MLP score models) with one setting changed per probe (``PROBES``), same settings otherwise, to
