@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 
 from common import (
     RESULTS,
@@ -52,6 +51,7 @@ from common import (
 
 from smiling.io import atomic_write
 from smiling.report import SOLVED, RunCurve, late_value
+from smiling.runs import RunDir
 from smiling.variants import spec_args
 
 BENCHMARK = "cheetah_run"  # the name of its records (results/runs/<name>)
@@ -88,8 +88,7 @@ def seed_rows(curves: list[RunCurve]) -> list[dict]:
         hits = (c.normalized >= SOLVED).nonzero()[0]
         first = int(hits[0]) if hits.size else None
         after = c.normalized[first + 1 :] if first is not None else c.normalized[:0]
-        summary = c.path / "summary.json"
-        record = json.loads(summary.read_text()) if summary.exists() else {}
+        record = RunDir(c.path).read_summary() or {}
         # a curve cut short of its record (probe-report) has no wall clock of its own
         whole = record.get("env_steps") == int(c.steps[-1])
         wall = record.get("wall_seconds") if whole else None
@@ -170,9 +169,9 @@ def probe_report(args: argparse.Namespace) -> None:
             probes.append(dataclasses.replace(curve, algo=f"smiling [{name}]"))
     seeds = {c.seed for c in probes}
     grid = [c for c in recorded_runs(BENCHMARK, archived=False) if c.seed in seeds]
-    runs = [*probes, *grid, expert_curve(ENV)]
-    report_runs([_cut(c, PROBE_STEPS) for c in runs], PROBE_BENCHMARK, args.note)
-    write_seed_table([_cut(c, PROBE_STEPS) for c in [*probes, *grid]], PROBE_BENCHMARK)
+    runs = [_cut(c, PROBE_STEPS) for c in [*probes, *grid]]
+    report_runs([*runs, _cut(expert_curve(ENV), PROBE_STEPS)], PROBE_BENCHMARK, args.note)
+    write_seed_table(runs, PROBE_BENCHMARK)
 
 
 def _probe_args(p: argparse.ArgumentParser) -> None:
