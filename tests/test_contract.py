@@ -116,7 +116,9 @@ def test_action_repeat_is_kept_by_the_run_and_its_resume(tmp_path):
 
 
 def test_unknown_agent_and_agent_a_method_cannot_drive(monkeypatch):
-    with pytest.raises(SmilingError, match="unknown agent 'nope'; known agents: sac"):
+    with pytest.raises(
+        SmilingError, match="unknown agent 'nope'; known agents: sac, dreamerv3, simba"
+    ):
         make("smiling", "nope")
     monkeypatch.setitem(registry.AGENTS, STAND_IN.name, STAND_IN)
     with pytest.raises(SmilingError, match="iq-learn works only with the agent"):
@@ -169,6 +171,9 @@ class StandIn:
 
     def initial_carry(self) -> int:
         return 0  # counts steps within an episode, to check the loop resets it
+
+    def observe(self, state, obs):
+        return state  # keeps no statistics of its inputs
 
     def act(self, state, obs, key, carry=0, deterministic=False):
         action = np.tanh(np.asarray(obs, np.float32) @ state["w"])

@@ -73,6 +73,7 @@ def _spec(args: argparse.Namespace):
             video_every=args.video_every,
             video_max_frames=args.video_frames,
             action_repeat=args.action_repeat,
+            keep_best=args.keep_best,
         ),
     )
 
@@ -381,6 +382,11 @@ def _add_loop_args(p: argparse.ArgumentParser) -> None:
         "--video-every", type=int, default=0, help="film an evaluation episode (0: never)"
     )
     p.add_argument("--video-frames", type=int, default=1000, help="frames per video")
+    p.add_argument(
+        "--keep-best",
+        action="store_true",
+        help="keep the best-evaluated actor as the run's policy (experts), not the latest",
+    )
     p.add_argument(
         "--action-repeat",
         type=int,

@@ -383,6 +383,7 @@ class Learner:
         while self.env_steps < until:
             interrupt.check()  # between environment steps: no XLA work is half done here
             obs = self._obs
+            self.state = agent.observe(self.state, obs)  # e.g. running observation statistics
             if self.env_steps < agent.warmup_steps:
                 action = self.rng.uniform(-1.0, 1.0, self.act_dim).astype(np.float32)
             else:

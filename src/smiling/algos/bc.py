@@ -69,6 +69,9 @@ class BC(Learner):
     presets: ClassVar[dict[str, BCConfig]] = BC_PRESETS
 
     def setup(self) -> None:
+        # An agent that normalises its inputs (SimBa) takes its statistics from the
+        # demonstrations: BC never sees any other state.
+        self.state = self.agent.observe(self.state, self.demos.observations)
         self.tx = optax.adam(self.config.lr)
         self.opt_state = self.tx.init(self.state.actor_params)
         self.gradient_steps = 0
@@ -98,7 +101,8 @@ class BC(Learner):
             interrupt.check()  # between jitted chunks: Ctrl-C stops a long BC run here
             n = min(_STEPS_PER_CALL, steps - start)
             idx = self.rng.integers(0, len(self.demos.observations), n * b)
-            obs = self.demos.observations[idx].reshape(n, b, self.obs_dim)
+            obs = self.agent.encode(self.state, self.demos.observations[idx])
+            obs = np.asarray(obs).reshape(n, b, self.obs_dim)
             actions = self.demos.actions[idx].reshape(n, b, self.act_dim)
             params, self.opt_state, loss = self._train(
                 self.state.actor_params, self.opt_state, obs, actions
@@ -139,7 +143,7 @@ BC_ENTRY = MethodEntry(
     summary="behavioural cloning: needs expert actions; its budget counts gradient steps",
     always_actions=True,
     step_unit="gradient",
-    agents=("sac",),
-    agents_reason="its policy is SAC's tanh-Gaussian actor",
+    agents=("sac", "simba"),
+    agents_reason="its policy is a SAC-family tanh-Gaussian actor",
     actions_need="it fits the expert's actions",
 )

@@ -25,6 +25,7 @@ State-only demonstrations are rejected: the expert term needs the expert's actio
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import ClassVar
 
 import jax
@@ -126,11 +127,13 @@ def expert_transitions(demos: Demonstrations) -> dict[str, np.ndarray]:
     }
 
 
-class IQSAC(SAC):
-    """SAC whose critic step is IQ-Learn's; the actor, temperature and target steps are SAC's.
+class IQCritic:
+    """Mixin over a SAC-family agent: its critic step becomes IQ-Learn's; the actor, temperature
+    and target steps stay the agent's (:func:`iq_agent` builds the class).
 
     ``update`` takes the replay batch as SAC does; expert transitions (held on the device) are
-    sampled inside the jitted update, one expert transition per replay transition.
+    sampled inside the jitted update, one expert transition per replay transition. Both are
+    seen through the agent's ``encode`` (SimBa's observation normaliser; SAC's identity).
     """
 
     def __init__(
@@ -149,15 +152,15 @@ class IQSAC(SAC):
         """One IQ-Learn update; ``reward_fn`` must be None (the reward is implicit in Q)."""
         if reward_fn is not None:
             raise ValueError("IQ-Learn's reward is implicit in its critic; pass no reward_fn")
-        return self._update(state, {**batch, "expert": self.expert}, key, None)
+        return super().update(state, {**batch, "expert": self.expert}, key, None)
 
     def _update_impl(self, state: SACState, batch: Batch, key, reward_fn):
         cfg, iq = self.config, self.iq
         k_expert, k_value, k_actor = jax.random.split(key, 3)
         n = batch["obs"].shape[0]
         idx = jax.random.randint(k_expert, (n,), 0, batch["expert"]["obs"].shape[0])
-        e = jax.tree.map(lambda x: x[idx], batch["expert"])
-        p = batch
+        e = self._encoded(state, jax.tree.map(lambda x: x[idx], batch["expert"]))
+        p = self._encoded(state, batch)
         alpha = jnp.exp(state.log_alpha)
         states = jnp.concatenate([e["obs"], p["obs"]])
         next_states = jnp.concatenate([e["next_obs"], p["next_obs"]])
@@ -185,7 +188,7 @@ class IQSAC(SAC):
         (c_loss, (parts, q_p)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
             state.critic_params
         )
-        updates, critic_opt = self.critic_tx.update(grads, state.critic_opt)
+        updates, critic_opt = self.critic_tx.update(grads, state.critic_opt, state.critic_params)
         critic_params = optax.apply_updates(state.critic_params, updates)
         metrics = {
             "losses/critic": c_loss,
@@ -195,6 +198,23 @@ class IQSAC(SAC):
         }
         actor_obs = p["obs"] if iq.actor_states == "policy" else states
         return self.policy_update(state, critic_params, critic_opt, actor_obs, k_actor, metrics)
+
+    def _encoded(self, state: SACState, batch: Batch) -> Batch:
+        """``batch`` with its states as the agent's networks see them."""
+        return {
+            **batch,
+            "obs": self.encode(state, batch["obs"]),
+            "next_obs": self.encode(state, batch["next_obs"]),
+        }
+
+
+@functools.cache
+def iq_agent(base: type[SAC]) -> type:
+    """The agent class ``base`` with IQ-Learn's critic step (one class per base, cached)."""
+    return type(f"IQ{base.__name__}", (IQCritic, base), {})
+
+
+IQSAC = iq_agent(SAC)
 
 
 class IQLearn(Learner):
@@ -208,12 +228,14 @@ class IQLearn(Learner):
 
     presets: ClassVar[dict[str, IQLearnConfig]] = IQ_PRESETS
 
-    def build_agent(self, entry: AgentEntry) -> IQSAC:
-        """SAC whose critic step is IQ-Learn's, holding the expert's transitions."""
+    def build_agent(self, entry: AgentEntry) -> IQCritic:
+        """The agent (SAC or SimBa) with IQ-Learn's critic step, holding the expert's
+        transitions."""
         expert = expert_transitions(self.demos)
         if len(expert["obs"]) == 0:
             raise SmilingError(f"{self.demos.source}: episodes of one step hold no transitions")
-        return IQSAC(self.obs_dim, self.act_dim, self.agent_config, self.config, expert)
+        cls = iq_agent(entry.cls)
+        return cls(self.obs_dim, self.act_dim, self.agent_config, self.config, expert)
 
 
 IQ_ENTRY = MethodEntry(
@@ -222,7 +244,7 @@ IQ_ENTRY = MethodEntry(
     presets=IQ_PRESETS,
     summary="inverse soft-Q learning: needs expert actions",
     always_actions=True,
-    agents=("sac",),
-    agents_reason="its critic loss is a soft-Q loss on SAC's critic",
+    agents=("sac", "simba"),
+    agents_reason="its critic loss is a soft-Q loss on a SAC-family critic",
     actions_need="it needs demonstrations with actions: its expert term is Q(s, a_E)",
 )

@@ -64,6 +64,12 @@ class Agent(Protocol):
 
     def initial_carry(self) -> Any: ...
 
+    def observe(self, state: Any, obs: np.ndarray) -> Any:
+        """The state after seeing the training observation ``obs`` (before acting on it): an
+        agent that keeps statistics of its inputs (SimBa's observation normaliser) updates
+        them here; others return ``state`` unchanged."""
+        ...
+
     def act(
         self, state: Any, obs: np.ndarray, key: jax.Array, carry: Any = None,
         deterministic: bool = False,

@@ -40,11 +40,18 @@ class Actor(nn.Module):
 
     @nn.compact
     def __call__(self, obs: jax.Array) -> tuple[jax.Array, jax.Array]:
-        mean, raw = jnp.split(MLP(self.hidden, 2 * self.act_dim)(obs), 2, axis=-1)
-        log_std = self.log_std_min + 0.5 * (self.log_std_max - self.log_std_min) * (
-            jnp.tanh(raw) + 1.0
-        )
-        return mean, log_std
+        out = MLP(self.hidden, 2 * self.act_dim)(obs)
+        return tanh_gaussian_head(out, self.log_std_min, self.log_std_max)
+
+
+def tanh_gaussian_head(
+    out: jax.Array, log_std_min: float, log_std_max: float
+) -> tuple[jax.Array, jax.Array]:
+    """A trunk's ``2 * act_dim`` outputs as the pre-tanh Gaussian's mean and log-std, the
+    log-std squashed into ``[log_std_min, log_std_max]``."""
+    mean, raw = jnp.split(out, 2, axis=-1)
+    log_std = log_std_min + 0.5 * (log_std_max - log_std_min) * (jnp.tanh(raw) + 1.0)
+    return mean, log_std
 
 
 def sample_tanh_gaussian(

@@ -10,11 +10,13 @@ from smiling.errors import SmilingError
 from smiling.rl.agent import AgentEntry
 from smiling.rl.dreamerv3 import DREAMERV3_ENTRY
 from smiling.rl.sac import SAC_ENTRY
+from smiling.rl.simba import SIMBA_ENTRY
 
 DEFAULT_AGENT = "sac"
 AGENTS: dict[str, AgentEntry] = {
     SAC_ENTRY.name: SAC_ENTRY,
     DREAMERV3_ENTRY.name: DREAMERV3_ENTRY,
+    SIMBA_ENTRY.name: SIMBA_ENTRY,
 }
 
 

@@ -14,6 +14,7 @@ import dataclasses
 from typing import Any, ClassVar
 
 import flax
+import flax.linen as nn
 import flax.serialization
 import jax
 import jax.numpy as jnp
@@ -29,10 +30,9 @@ from smiling.termination import absorbing_value
 
 
 @dataclasses.dataclass(frozen=True)
-class SACConfig(Config):
-    """SAC hyper-parameters. ``PRESETS`` holds the named settings."""
+class SACCoreConfig(Config):
+    """The SAC settings every network shape shares: optimisation, targets, replay, warm-up."""
 
-    hidden: tuple[int, ...] = (256, 256)
     batch_size: int = 256
     actor_lr: float = 3e-4
     critic_lr: float = 3e-4
@@ -46,6 +46,8 @@ class SACConfig(Config):
     log_std_max: float = 2.0
     buffer_size: int = 1_000_000
     target_entropy: float | None = None  # None: -act_dim
+    # Gradient updates per decision once the warm-up is over (the update-to-data ratio).
+    updates_per_step: int = 1
 
     def __post_init__(self) -> None:
         """Reject settings no SAC can run with (``--set sac.batch_size=-5``)."""
@@ -53,10 +55,22 @@ class SACConfig(Config):
         check_range(self, "buffer_size", 1)
         check_range(self, "target_update_period", 1)
         check_range(self, "seed_steps", 0)
+        check_range(self, "updates_per_step", 1)
         for name in ("actor_lr", "critic_lr", "alpha_lr", "init_temperature"):
             check_range(self, name, 0, inclusive=False)
         check_range(self, "discount", 0, 1)
         check_range(self, "tau", 0, 1, inclusive=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class SACConfig(SACCoreConfig):
+    """SAC hyper-parameters: ReLU MLPs of widths ``hidden`` for actor and critic. ``PRESETS``
+    holds the named settings."""
+
+    hidden: tuple[int, ...] = (256, 256)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
         if not self.hidden or min(self.hidden) < 1:
             raise ValueError(f"hidden must be one or more positive widths, got {self.hidden}")
 
@@ -106,18 +120,28 @@ class SAC:
 
     name: ClassVar[str] = "sac"
 
-    def __init__(self, obs_dim: int, act_dim: int, config: SACConfig):
+    def __init__(self, obs_dim: int, act_dim: int, config: SACCoreConfig):
         self.obs_dim, self.act_dim, self.config = obs_dim, act_dim, config
-        self.actor = Actor(config.hidden, act_dim, config.log_std_min, config.log_std_max)
-        self.critic = DoubleCritic(config.hidden)
-        self.actor_tx = optax.adam(config.actor_lr)
-        self.critic_tx = optax.adam(config.critic_lr)
+        self.actor, self.critic = self.networks()
+        self.actor_tx = self.optimizer(config.actor_lr)
+        self.critic_tx = self.optimizer(config.critic_lr)
         self.alpha_tx = optax.adam(config.alpha_lr)
         self.target_entropy = (
             -float(act_dim) if config.target_entropy is None else config.target_entropy
         )
         self._update = jax.jit(self._update_impl)
         self._act = jax.jit(self._act_impl, static_argnames="deterministic")
+
+    def networks(self) -> tuple[nn.Module, nn.Module]:
+        """The actor and the double critic (pytorch_sac's ReLU MLPs of widths ``hidden``)."""
+        cfg = self.config
+        return Actor(cfg.hidden, self.act_dim, cfg.log_std_min, cfg.log_std_max), DoubleCritic(
+            cfg.hidden
+        )
+
+    def optimizer(self, lr: float) -> optax.GradientTransformation:
+        """The actor's and the critic's optimiser (Adam)."""
+        return optax.adam(lr)
 
     # ----------------------------------------------------------------- state
     def init(self, key: jax.Array) -> SACState:
@@ -165,8 +189,17 @@ class SAC:
         return replay.sample(self.config.batch_size, rng)
 
     def updates_due(self, env_steps: int) -> int:
-        """One update per environment step once the random warm-up is over."""
-        return int(env_steps >= self.config.seed_steps)
+        """``updates_per_step`` updates per decision once the random warm-up is over."""
+        return self.config.updates_per_step if env_steps >= self.config.seed_steps else 0
+
+    def observe(self, state: SACState, obs: np.ndarray) -> SACState:
+        """SAC keeps no statistics of what it sees: ``state`` unchanged."""
+        return state
+
+    def encode(self, state: SACState, obs: jax.Array) -> jax.Array:
+        """What the networks see of raw observations ``obs``: SAC feeds them unchanged. The
+        reward hook always sees the raw observations (the environment's states)."""
+        return obs
 
     # ---------------------------------------------------------------- acting
     def initial_carry(self) -> None:
@@ -227,11 +260,12 @@ class SAC:
             rewards, absorbing_reward = batch["rewards"], None
         else:
             rewards, absorbing_reward = relabel(reward_fn, obs, actions, k_reward)
+        obs, next_obs = self.encode(state, obs), self.encode(state, batch["next_obs"])
         alpha = jnp.exp(state.log_alpha)
 
         # Critic: soft Bellman target from the target network; time limits are not terminal.
         next_v = self.soft_value(
-            state.actor_params, state.target_critic_params, batch["next_obs"], alpha, k_next
+            state.actor_params, state.target_critic_params, next_obs, alpha, k_next
         )
         target = bellman_target(
             rewards,
@@ -247,7 +281,9 @@ class SAC:
             return jnp.sum(jnp.mean((q - target[None]) ** 2, axis=1)), q
 
         (c_loss, q), c_grads = jax.value_and_grad(critic_loss, has_aux=True)(state.critic_params)
-        c_updates, critic_opt = self.critic_tx.update(c_grads, state.critic_opt)
+        c_updates, critic_opt = self.critic_tx.update(
+            c_grads, state.critic_opt, state.critic_params
+        )
         critic_params = optax.apply_updates(state.critic_params, c_updates)
         metrics = {
             "losses/critic": c_loss,
@@ -294,7 +330,7 @@ class SAC:
             return jnp.mean(alpha * logp - q_pi), logp
 
         (a_loss, logp), a_grads = jax.value_and_grad(actor_loss, has_aux=True)(state.actor_params)
-        a_updates, actor_opt = self.actor_tx.update(a_grads, state.actor_opt)
+        a_updates, actor_opt = self.actor_tx.update(a_grads, state.actor_opt, state.actor_params)
         actor_params = optax.apply_updates(state.actor_params, a_updates)
 
         # Temperature towards the target entropy.
@@ -315,7 +351,7 @@ class SAC:
             state.target_critic_params,
             critic_params,
         )
-        new_state = SACState(
+        new_state = state.replace(  # keeps the fields a subclass's state adds
             actor_params=actor_params,
             critic_params=critic_params,
             target_critic_params=target_params,

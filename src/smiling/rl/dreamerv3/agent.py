@@ -395,6 +395,10 @@ class DreamerV3:
         return self._trained_by(env_steps) - self._trained_by(env_steps - 1)
 
     # ---------------------------------------------------------------- acting
+    def observe(self, state: Any, obs: np.ndarray) -> Any:
+        """DreamerV3 keeps no input statistics: ``state`` unchanged."""
+        return state
+
     def initial_carry(self) -> tuple[jax.Array, jax.Array, jax.Array]:
         """``(h, z, previous action)`` at an episode's start: all zero, as the world model's
         state is reset where ``is_first`` is set in training."""
