@@ -83,10 +83,15 @@ class H1Env(gym.Env):
         unit = np.clip(np.asarray(action, np.float64), -1.0, 1.0)
         return self._ctrl_low + (unit + 1.0) / 2.0 * (self._ctrl_high - self._ctrl_low)
 
+    def reward(self) -> tuple[float, dict[str, float]]:
+        """The task's reward and its terms in the simulator's current state (after a hand-set
+        state, call ``mujoco.mj_forward(env.model, env.data)`` first)."""
+        return self._reward(self.readings, self.data)
+
     def step(self, action):
         self.data.ctrl[:] = self.targets(action)
         mujoco.mj_step(self.model, self.data, nstep=FRAME_SKIP)
-        reward, terms = self._reward(self.readings, self.data)
+        reward, terms = self.reward()
         terminated = self.fall_height is not None and bool(self.data.qpos[2] < self.fall_height)
         return self._obs(), reward, terminated, False, terms
 
