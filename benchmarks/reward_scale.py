@@ -165,7 +165,7 @@ def decision(curves: list[RunCurve]) -> tuple[str, dict]:
     for env_id, task, cells, _ in rows:
         for arm, (n, late, first) in cells.items():
             late_s = f"{late:.2f}" if late is not None else ""
-            first_s = f"{first // 1000}k" if first is not None else ("never" if n else "")
+            first_s = f"{first / 1000:g}k" if first is not None else ("never" if n else "")
             lines.append(
                 f"| {env_id} | {task.steps // 1000}k | {arm} | {n}/{len(task.seeds)} | {late_s} "
                 f"| {first_s} | {reproduced(env_id, arm)} |"
