@@ -76,7 +76,10 @@ TASKS = {
 EARLIER = {
     ("Pendulum-v1", "robust"): "smiling_robust/smiling-fast-Pendulum-v1-s{seed}",
     ("dmc:cartpole-swingup", "robust"): "smiling_robust/smiling-fast-dmc_cartpole-swingup-s{seed}",
-    ("dmc:ball_in_cup-catch", "robust"): "smiling_robust/smiling-fast-dmc_ball_in_cup-catch-s{seed}",
+    (
+        "dmc:ball_in_cup-catch",
+        "robust",
+    ): "smiling_robust/smiling-fast-dmc_ball_in_cup-catch-s{seed}",
     ("Hopper-v5", "std"): "early_termination/absorbing-soft-Hopper-v5-s{seed}",
     ("dmc:cheetah-run", "std"): "cheetah_run/smiling-dmc_cheetah-run-s{seed}",
 }

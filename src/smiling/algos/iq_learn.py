@@ -25,15 +25,14 @@ State-only demonstrations are rejected: the expert term needs the expert's actio
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from smiling.algos.base import Learner
 from smiling.algos.entry import MethodEntry
+from smiling.algos.persistence import Learner
 from smiling.config import Config
 from smiling.data.demos import Demonstrations
 from smiling.errors import SmilingError
@@ -203,10 +202,6 @@ class IQLearn(Learner):
     >>> agent = IQLearn("Pendulum-v1", smiling.bundled_demos("Pendulum-v1"))
     >>> agent.learn(20_000, run_dir="runs/iq-pendulum")
     """
-
-    algo: ClassVar[str] = "iq-learn"
-
-    presets: ClassVar[dict[str, IQLearnConfig]] = IQ_PRESETS
 
     def build_agent(self, entry: AgentEntry) -> IQSAC:
         """SAC whose critic step is IQ-Learn's, holding the expert's transitions."""
