@@ -29,7 +29,7 @@ class LoopConfig:
         5, flag="--eval-episodes", minimum=1, metavar="N", help="episodes per evaluation"
     )
     checkpoint_every: int = setting(
-        50_000, flag="--checkpoint-every", minimum=0, help="0: only at the end"
+        50_000, flag="--checkpoint-every", minimum=0, metavar="N", help="0: only at the end"
     )
     # Experts keep the best-evaluated policy as actor.msgpack; imitation keeps the latest.
     keep_best: bool = setting(
@@ -39,10 +39,14 @@ class LoopConfig:
         "(how experts are kept; `smiling expert` sets it)",
     )
     video_every: int = setting(
-        0, flag="--video-every", minimum=0, help="film an evaluation episode (0: never)"
+        0,
+        flag="--video-every",
+        minimum=0,
+        metavar="N",
+        help="film an evaluation episode (0: never)",
     )
     video_max_frames: int = setting(
-        1000, flag="--video-frames", minimum=1, help="frames per video"
+        1000, flag="--video-frames", minimum=1, metavar="N", help="frames per video"
     )  # one DMC episode
     # The agent's update metrics are sampled at multiples of this (no flag: a library setting).
     log_every: int = setting(1000, minimum=1)
