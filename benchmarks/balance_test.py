@@ -38,7 +38,8 @@ import numpy as np
 from common import RESULTS, note_arg, provenance
 from dreamer_diagnosis import open_loop
 
-from smiling.algos.base import AgentPolicy, Learner
+from smiling.algos import Learner
+from smiling.algos.loop import AgentPolicy
 from smiling.envs import DMCEnv, make_env
 from smiling.experts.policy import load_expert
 from smiling.rl.dreamerv3.distributions import mode_onehot, symexp

@@ -78,9 +78,11 @@ def _demos(spec: str) -> str:
 
 
 def _steps(value: int | None, algo: str, missing: str) -> str:
+    """A step count in thousands, saying so where the method's budget counts gradient steps."""
     if value is None:
         return missing
-    return f"{value // 1000}k" + (" (gradient steps)" if algo == "bc" else "")
+    unit = get_method(parse_spec(algo)[0]).step_unit
+    return f"{value // 1000}k" + (" (gradient steps)" if unit == "gradient" else "")
 
 
 def _per_seed(values: list[float], iqm: float, ci: list[float]) -> str:

@@ -35,7 +35,7 @@ import numpy as np
 from common import RESULTS, note_arg, provenance
 from reward_diagnosis import spearman
 
-from smiling.algos.base import Learner
+from smiling.algos import Learner
 from smiling.rl.dreamerv3.distributions import mode_onehot, symlog, twohot_mean
 from smiling.rl.dreamerv3.world_model import WorldModel, feature, observe
 

@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from common import provenance  # noqa: E402
 
-from smiling.algos.base import upgrade_config  # noqa: E402
+from smiling.algos.legacy import upgrade_config  # noqa: E402
 from smiling.bundled import EXPERT_TARGETS, assets_dir, bundled_demos  # noqa: E402
 from smiling.errors import DemonstrationsError  # noqa: E402
 

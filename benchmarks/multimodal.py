@@ -291,7 +291,7 @@ def record_modes(run_dir: Path) -> None:
     """Roll out the final policy of a finished run (deterministic and sampled) and write each
     episode's mode and return to its record's modes.json; kept while it is of the run's last
     step (a run continued to a larger budget gets new ones)."""
-    from smiling.algos.base import Learner
+    from smiling.algos import Learner
 
     record = RECORDS / BENCHMARK / run_dir.name
     target = record / "modes.json"

@@ -13,7 +13,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from smiling.algos.base import Learner
+    from smiling.algos.loop import TrainingLoop as Learner
 
 
 def due(step: int, every: int) -> bool:

@@ -2,6 +2,12 @@
 
 User errors (:class:`smiling.errors.SmilingError`) end with one ``smiling: error: ...`` line on
 stderr and exit status 2, never a traceback.
+
+The flags are built from the declarations they set, not listed here: the loop's settings from
+:class:`~smiling.algos.loop_config.LoopConfig`'s fields (:mod:`smiling.settings`), the variant
+switches from :data:`smiling.variants.VARIANT_FLAGS`, the presets from
+:data:`smiling.config.PRESETS`, the default agent and the lists of methods and agents from their
+registries. None of these imports JAX, so building the parser stays instant.
 """
 
 from __future__ import annotations
@@ -14,68 +20,86 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from smiling import interrupt
+from smiling import interrupt, settings
+from smiling.algos.loop_config import LoopConfig
+from smiling.config import PRESETS
 from smiling.errors import SettingError, SmilingError
+from smiling.rl.registry import DEFAULT_AGENT
+from smiling.variants import VARIANT_FLAGS
 
 
 def _expert(args: argparse.Namespace) -> None:
+    """``smiling expert``: ``smiling train --algo rl --keep-best`` with an expert's defaults
+    (the directory experts/<env>, an evaluation every 10,000 steps, a required budget), and
+    ``--resume``: ``smiling resume`` of that directory once it is known to be the same expert."""
+    from smiling.algos.legacy import upgrade_config
+    from smiling.algos.registry import get_method
     from smiling.bundled import slug
-    from smiling.experts.train import ExpertRun, train_expert
+    from smiling.errors import ExpertError
+    from smiling.runs import RunDir
+    from smiling.runspec import build_learner
 
-    run = ExpertRun(
-        env_id=args.env,
-        steps=args.steps,
-        preset=args.preset,
-        seed=args.seed,
-        eval_every=args.eval_every,
-        eval_episodes=args.eval_episodes,
-        checkpoint_every=args.checkpoint_every,
-        sac_overrides=tuple(_sac_pairs(args.set)),
-    )
+    spec = _spec(args)
+    if spec.method_overrides():  # the true-reward method has no settings of its own
+        agent = spec.agent
+        raise SmilingError(
+            f"--set {spec.method_overrides()[0]}: only {agent}.<field> settings apply here"
+        )
     out = Path(args.out or f"experts/{slug(args.env)}")
-    summary = train_expert(run, out, resume=args.resume, progress=sys.stderr.isatty())
+    run = RunDir(out)
+    if args.resume:
+        if not run.exists():
+            raise ExpertError(f"{out}: no checkpoint to resume from")
+        saved = upgrade_config(run.read_config(), run.config_path)
+        if (saved["env_id"], saved["preset"]) != (spec.env_id, spec.preset):
+            raise ExpertError(
+                f"{out}: checkpoint is for {saved['env_id']} / {saved['preset']}, "
+                f"not {spec.env_id} / {spec.preset}"
+            )
+        learner, steps = get_method(spec.algo).cls.restore(out, args.steps)
+    else:
+        if run.exists():
+            raise ExpertError(
+                f"{out} already holds an expert; use --resume to continue it or choose a new --out"
+            )
+        learner, steps = build_learner(spec), args.steps
+    summary = learner.learn(steps, run_dir=out, progress=None)
     print(
         f"expert for {summary['env_id']}: best eval return {summary['best_eval_return']:.1f} "
         f"after {summary['env_steps']} steps ({summary['env_steps_per_second']} steps/s) -> {out}"
     )
 
 
-def _spec(args: argparse.Namespace):
-    """The run specification of ``smiling train``'s flags (an algo spec may carry variants
-    and an agent: ``smiling+linear``, ``smiling@sac``; the flags add to it)."""
-    from smiling.algos.base import LoopConfig
+def _spec(args: argparse.Namespace, algo: str | None = None, env: str | None = None):
+    """The run specification of a training command's flags (an algo spec may carry variants
+    and an agent: ``smiling+linear``, ``smiling@sac``; the flags add to it). ``algo`` and
+    ``env`` replace the flags' (a sweep's spec is that of its first run); flags a command
+    does not have keep their defaults."""
     from smiling.runspec import RunSpec
     from smiling.variants import parse_full_spec
 
-    algo, spec_variants, spec_agent = parse_full_spec(args.algo)
-    if spec_agent and args.agent and spec_agent != args.agent:
-        raise SmilingError(
-            f"--algo {args.algo} names agent '{spec_agent}' but --agent is {args.agent}"
-        )
-    flags = [v for v, on in (("actions", args.use_actions), ("linear", args.linear)) if on]
-    chosen = tuple(dict.fromkeys([*spec_variants, *flags]))
+    algo = algo or args.algo
+    algo_name, spec_variants, spec_agent = parse_full_spec(algo)
+    flag_agent = getattr(args, "agent", None)
+    if spec_agent and flag_agent and spec_agent != flag_agent:
+        raise SmilingError(f"--algo {algo} names agent '{spec_agent}' but --agent is {flag_agent}")
+    switched = [v for v, flag in VARIANT_FLAGS.items() if getattr(args, flag.dest, False)]
+    optional = {k: getattr(args, k, None) for k in _OPTIONAL_SPEC_FLAGS}
     return RunSpec(
-        algo=algo,
-        env_id=args.env,
-        agent=spec_agent or args.agent or "sac",
+        algo=algo_name,
+        env_id=env or args.env,
+        agent=spec_agent or flag_agent or DEFAULT_AGENT,
         preset=args.preset,
-        seed=args.seed,
-        demos=args.demos,
-        expert_return=args.expert_return,
-        random_return=args.random_return,
-        demo_episodes=args.demo_episodes,
-        variants=chosen,
+        seed=getattr(args, "seed", 0),
+        variants=tuple(dict.fromkeys([*spec_variants, *switched])),
         overrides=tuple(args.set),
-        loop=LoopConfig(
-            eval_every=args.eval_every,
-            eval_episodes=args.eval_episodes,
-            checkpoint_every=args.checkpoint_every,
-            video_every=args.video_every,
-            video_max_frames=args.video_frames,
-            action_repeat=args.action_repeat,
-            keep_best=args.keep_best,
-        ),
+        loop=settings.from_args(LoopConfig, args),
+        **optional,
     )
+
+
+# The RunSpec fields only `smiling train` has flags for (the other commands leave them None).
+_OPTIONAL_SPEC_FLAGS = ("demos", "expert_return", "random_return", "demo_episodes")
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -164,14 +188,11 @@ def _sweep(args: argparse.Namespace) -> None:
         make_env(env_id).close()  # an unknown env id fails here, before anything runs
     if args.workers is not None and args.workers < 1:
         raise SmilingError("--workers must be at least 1")
-    train_args = ["--preset", args.preset, "--eval-every", str(args.eval_every)]
-    train_args += ["--eval-episodes", str(args.eval_episodes)]
-    train_args += ["--checkpoint-every", str(args.checkpoint_every)]
-    train_args += ["--video-every", str(args.video_every), "--video-frames", str(args.video_frames)]
-    train_args += ["--action-repeat", str(args.action_repeat)]
-    for pair in args.set:
-        train_args += ["--set", pair]
-    jobs = plan(algos, envs, parse_seeds(args.seeds), args.out, args.steps, train_args)
+    if not algos or not envs:
+        raise SmilingError(f"--{'algo' if not algos else 'env'} names nothing to run")
+    # The settings every run shares, as a run spec (the loop's are checked here, once).
+    shared = _spec(args, algo=algos[0], env=envs[0]).shared_args()
+    jobs = plan(algos, envs, parse_seeds(args.seeds), args.out, args.steps, shared)
 
     def report(outcome) -> None:
         job = outcome.job
@@ -353,15 +374,13 @@ def _epilog_on_help(parser: argparse.ArgumentParser, epilog: Callable[[], str]) 
 def _train_epilog() -> str:
     """The methods, agents and default budgets, from their registries."""
     from smiling.algos.registry import METHODS
-    from smiling.rl.registry import AGENTS
     from smiling.runspec import DEFAULT_STEPS
 
     lines = ["methods (--algo):"]
     for entry in METHODS.values():
         extra = f" [variants: {', '.join(entry.variants)}]" if entry.variants else ""
         lines.append(f"  {entry.name:<10} {entry.summary}{extra}")
-    lines.append("agents (--agent):")
-    lines += [f"  {a.name:<10} {a.summary}" for a in AGENTS.values()]
+    lines.append(_agents_epilog())
     lines.append("default budgets (--steps):")
     lines += [f"  {env:<22} {steps:,}" for env, steps in DEFAULT_STEPS.items()]
     return "\n".join(lines)
@@ -375,25 +394,12 @@ SET_HELP = (
 )
 
 
-def _add_loop_args(p: argparse.ArgumentParser) -> None:
-    """Checkpoint and video cadence of a training run (in environment steps)."""
-    p.add_argument("--checkpoint-every", type=int, default=50_000, help="0: only at the end")
-    p.add_argument(
-        "--video-every", type=int, default=0, help="film an evaluation episode (0: never)"
-    )
-    p.add_argument("--video-frames", type=int, default=1000, help="frames per video")
-    p.add_argument(
-        "--keep-best",
-        action="store_true",
-        help="keep the best-evaluated actor as the run's policy (experts), not the latest",
-    )
-    p.add_argument(
-        "--action-repeat",
-        type=int,
-        default=1,
-        metavar="K",
-        help="hold each action for K simulator steps (DreamerV3 uses 2 on dmc: tasks); "
-        "every step count (--steps, cadences, curves) then counts decisions",
+def _agents_epilog() -> str:
+    """The agents ``--agent`` can name, from their registry."""
+    from smiling.rl.registry import AGENTS
+
+    return "\n".join(
+        ["agents (--agent):", *(f"  {a.name:<10} {a.summary}" for a in AGENTS.values())]
     )
 
 
@@ -401,12 +407,22 @@ def _add_set(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
 
 
-def _sac_pairs(pairs: list[str]) -> list[str]:
-    """The ``sac.`` overrides of ``smiling expert`` without their prefix (nothing else applies)."""
-    other = [p for p in pairs if not p.startswith("sac.")]
-    if other:
-        raise SmilingError(f"--set {other[0]}: only sac.<field> settings apply here")
-    return [p[len("sac.") :] for p in pairs]
+def _add_preset(p: argparse.ArgumentParser) -> None:
+    """``--preset``: the names every method and agent defines (:data:`smiling.config.PRESETS`)."""
+    described = "; ".join(f"{name}: {what}" for name, what in PRESETS.items())
+    p.add_argument("--preset", default="fast", choices=list(PRESETS), help=described)
+
+
+def _add_agent(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--agent", help=f"the RL agent the method drives (default: {DEFAULT_AGENT}); see below"
+    )
+
+
+def _add_variants(p: argparse.ArgumentParser) -> None:
+    """A switch per variant (:data:`smiling.variants.VARIANT_FLAGS`)."""
+    for variant in VARIANT_FLAGS.values():
+        p.add_argument(variant.flag, dest=variant.dest, action="store_true", help=variant.help)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -415,18 +431,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("expert", help="train an expert with SAC on the true reward")
+    p = sub.add_parser(
+        "expert",
+        help="train an expert on the true reward (= train --algo rl --keep-best)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _epilog_on_help(p, _agents_epilog)
     p.add_argument("--env", required=True, help="Gymnasium id or dmc:<domain>-<task>")
+    _add_agent(p)
     p.add_argument("--steps", type=int, required=True, help="environment steps")
-    p.add_argument("--preset", default="fast", help="SAC preset: fast (CPU default) or paper")
+    _add_preset(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="expert directory (default experts/<env>)")
-    p.add_argument("--eval-every", type=int, default=10_000)
-    p.add_argument("--eval-episodes", type=int, default=5)
-    p.add_argument("--checkpoint-every", type=int, default=50_000)
+    settings.add_flags(p, LoopConfig, defaults={"eval_every": 10_000}, exclude=["keep_best"])
     _add_set(p)
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
-    p.set_defaults(func=_expert)
+    p.set_defaults(func=_expert, algo="rl", keep_best=True)
 
     p = sub.add_parser(
         "train",
@@ -440,7 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="method, optionally with variants and an agent: smiling, dac+linear, rl@sac, ... "
         "(sac = rl, kept for recorded commands); see the list below",
     )
-    p.add_argument("--agent", help="the RL agent the method drives (default: sac); see below")
+    _add_agent(p)
     p.add_argument("--env", required=True, help="Gymnasium id or dmc:<domain>-<task>")
     p.add_argument("--demos", help="demonstrations .npz (default: the bundled ones for --env)")
     p.add_argument(
@@ -462,32 +482,17 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="a random policy's mean return (normalised 0), where the demonstrations lack it",
     )
-    p.add_argument(
-        "--preset",
-        default="fast",
-        choices=["fast", "paper", "debug"],
-        help="fast: the CPU default; paper: the paper's numbers; debug: tiny, for trying a setup",
-    )
+    _add_preset(p)
     p.add_argument(
         "--steps",
         type=int,
-        help="environment steps, bc: gradient steps (default: the task's budget, see below)",
+        help="in the method's step unit: environment steps, or gradient steps for a method "
+        "that takes none (see below); default: the task's budget, see below",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="run directory (default runs/<algo>-<env>-s<seed>-<time>)")
-    p.add_argument("--eval-every", type=int, default=5000)
-    p.add_argument("--eval-episodes", type=int, default=5)
-    p.add_argument(
-        "--use-actions",
-        action="store_true",
-        help="smiling/dac: the score models / discriminator see [s, a] (needs demos with actions)",
-    )
-    p.add_argument(
-        "--linear",
-        action="store_true",
-        help="smiling/dac: score networks / discriminator without activations (linear ablation)",
-    )
-    _add_loop_args(p)
+    _add_variants(p)
+    settings.add_flags(p, LoopConfig)
     _add_set(p)
     p.set_defaults(func=_train)
 
@@ -517,10 +522,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env", required=True, help="environment id(s), comma-separated")
     p.add_argument("--seeds", default="0-4", help="e.g. 0-4 or 0,1,5 (default 0-4)")
     p.add_argument("--steps", type=int, help="environment steps (default: per-task budget)")
-    p.add_argument("--preset", default="fast", choices=["fast", "paper"])
-    p.add_argument("--eval-every", type=int, default=5000)
-    p.add_argument("--eval-episodes", type=int, default=5)
-    _add_loop_args(p)
+    _add_preset(p)
+    settings.add_flags(p, LoopConfig)
     _add_set(p)
     p.add_argument("--backend", choices=["local", "ray"], default="local")
     p.add_argument("--address", help="Ray cluster address (default: start a local Ray)")
@@ -637,15 +640,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # The flags that set library settings, so errors name what the user typed.
-SETTING_FLAGS = {
-    "eval_every": "--eval-every",
-    "eval_episodes": "--eval-episodes",
-    "checkpoint_every": "--checkpoint-every",
-    "video_every": "--video-every",
-    "video_max_frames": "--video-frames",
-    "action_repeat": "--action-repeat",
-    "steps": "--steps",
-}
+SETTING_FLAGS = {**settings.flag_names(LoopConfig), "steps": "--steps"}
 
 
 def _in_flags(err: SmilingError) -> str:

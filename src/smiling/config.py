@@ -13,6 +13,15 @@ from smiling.errors import SmilingError
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
+# The named settings every registered method and every registered agent defines (a test checks
+# the registries against it): one ``--preset`` name picks the method's and the agent's settings.
+# The command line takes its choices and help from here (naming them must not import JAX).
+PRESETS: dict[str, str] = {
+    "fast": "the CPU default",
+    "paper": "the paper's numbers",
+    "debug": "tiny, for trying a setup",
+}
+
 
 def parse_value(text: str, current: Any, key: str) -> Any:
     """``text`` converted to the type of ``current``."""

@@ -8,12 +8,19 @@ Control episodes last 1000 steps and always end by *truncation*, never terminati
 keeps bootstrapping through the time limit as SAC requires. Rendering works offscreen on a
 CPU-only machine through MuJoCo's EGL backend (Mesa's software renderer), which is why
 ``MUJOCO_GL`` is set before dm-control is imported.
+
+Which ids exist, how each is built and whether its episodes can end before the time limit is one
+table, :data:`ENV_FAMILIES` (prefix -> maker, can terminate): a new family of environments is
+one row there (its maker may register its Gymnasium ids, or build its own :class:`gym.Env`);
+:func:`make_env`, :func:`smiling.termination.can_terminate` and the Minari export ask it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -24,10 +31,6 @@ from smiling.errors import SettingError, SmilingError, UnknownEnvError, warn
 from smiling.tasks import register_tasks
 
 DMC_PREFIX = "dmc:"
-NAMING_HELP = (
-    "name a Gymnasium environment by its id (e.g. 'Pendulum-v1') or a DeepMind Control task "
-    "as 'dmc:<domain>-<task>' (e.g. 'dmc:cheetah-run', 'dmc:ball_in_cup-catch')"
-)
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 os.environ.setdefault("PYOPENGL_PLATFORM", os.environ["MUJOCO_GL"])
@@ -50,10 +53,7 @@ def make_env(env_id: str, seed: int | None = None, action_repeat: int = 1) -> gy
         raise SettingError(
             "action_repeat", f"must be an integer of at least 1, got {action_repeat}"
         )
-    env = (
-        _make_dmc(env_id[len(DMC_PREFIX) :]) if env_id.startswith(DMC_PREFIX) else _make_gym(env_id)
-    )
-    env = _FlatFloat32(env, env_id)
+    env = _FlatFloat32(env_family(env_id).make(env_id), env_id)
     env = _unit_actions(env)
     if action_repeat > 1:
         env = ActionRepeat(env, action_repeat)
@@ -103,7 +103,8 @@ def _route_mujoco_warnings() -> None:
         mujoco.set_mju_user_warning(_mujoco_warning)
 
 
-def _make_dmc(name: str) -> gym.Env:
+def _make_dmc(env_id: str) -> gym.Env:
+    name = env_id[len(DMC_PREFIX) :]
     domain, sep, task = name.partition("-")
     logging.getLogger("absl").setLevel(logging.ERROR)  # MuJoCo deprecation chatter per load
     from dm_control import suite
@@ -114,6 +115,65 @@ def _make_dmc(name: str) -> gym.Env:
             f"Known domains: {', '.join(sorted({d for d, _ in suite.ALL_TASKS}))}"
         )
     return DMCEnv(domain, task)
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvFamily:
+    """The environments whose ids start with ``prefix``."""
+
+    prefix: str
+    make: Callable[[str], gym.Env]  # the full id -> the environment, before make_env's wrappers
+    # Whether episodes can end before the time limit (by termination), unless the environment
+    # says itself (MuJoCo locomotion's terminate_when_unhealthy); see smiling.termination.
+    can_terminate: bool
+    gymnasium: bool = True  # its ids are registered Gymnasium ids (with a spec: time limit, ...)
+    naming: str = ""  # how the naming rules (errors for unknown ids) describe the family
+
+
+# Every family of environments; an id belongs to the row with the longest prefix it starts with.
+# The rows of Gymnasium tasks that end by time limit only say so (termination is assumed of any
+# other Gymnasium task, except MuJoCo locomotion built with terminate_when_unhealthy=False).
+ENV_FAMILIES: tuple[EnvFamily, ...] = (
+    EnvFamily("", _make_gym, True, naming="a Gymnasium environment by its id (e.g. 'Pendulum-v1')"),
+    EnvFamily(
+        DMC_PREFIX,
+        _make_dmc,
+        False,  # DeepMind Control episodes end by truncation only
+        gymnasium=False,
+        naming="a DeepMind Control task as 'dmc:<domain>-<task>' "
+        "(e.g. 'dmc:cheetah-run', 'dmc:ball_in_cup-catch')",
+    ),
+    EnvFamily("Pendulum-", _make_gym, False),
+    EnvFamily("HalfCheetah-", _make_gym, False),
+    EnvFamily("Swimmer-", _make_gym, False),
+    EnvFamily("Reacher-", _make_gym, False),
+    EnvFamily("Pusher-", _make_gym, False),
+    EnvFamily("HumanoidStandup-", _make_gym, False),
+)
+NAMING_HELP = "name " + " or ".join(f.naming for f in ENV_FAMILIES if f.naming)
+
+
+def env_family(env_id: str) -> EnvFamily:
+    """The family of ``env_id``: the row of :data:`ENV_FAMILIES` with the longest matching
+    prefix (the Gymnasium row, prefix ``""``, matches every id)."""
+    return max(
+        (f for f in ENV_FAMILIES if env_id.startswith(f.prefix)), key=lambda f: len(f.prefix)
+    )
+
+
+def id_of(env: gym.Env) -> str:
+    """The id ``env`` was made from: :func:`make_env`'s, else its Gymnasium spec's ("" if
+    neither is known, as for a bare :class:`gym.Env`)."""
+    layer = env
+    while True:
+        if isinstance(layer, _FlatFloat32):
+            return layer.env_id
+        if not isinstance(layer, gym.Wrapper):
+            break
+        layer = layer.env
+    if isinstance(env.unwrapped, DMCEnv):
+        return f"{DMC_PREFIX}{env.unwrapped.domain}-{env.unwrapped.task}"
+    return env.spec.id if env.spec is not None else ""
 
 
 class DMCEnv(gym.Env):
@@ -128,7 +188,7 @@ class DMCEnv(gym.Env):
     def __init__(self, domain: str, task: str, render_size: tuple[int, int] = (240, 320)):
         from dm_control import suite
 
-        self._domain, self._task = domain, task
+        self.domain, self.task = domain, task
         self._load = lambda seed: suite.load(domain, task, task_kwargs={"random": seed})
         self._env = self._load(None)
         self.render_mode = "rgb_array"

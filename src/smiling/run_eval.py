@@ -32,7 +32,8 @@ def evaluate_run(
     ``loop.eval_episodes`` episodes from its evaluation seeds), so the final model reproduces
     the training's last evaluation, mean and all.
     """
-    from smiling.algos.base import EVAL_SEED_OFFSET, Learner
+    from smiling.algos.loop import EVAL_SEED_OFFSET
+    from smiling.algos.persistence import Learner
 
     if episodes is not None and episodes < 1:
         raise SmilingError("--episodes must be at least 1")

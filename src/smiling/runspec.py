@@ -1,7 +1,10 @@
 """A training run as data: :class:`RunSpec`, built into a learner by :func:`build_learner`.
 
-The CLI is a thin layer over this module: ``smiling train`` parses its flags into a spec and
-calls :func:`build_learner`; ``smiling sweep`` and the benchmark scripts decide what a run
+The CLI is a thin layer over this module: ``smiling train`` (and ``smiling expert``) parse their
+flags into a spec and call :func:`build_learner`; ``smiling sweep`` parses its flags into the
+spec its runs share and hands each run that spec as ``smiling train`` arguments
+(:meth:`RunSpec.shared_args`, generated from the same declarations as the flags, so parsing
+them gives the spec back); ``smiling sweep`` and the benchmark scripts decide what a run
 directory needs with :func:`run_status`, the one rule for "finished".
 """
 
@@ -9,15 +12,18 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from smiling import variants
-from smiling.algos.base import Learner, LoopConfig
+from smiling import settings, variants
+from smiling.algos.loop_config import LoopConfig
 from smiling.algos.registry import get_method
 from smiling.config import apply_overrides
 from smiling.errors import SmilingError
 from smiling.rl.registry import DEFAULT_AGENT, get_agent
 from smiling.runs import RunDir, record_step
+
+if TYPE_CHECKING:
+    from smiling.algos.persistence import Learner
 
 # The default step budget of each task with bundled demonstrations (``smiling train --help``).
 DEFAULT_STEPS = {
@@ -44,10 +50,32 @@ class RunSpec:
     random_return: float | None = None
     demo_episodes: int | None = None  # learn from the first N episodes only (None: all)
     variants: tuple[str, ...] = ()
-    overrides: tuple[
-        str, ...
-    ] = ()  # key=value; <agent name>.<field> or agent.<field> for the agent
+    overrides: tuple[str, ...] = ()  # key=value; <agent name>.<field> or agent.<field>: agent's
     loop: LoopConfig = LoopConfig()
+
+    def shared_args(self) -> list[str]:
+        """The ``smiling train`` arguments of every setting but the method, agent, environment
+        and seed: what a sweep's runs share."""
+        args = ["--preset", self.preset]
+        optional = {
+            "--demos": self.demos,
+            "--demo-episodes": self.demo_episodes,
+            "--expert-return": self.expert_return,
+            "--random-return": self.random_return,
+        }
+        for flag, value in optional.items():
+            args += [] if value is None else [flag, str(value)]
+        args += settings.to_args(self.loop)
+        for pair in self.overrides:
+            args += ["--set", pair]
+        return args
+
+    def train_args(self) -> list[str]:
+        """All ``smiling train`` arguments of this spec (but ``--steps`` and ``--out``)."""
+        args = ["--algo", self.algo, *(variants.FLAGS[v] for v in self.variants)]
+        args += [] if self.agent == DEFAULT_AGENT else ["--agent", self.agent]
+        args += ["--env", self.env_id, "--seed", str(self.seed)]
+        return [*args, *self.shared_args()]
 
     def agent_overrides(self) -> list[str]:
         prefixes = (f"{self.agent}.", AGENT_PREFIX)

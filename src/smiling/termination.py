@@ -44,20 +44,10 @@ import gymnasium as gym
 import jax.numpy as jnp
 import numpy as np
 
+from smiling.envs import env_family, id_of
+
 TERMINATIONS = ("absorbing", "none")
 DEFAULT_TERMINATION = "absorbing"
-
-# Gymnasium tasks whose episodes end by time limit only (checked by id prefix); every other
-# Gymnasium task is assumed able to terminate, except MuJoCo locomotion built with
-# terminate_when_unhealthy=False.
-_NEVER_TERMINATE = (
-    "Pendulum-",
-    "HalfCheetah-",
-    "Swimmer-",
-    "Reacher-",
-    "Pusher-",
-    "HumanoidStandup-",
-)
 
 
 def check_termination(value: str) -> None:
@@ -68,16 +58,14 @@ def check_termination(value: str) -> None:
 
 def can_terminate(env: gym.Env) -> bool:
     """Whether episodes of ``env`` (as built by :func:`smiling.envs.make_env`) can end before
-    their time limit. DeepMind Control tasks never do; unknown Gymnasium tasks are assumed to."""
-    from smiling.envs import DMCEnv
-
-    if isinstance(env.unwrapped, DMCEnv):
-        return False
+    their time limit: what the environment says (MuJoCo locomotion's
+    ``terminate_when_unhealthy``), else what its family's row of
+    :data:`smiling.envs.ENV_FAMILIES` says (DeepMind Control tasks never do; unknown Gymnasium
+    tasks are assumed to)."""
     unhealthy = getattr(env.unwrapped, "_terminate_when_unhealthy", None)
     if unhealthy is not None:
         return bool(unhealthy)
-    spec_id = env.spec.id if env.spec is not None else ""
-    return not spec_id.startswith(_NEVER_TERMINATE)
+    return env_family(id_of(env)).can_terminate
 
 
 def time_limit(env: gym.Env) -> int | None:

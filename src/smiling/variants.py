@@ -11,12 +11,40 @@ is the method's registry entry's business (:mod:`smiling.algos.entry`); this mod
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from smiling.errors import SmilingError
 
-# The command-line flag of each variant (``smiling train``).
-FLAGS = {"actions": "--use-actions", "linear": "--linear"}
+
+@dataclasses.dataclass(frozen=True)
+class VariantFlag:
+    """The ``smiling train`` switch of a variant, declared once: the CLI adds it from here,
+    reads it back and a sweep writes it into each run's command."""
+
+    flag: str
+    help: str
+
+    @property
+    def dest(self) -> str:
+        """The parsed arguments' attribute (``--use-actions`` -> ``use_actions``)."""
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+# Every variant any method offers (the methods' entries say which they offer; a test checks
+# each has a switch here). The help names no method: ``smiling train --help`` lists who offers it.
+VARIANT_FLAGS: dict[str, VariantFlag] = {
+    "actions": VariantFlag(
+        "--use-actions",
+        "variant actions: the method's reward model (score models, discriminator) sees [s, a] "
+        "(needs demos with actions)",
+    ),
+    "linear": VariantFlag(
+        "--linear",
+        "variant linear: the reward model's networks without activations (linear ablation)",
+    ),
+}
+FLAGS = {name: v.flag for name, v in VARIANT_FLAGS.items()}  # variant -> its flag
 
 
 def _entry(algo: str):

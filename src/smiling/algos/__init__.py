@@ -1,14 +1,81 @@
-"""Learning methods, each a :class:`smiling.algos.base.Learner` with its own reward; the registry
-of them is :data:`smiling.algos.registry.METHODS`."""
+"""Learning methods, each a :class:`Learner` with its own reward; the registry of them is
+:data:`smiling.algos.registry.METHODS`.
 
-from smiling.algos.base import Learner, LoopConfig
-from smiling.algos.bc import BC, BC_PRESETS, BCConfig
-from smiling.algos.dac import DAC, DAC_PRESETS, DACConfig
-from smiling.algos.iq_learn import IQ_PRESETS, IQLearn, IQLearnConfig
-from smiling.algos.registry import METHODS, get_method
-from smiling.algos.rl import RLConfig, TrueReward
-from smiling.algos.smiling import SMILING, SMILING_PRESETS, SmilingConfig
+Modules: :mod:`~smiling.algos.loop` (the training loop and the hooks a method overrides),
+:mod:`~smiling.algos.persistence` (:class:`Learner`: the loop plus save, load, resume),
+:mod:`~smiling.algos.legacy` (reading runs written by older versions), one module per method,
+and :mod:`~smiling.algos.registry`.
 
-__all__ = ["METHODS", "get_method", "SMILING", "SMILING_PRESETS", "Learner", "LoopConfig"]
-__all__ += ["SmilingConfig", "TrueReward", "RLConfig", "DAC", "DAC_PRESETS", "DACConfig", "BC"]
-__all__ += ["BC_PRESETS", "BCConfig", "IQLearn", "IQ_PRESETS", "IQLearnConfig"]
+The names are imported on first use (PEP 562), as in :mod:`smiling`: importing the package (for
+:mod:`smiling.algos.loop_config` or the registry) must not import JAX and every method.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_HOMES = {
+    "Learner": "smiling.algos.persistence",
+    "LoopConfig": "smiling.algos.loop_config",
+    "METHODS": "smiling.algos.registry",
+    "get_method": "smiling.algos.registry",
+    "SMILING": "smiling.algos.smiling",
+    "SMILING_PRESETS": "smiling.algos.smiling",
+    "SmilingConfig": "smiling.algos.smiling",
+    "TrueReward": "smiling.algos.rl",
+    "RLConfig": "smiling.algos.rl",
+    "DAC": "smiling.algos.dac",
+    "DAC_PRESETS": "smiling.algos.dac",
+    "DACConfig": "smiling.algos.dac",
+    "BC": "smiling.algos.bc",
+    "BC_PRESETS": "smiling.algos.bc",
+    "BCConfig": "smiling.algos.bc",
+    "IQLearn": "smiling.algos.iq_learn",
+    "IQ_PRESETS": "smiling.algos.iq_learn",
+    "IQLearnConfig": "smiling.algos.iq_learn",
+}
+__all__ = [
+    "Learner",
+    "LoopConfig",
+    "METHODS",
+    "get_method",
+    "SMILING",
+    "SMILING_PRESETS",
+    "SmilingConfig",
+    "TrueReward",
+    "RLConfig",
+    "DAC",
+    "DAC_PRESETS",
+    "DACConfig",
+    "BC",
+    "BC_PRESETS",
+    "BCConfig",
+    "IQLearn",
+    "IQ_PRESETS",
+    "IQLearnConfig",
+]
+
+if TYPE_CHECKING:
+    from smiling.algos.bc import BC, BC_PRESETS, BCConfig
+    from smiling.algos.dac import DAC, DAC_PRESETS, DACConfig
+    from smiling.algos.iq_learn import IQ_PRESETS, IQLearn, IQLearnConfig
+    from smiling.algos.loop_config import LoopConfig
+    from smiling.algos.persistence import Learner
+    from smiling.algos.registry import METHODS, get_method
+    from smiling.algos.rl import RLConfig, TrueReward
+    from smiling.algos.smiling import SMILING, SMILING_PRESETS, SmilingConfig
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first access (then it is a plain attribute)."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'smiling.algos' has no attribute '{name}'")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -15,7 +15,7 @@ actor (the agent's critic is never trained), so BC drives only that agent.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar
+from typing import Any
 
 import flax.serialization
 import jax
@@ -24,8 +24,8 @@ import numpy as np
 import optax
 
 from smiling import interrupt
-from smiling.algos.base import Learner
 from smiling.algos.entry import MethodEntry
+from smiling.algos.persistence import Learner
 from smiling.config import Config
 from smiling.errors import SmilingError
 from smiling.nn import TrainState, scan_steps
@@ -63,10 +63,6 @@ class BC(Learner):
     >>> agent = BC("Pendulum-v1", smiling.bundled_demos("Pendulum-v1"), loss="mle")
     >>> agent.learn(10_000, run_dir="runs/bc-pendulum")  # gradient steps
     """
-
-    algo: ClassVar[str] = "bc"
-
-    presets: ClassVar[dict[str, BCConfig]] = BC_PRESETS
 
     def setup(self) -> None:
         # An agent that normalises its inputs (SimBa) takes its statistics from the

@@ -10,13 +10,11 @@ inside the jitted update, with the current discriminator's reward.
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
 
 import flax.serialization
 import jax
 import numpy as np
 
-from smiling.algos.base import Learner
 from smiling.algos.discriminator import (
     REWARD_STYLES,
     DiscriminatorConfig,
@@ -24,6 +22,7 @@ from smiling.algos.discriminator import (
     make_dac_reward_fn,
 )
 from smiling.algos.entry import MethodEntry, Variant
+from smiling.algos.persistence import Learner
 from smiling.algos.visited import VisitedStates
 from smiling.config import Config
 from smiling.errors import SmilingError
@@ -84,10 +83,6 @@ class DAC(Learner):
     >>> agent = DAC("Pendulum-v1", smiling.bundled_demos("Pendulum-v1").state_only())
     >>> agent.learn(20_000, run_dir="runs/dac-pendulum")
     """
-
-    algo: ClassVar[str] = "dac"
-
-    presets: ClassVar[dict[str, DACConfig]] = DAC_PRESETS
 
     def setup(self) -> None:
         cfg, demos = self.config, self.demos

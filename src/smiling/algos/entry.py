@@ -1,9 +1,11 @@
 """A method's registry entry: the one place that says everything about a method.
 
-Its class, config type and presets, the variants it offers and how each maps onto its config,
+Its name, class, config type and presets, the variants it offers and how each maps onto its config,
 whether it reads the expert's actions, the unit its step budget counts, and which agents it can
 drive. The CLI, :mod:`smiling.variants`, :mod:`smiling.report`, :mod:`smiling.runs` and
-:mod:`smiling.sweep` ask the entry instead of keeping their own lists.
+:mod:`smiling.sweep` ask the entry instead of keeping their own lists; so does the method's own
+class: declaring the entry binds it to the class (``cls.entry``), from which the learner reads
+its name (``algo``) and presets, so the class does not repeat them.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class Variant:
 
 @dataclasses.dataclass(frozen=True)
 class MethodEntry:
+    """Everything about one method; ``cls`` is its :class:`~smiling.algos.Learner` subclass."""
+
     name: str
     cls: type
     presets: dict[str, Any]
@@ -43,6 +47,10 @@ class MethodEntry:
     def __post_init__(self) -> None:
         if self.step_unit not in STEP_UNITS:
             raise ValueError(f"{self.name}: step_unit must be one of {STEP_UNITS}")
+        bound = self.cls.__dict__.get("entry")
+        if bound is not None and bound is not self:
+            raise ValueError(f"{self.cls.__name__} is already the class of method '{bound.name}'")
+        self.cls.entry = self  # the class's name and presets are this entry's
 
     def default_config(self) -> Any:
         return self.presets.get("fast", next(iter(self.presets.values())))

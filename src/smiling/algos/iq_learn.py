@@ -26,15 +26,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from smiling.algos.base import Learner
 from smiling.algos.entry import MethodEntry
+from smiling.algos.persistence import Learner
 from smiling.config import Config
 from smiling.data.demos import Demonstrations
 from smiling.errors import SmilingError
@@ -223,10 +222,6 @@ class IQLearn(Learner):
     >>> agent = IQLearn("Pendulum-v1", smiling.bundled_demos("Pendulum-v1"))
     >>> agent.learn(20_000, run_dir="runs/iq-pendulum")
     """
-
-    algo: ClassVar[str] = "iq-learn"
-
-    presets: ClassVar[dict[str, IQLearnConfig]] = IQ_PRESETS
 
     def build_agent(self, entry: AgentEntry) -> IQCritic:
         """The agent (SAC or SimBa) with IQ-Learn's critic step, holding the expert's

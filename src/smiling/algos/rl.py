@@ -8,10 +8,9 @@ as an alias so recorded commands keep working).
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
 
-from smiling.algos.base import Learner
 from smiling.algos.entry import MethodEntry
+from smiling.algos.persistence import Learner
 from smiling.config import Config
 
 
@@ -29,9 +28,6 @@ class TrueReward(Learner):
     >>> expert = TrueReward("Pendulum-v1", preset="fast")
     >>> expert.learn(20_000, run_dir="runs/pendulum-expert")
     """
-
-    algo: ClassVar[str] = "rl"
-    presets: ClassVar[dict[str, RLConfig]] = RL_PRESETS
 
 
 RL_ENTRY = MethodEntry(

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import ClassVar
 
 import flax.serialization
 import jax
 import numpy as np
 
-from smiling.algos.base import Learner
 from smiling.algos.entry import MethodEntry, Variant
+from smiling.algos.persistence import Learner
 from smiling.algos.visited import VisitedStates
 from smiling.config import Config
 from smiling.diffusion import (
@@ -90,10 +89,6 @@ class SMILING(Learner):
     >>> agent.learn(20_000, run_dir="runs/pendulum")
     >>> agent.predict(obs)
     """
-
-    algo: ClassVar[str] = "smiling"
-
-    presets: ClassVar[dict[str, SmilingConfig]] = SMILING_PRESETS
 
     def setup(self) -> None:
         cfg, demos = self.config, self.demos

@@ -44,7 +44,7 @@ import numpy as np
 from gymnasium import spaces
 
 from smiling.data.demos import Demonstrations
-from smiling.envs import DMC_PREFIX, make_env, native_spaces, observation_keys
+from smiling.envs import DMC_PREFIX, env_family, make_env, native_spaces, observation_keys
 from smiling.errors import DemonstrationsError, SmilingError, UnknownEnvError, warn
 
 if TYPE_CHECKING:
@@ -508,7 +508,7 @@ def _replace_dir(new: Path, target: Path) -> None:
 
 def _export_spec(env_id: str, native_obs: spaces.Space, obs_dim: int):
     """The Gymnasium spec to store, when the stored observations are that env's own."""
-    if env_id.startswith(DMC_PREFIX):
+    if not env_family(env_id).gymnasium:  # no Gymnasium spec to store
         return None
     if not isinstance(native_obs, spaces.Box) or int(np.prod(native_obs.shape)) != obs_dim:
         return None
@@ -531,8 +531,9 @@ def _ends_in_terminal_state(demos: Demonstrations) -> Callable[[int, int], bool]
     if demos.terminated is not None:
         return lambda i, steps: bool(demos.terminated[i])
     env_id = demos.env_id
-    if env_id.startswith(DMC_PREFIX):
-        return lambda i, steps: False
+    family = env_family(env_id)
+    if not family.gymnasium:  # no Gymnasium spec to read a time limit from: the family says
+        return lambda i, steps: family.can_terminate
     try:
         limit = gym.spec(env_id).max_episode_steps
     except gym.error.Error:

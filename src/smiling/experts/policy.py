@@ -9,8 +9,11 @@ from typing import Any
 import jax
 import numpy as np
 
+from smiling.algos.legacy import upgrade_config
 from smiling.errors import ExpertError, SmilingError
 from smiling.rl.agent import Agent
+from smiling.rl.registry import get_agent
+from smiling.runs import RunDir
 
 
 @dataclass
@@ -28,11 +31,8 @@ class ExpertPolicy:
 
 
 def load_expert(directory: str | Path) -> ExpertPolicy:
-    """Read an expert directory written by ``smiling expert``; clear errors when incomplete."""
-    from smiling.algos.base import upgrade_config
-    from smiling.rl.registry import get_agent
-    from smiling.runs import RunDir
-
+    """Read an expert directory written by ``smiling expert`` (or ``smiling train --algo rl
+    --keep-best``); clear errors when incomplete."""
     directory = Path(directory)
     config_path, actor_path = directory / "config.json", directory / "actor.msgpack"
     for path in (config_path, actor_path):

@@ -1,23 +1,29 @@
 """Every RL agent the loop can drive, by name (``smiling train --agent NAME``).
 
-Adding an agent: write a module that implements :class:`smiling.rl.agent.Agent` and defines an
-:class:`~smiling.rl.agent.AgentEntry`, then add one line to :data:`AGENTS` below.
+Adding an agent: write a module that implements :class:`smiling.rl.agent.Agent` and declares an
+:class:`~smiling.rl.agent.AgentEntry`, then add one line to :data:`AGENTS` below
+(``"name": "module:ENTRY"``). The table is lazy (:mod:`smiling.plugins`): naming the agents
+imports none of them, so the command line lists them without importing JAX.
 """
 
 from __future__ import annotations
 
-from smiling.errors import SmilingError
-from smiling.rl.agent import AgentEntry
-from smiling.rl.dreamerv3 import DREAMERV3_ENTRY
-from smiling.rl.sac import SAC_ENTRY
-from smiling.rl.simba import SIMBA_ENTRY
+from typing import TYPE_CHECKING
 
-DEFAULT_AGENT = "sac"
-AGENTS: dict[str, AgentEntry] = {
-    SAC_ENTRY.name: SAC_ENTRY,
-    DREAMERV3_ENTRY.name: DREAMERV3_ENTRY,
-    SIMBA_ENTRY.name: SIMBA_ENTRY,
-}
+from smiling.errors import SmilingError
+from smiling.plugins import Registry
+
+if TYPE_CHECKING:
+    from smiling.rl.agent import AgentEntry
+
+DEFAULT_AGENT = "sac"  # what a run drives when it names no agent
+AGENTS: Registry[AgentEntry] = Registry(
+    {
+        "sac": "smiling.rl.sac:SAC_ENTRY",
+        "dreamerv3": "smiling.rl.dreamerv3.agent:DREAMERV3_ENTRY",
+        "simba": "smiling.rl.simba:SIMBA_ENTRY",
+    }
+)
 
 
 def get_agent(name: str) -> AgentEntry:
