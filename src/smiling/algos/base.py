@@ -47,6 +47,7 @@ from smiling.envs import make_env
 from smiling.errors import CheckpointError, SettingError, SmilingError, warn
 from smiling.evaluation import run_episodes
 from smiling.io import atomic_write, package_versions, write_json
+from smiling.policy import AgentPolicy, predict
 from smiling.progress import Progress
 from smiling.recorder import RunRecorder
 from smiling.rewards import NOTHING, MethodStep, RewardFn
@@ -99,24 +100,6 @@ class LoopConfig:
     def from_dict(cls, data: dict[str, Any]) -> LoopConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
-
-
-class AgentPolicy:
-    """The agent's policy as a function of one observation, carrying its recurrent state
-    across an episode (``reset`` starts a new one); what evaluation and ``predict`` call."""
-
-    def __init__(self, agent: Agent, state: Any, key: jax.Array, deterministic: bool = True):
-        self.agent, self.state, self.key, self.deterministic = agent, state, key, deterministic
-        self.carry = agent.initial_carry()
-
-    def reset(self) -> None:
-        self.carry = self.agent.initial_carry()
-
-    def __call__(self, obs: np.ndarray) -> np.ndarray:
-        action, self.carry = self.agent.act(
-            self.state, obs, self.key, self.carry, deterministic=self.deterministic
-        )
-        return action
 
 
 class Learner:
@@ -259,11 +242,20 @@ class Learner:
         }
 
     # ---------------------------------------------------------------- acting
-    def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
-        """The policy's action for ``obs`` (one observation or a batch), from a fresh carry."""
+    def predict(
+        self,
+        observation: np.ndarray,
+        state: Any = None,
+        episode_start: bool | np.ndarray | None = None,
+        deterministic: bool = True,
+    ) -> tuple[np.ndarray, Any]:
+        """``(action, state)`` for ``observation`` (one or a batch), as in Stable-Baselines3:
+        pass the returned ``state`` back and ``episode_start`` at each episode's first
+        observation (see :func:`smiling.policy.predict`). SAC's state is ``None``."""
         self.key, key = jax.random.split(self.key)
-        carry = self.agent.initial_carry()
-        return self.agent.act(self.state, obs, key, carry, deterministic=deterministic)[0]
+        return predict(
+            self.agent, self.state, observation, key, state, episode_start, deterministic
+        )
 
     def evaluate(
         self, episodes: int, frames: list[np.ndarray] | None = None, seed: int | None = None
@@ -271,7 +263,8 @@ class Learner:
         """True-reward returns of the deterministic policy (the env reward is used only here).
 
         Episode i starts from ``seed + i`` (default: the run's evaluation seeds, ``seed +
-        EVAL_SEED_OFFSET`` onwards). With a ``frames`` list, the first episode is rendered into it.
+        EVAL_SEED_OFFSET`` onwards) and from the agent's initial recurrent state, so it returns
+        what it would alone. With a ``frames`` list, the first episode is rendered into it.
         """
         policy = AgentPolicy(self.agent, self.state, jax.random.PRNGKey(0))
         start = self.seed + EVAL_SEED_OFFSET if seed is None else seed
