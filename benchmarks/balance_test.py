@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import jax
@@ -39,9 +38,9 @@ from common import RESULTS, note_arg, provenance
 from dreamer_diagnosis import open_loop
 
 from smiling.algos import Learner
-from smiling.algos.loop import AgentPolicy
 from smiling.envs import DMCEnv, make_env
 from smiling.experts.policy import load_expert
+from smiling.policy import AgentPolicy, Policy
 from smiling.rl.dreamerv3.distributions import mode_onehot, symexp
 from smiling.rl.dreamerv3.world_model import WorldModel, feature
 
@@ -52,28 +51,28 @@ CONTEXT = 4  # posterior steps before the world model's open-loop prediction
 AHEAD = (5, 15, 30, 60)  # steps ahead at which its prediction is compared with the real pole
 
 
-Policy = tuple[str, Callable[[np.ndarray], np.ndarray], Callable[[], None], Learner | None]
+Loaded = tuple[str, Policy, Learner | None]
 
 
-def load_policy(path: Path) -> Policy:
-    """``(label, act, reset, learner)`` for a run or an expert directory (``learner`` None);
-    ``reset`` starts an episode (a recurrent policy's carried state)."""
+def load_policy(path: Path) -> Loaded:
+    """``(label, policy, learner)`` for a run or an expert directory (``learner`` None); the
+    policy is reset at each episode's start (a recurrent policy's carried state)."""
     key = jax.random.PRNGKey(SEED)
     if (path / "actor.msgpack").is_file():
         expert = load_expert(path)
         if expert.env_id != ENV_ID:
             raise SystemExit(f"{path}: an expert for {expert.env_id}, not {ENV_ID}")
-        return f"expert {path.name}", lambda o: expert.act(o, key, True), lambda: None, None
+        return f"expert {path.name}", expert.policy(key, deterministic=True), None
     learner, _ = Learner.trained(path)
     if learner.env_id != ENV_ID:
         raise SystemExit(f"{path}: a run on {learner.env_id}, not {ENV_ID}")
     policy = AgentPolicy(learner.agent, learner.state, key)
     label = f"{path.parent.name}/{path.name} at {learner.steps_done} steps"
-    return label, policy, policy.reset, learner
+    return label, policy, learner
 
 
 def balance(
-    act: Callable[[np.ndarray], np.ndarray], reset: Callable[[], None], starts: int, steps: int
+    policy: Policy, starts: int, steps: int
 ) -> tuple[dict, list[tuple[np.ndarray, np.ndarray]]]:
     """Episodes from near-upright rest states; what the policy does with them, and each
     episode's ``(observations, actions)`` rows (``actions[t]`` led to ``observations[t]``,
@@ -92,11 +91,11 @@ def balance(
             physics.named.data.qpos["hinge_1"] = rng.uniform(-0.1, 0.1)
             physics.named.data.qvel[:] = 0.0
         obs = dmc.observe().astype(np.float32)
-        reset()
+        policy.reset()
         ep_rewards, cos, angvel = [], [], []
         ep_obs, ep_actions = [obs], [np.zeros(env.action_space.shape, np.float32)]
         for _ in range(steps):
-            action = np.asarray(act(obs), np.float32)
+            action = np.asarray(policy(obs), np.float32)
             obs, reward, _, truncated, _ = env.step(action)
             ep_obs.append(obs)
             ep_actions.append(action)
@@ -224,8 +223,8 @@ def main() -> None:
     args = p.parse_args()
     rows = []
     for path in args.policies:
-        label, act, reset, learner = load_policy(path)
-        result, episodes = balance(act, reset, args.starts, args.steps)
+        label, policy, learner = load_policy(path)
+        result, episodes = balance(policy, args.starts, args.steps)
         if learner is not None and getattr(learner.agent, "name", "") == "dreamerv3":
             result["model"] = model_check(learner, episodes)
         rows.append({"policy": label, **result})

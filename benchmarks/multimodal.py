@@ -71,6 +71,7 @@ from smiling.bundled import slug
 from smiling.cli import main as smiling_main
 from smiling.data.demos import Demonstrations
 from smiling.io import atomic_write, write_json
+from smiling.policy import AgentPolicy, Policy
 from smiling.report import RunCurve
 from smiling.runs import RunDir, record_step
 from smiling.runspec import run_status
@@ -108,18 +109,22 @@ POLICIES = ("deterministic", "sampled")
 
 
 # ------------------------------------------------------------------ rolling out policies
-def rollouts(act, episodes: int, seed: int) -> dict:
+def rollouts(policy: Policy, episodes: int, seed: int) -> dict:
     """``episodes`` episodes in the plain task (episode i from env seed ``seed + i``), run side by
-    side: ``act(observations) -> actions`` acts for all of them at once (one batched call per
-    step). Each episode's mode and return, the mode fractions and the mean return."""
+    side: ``policy(observations) -> actions`` acts for all of them at once (one batched call per
+    step; one ``reset`` starts them all). Each episode's mode and return, the mode fractions and
+    the mean return. The batch shrinks as episodes end, so the policy must be feed-forward."""
     from smiling.envs import make_env
 
+    if getattr(policy, "recurrent", True):
+        raise SystemExit("rollouts act on a shrinking batch: they need a feed-forward policy")
     envs = [make_env(ENV_ID) for _ in range(episodes)]
     obs = np.stack([env.reset(seed=seed + i)[0] for i, env in enumerate(envs)])
+    policy.reset()
     states, returns = [[o] for o in obs], np.zeros(episodes)
     live = np.arange(episodes)
     while live.size:
-        actions = np.asarray(act(obs[live]))
+        actions = np.asarray(policy(obs[live]))
         still = []
         for i, action in zip(live, actions, strict=True):
             obs[i], reward, terminated, truncated, _ = envs[i].step(action)
@@ -145,21 +150,6 @@ def rollouts(act, episodes: int, seed: int) -> dict:
         "modes": modes,
         "returns": [float(r) for r in returns],
     }
-
-
-def sampler(act_fn, seed: int):
-    """A policy that samples its actions: ``act_fn(obs, key, deterministic=False)`` with a new
-    key at every step (a batch of observations draws independent actions)."""
-    import jax
-
-    key = jax.random.PRNGKey(seed)
-
-    def act(obs: np.ndarray) -> np.ndarray:
-        nonlocal key
-        key, sub = jax.random.split(key)
-        return act_fn(obs, sub, deterministic=False)
-
-    return act
 
 
 # ------------------------------------------------------------------ experts and demonstrations
@@ -189,18 +179,15 @@ def experts(args: argparse.Namespace) -> None:
     from smiling.experts.collect import collect_demos
     from smiling.experts.policy import load_expert
 
-    NO_KEY = jax.random.PRNGKey(0)  # noqa: N806 (a deterministic policy draws nothing)
+    no_key = jax.random.PRNGKey(0)  # a deterministic policy draws nothing
     demos, checks = {}, {}
     for mode in ROUTES:
         directory = _train_expert(mode, args.steps)
         expert = load_expert(directory)
         plain = dataclasses.replace(expert, env_id=ENV_ID)  # the same policy, the plain task
-        det = rollouts(
-            lambda obs, e=expert: e.act(obs, NO_KEY, deterministic=True),
-            CHECK_EPISODES,
-            CHECK_SEED,
-        )
-        smp = rollouts(sampler(expert.act, CHECK_SEED), CHECK_EPISODES, CHECK_SEED)
+        det = rollouts(expert.policy(no_key, deterministic=True), CHECK_EPISODES, CHECK_SEED)
+        sampling = expert.policy(jax.random.PRNGKey(CHECK_SEED), deterministic=False)
+        smp = rollouts(sampling, CHECK_EPISODES, CHECK_SEED)
         summary = json.loads((directory / "summary.json").read_text())
         checks[mode] = {
             "trained_in": VARIANT_IDS[mode],
@@ -291,6 +278,8 @@ def record_modes(run_dir: Path) -> None:
     """Roll out the final policy of a finished run (deterministic and sampled) and write each
     episode's mode and return to its record's modes.json; kept while it is of the run's last
     step (a run continued to a larger budget gets new ones)."""
+    import jax
+
     from smiling.algos import Learner
 
     record = RECORDS / BENCHMARK / run_dir.name
@@ -303,24 +292,16 @@ def record_modes(run_dir: Path) -> None:
     learner = Learner.load(run_dir / "model")
     payload = {"run": run_dir.name, "algo": learner.label, "seed": learner.seed}
     payload["steps"] = record_step(summary)
-    payload["deterministic"] = rollouts(
-        lambda obs: learner.predict(obs, deterministic=True), MODE_EPISODES, MODE_SEED
-    )
-    payload["sampled"] = rollouts(
-        sampler(lambda obs, key, deterministic: _sample(learner, obs, key), learner.seed),
-        MODE_EPISODES,
-        MODE_SEED,
-    )
+    det = AgentPolicy(learner.agent, learner.state, jax.random.PRNGKey(0), deterministic=True)
+    payload["deterministic"] = rollouts(det, MODE_EPISODES, MODE_SEED)
+    key = jax.random.PRNGKey(learner.seed)  # sampled: a new key from it at every step
+    smp = AgentPolicy(learner.agent, learner.state, key, deterministic=False)
+    payload["sampled"] = rollouts(smp, MODE_EPISODES, MODE_SEED)
     record.mkdir(parents=True, exist_ok=True)
     write_json(target, payload)
     for policy in POLICIES:
         r = payload[policy]
         print(f"{run_dir.name} {policy}: {r['fractions']} return {r['return_mean']:.1f}")
-
-
-def _sample(learner, obs: np.ndarray, key) -> np.ndarray:
-    carry = learner.agent.initial_carry()
-    return learner.agent.act(learner.state, obs, key, carry, deterministic=False)[0]
 
 
 # ------------------------------------------------------------------ report

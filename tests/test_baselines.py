@@ -295,7 +295,7 @@ def test_bc_recovers_linear_policy(loss, noise):
     last = agent.train_steps(1500)
     assert last < first and agent.gradient_steps == 1520
     test_obs = np.random.default_rng(1).normal(size=(500, 3)).astype(np.float32)
-    error = np.abs(agent.predict(test_obs) - np.tanh(test_obs @ k))
+    error = np.abs(agent.predict(test_obs)[0] - np.tanh(test_obs @ k))
     assert np.mean(error) < 0.05  # the expert's mean action, whatever the noise
 
 
@@ -315,7 +315,7 @@ def test_cli_train_bc_end_to_end_and_reload(tmp_path):
     assert loaded.config.loss == "mse"
     obs = np.zeros((2, 3), np.float32)
     agent_actor = json.loads((run / "config.json").read_text())["agent"]["config"]["hidden"]
-    assert agent_actor == [16, 16] and loaded.predict(obs).shape == (2, 1)
+    assert agent_actor == [16, 16] and loaded.predict(obs)[0].shape == (2, 1)
 
 
 def test_bc_needs_actions():

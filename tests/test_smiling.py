@@ -61,11 +61,11 @@ def test_learn_writes_run_dir_and_reloads(tmp_path):
     assert (tmp_path / "run" / "expert_score.msgpack").exists()
 
     obs = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
-    action = agent.predict(obs[0])
-    assert action.shape == (1,) and np.all(np.abs(action) <= 1)
+    action, state = agent.predict(obs[0])
+    assert action.shape == (1,) and np.all(np.abs(action) <= 1) and state is None
 
     loaded = SMILING.load(tmp_path / "run" / "model")
-    np.testing.assert_allclose(loaded.predict(obs), agent.predict(obs), rtol=1e-6)
+    np.testing.assert_allclose(loaded.predict(obs)[0], agent.predict(obs)[0], rtol=1e-6)
     assert loaded.config == agent.config and loaded.demos.num_episodes == 3
     with pytest.raises(SmilingError, match="no saved model"):
         SMILING.load(tmp_path)

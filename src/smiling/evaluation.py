@@ -1,14 +1,17 @@
-"""Policy evaluation on the environment's true reward."""
+"""Policy evaluation on the environment's true reward.
+
+A policy here is a :class:`smiling.policy.Policy`: it is reset at each episode's start (and
+only there), so a recurrent policy's state never carries from one episode into the next.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 import gymnasium as gym
 import numpy as np
 
-Policy = Callable[[np.ndarray], np.ndarray]
+from smiling.policy import Policy, check_policy, stateless
 
 
 def run_episodes(
@@ -32,7 +35,7 @@ def run_episodes(
 
 def random_policy(env: gym.Env) -> Policy:
     """Uniform-random actions: the lower end of the normalised return."""
-    return lambda _obs: env.action_space.sample()
+    return stateless(lambda _obs: env.action_space.sample())
 
 
 class Episodes(NamedTuple):
@@ -55,13 +58,16 @@ def record_episodes(
 ) -> Episodes:
     """The states, actions, rewards, lengths and endings of ``policy``'s episodes.
 
-    Episode i starts from ``env.reset(seed=seed + i)``, so recordings are reproducible. With a
+    Episode i starts from ``env.reset(seed=seed + i)`` and ``policy.reset()``, so recordings
+    are reproducible and each episode's return is the one it would have alone. With a
     ``frames`` list, ``env.render()`` of the first episode (its first state and the state after
     each step, at most ``max_frames``) is appended to it.
     """
+    check_policy(policy)
     observations, actions, rewards, lengths, ended = [], [], [], [], []
     for i in range(episodes):
         obs, _ = env.reset(seed=seed + i)
+        policy.reset()
         filming = frames is not None and i == 0
         if filming and len(frames) < max_frames:
             frames.append(env.render())

@@ -2,7 +2,9 @@
 GIF, chosen by the file's extension.
 
 Frames come from ``env.render()`` (offscreen, see :mod:`smiling.envs`), so this works on a
-CPU-only machine with no display. The file is written beside its final name and renamed, like
+CPU-only machine with no display. They are those of an evaluated episode
+(:func:`smiling.evaluation.record_episodes`), which starts the policy afresh like any other, so
+a video shows what evaluation scored. The file is written beside its final name and renamed, like
 every other file a run writes.
 """
 

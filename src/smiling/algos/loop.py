@@ -51,6 +51,7 @@ from smiling.envs import make_env
 from smiling.errors import SettingError, SmilingError, warn
 from smiling.evaluation import run_episodes
 from smiling.io import package_versions
+from smiling.policy import AgentPolicy, predict
 from smiling.progress import Progress
 from smiling.recorder import RunRecorder
 from smiling.rewards import NOTHING, MethodStep, RewardFn
@@ -60,24 +61,6 @@ from smiling.rl.registry import DEFAULT_AGENT, get_agent
 # Evaluation episode i of a run with seed s starts from env seed s + EVAL_SEED_OFFSET + i, far
 # from the training episodes' seeds (s + 1, s + 2, ...), so the two never share a start.
 EVAL_SEED_OFFSET = 10_000
-
-
-class AgentPolicy:
-    """The agent's policy as a function of one observation, carrying its recurrent state
-    across an episode (``reset`` starts a new one); what evaluation and ``predict`` call."""
-
-    def __init__(self, agent: Agent, state: Any, key: jax.Array, deterministic: bool = True):
-        self.agent, self.state, self.key, self.deterministic = agent, state, key, deterministic
-        self.carry = agent.initial_carry()
-
-    def reset(self) -> None:
-        self.carry = self.agent.initial_carry()
-
-    def __call__(self, obs: np.ndarray) -> np.ndarray:
-        action, self.carry = self.agent.act(
-            self.state, obs, self.key, self.carry, deterministic=self.deterministic
-        )
-        return action
 
 
 class TrainingLoop:
@@ -227,11 +210,20 @@ class TrainingLoop:
         }
 
     # ---------------------------------------------------------------- acting
-    def predict(self, obs: np.ndarray, deterministic: bool = True) -> np.ndarray:
-        """The policy's action for ``obs`` (one observation or a batch), from a fresh carry."""
+    def predict(
+        self,
+        observation: np.ndarray,
+        state: Any = None,
+        episode_start: bool | np.ndarray | None = None,
+        deterministic: bool = True,
+    ) -> tuple[np.ndarray, Any]:
+        """``(action, state)`` for ``observation`` (one or a batch), as in Stable-Baselines3:
+        pass the returned ``state`` back and ``episode_start`` at each episode's first
+        observation (see :func:`smiling.policy.predict`). SAC's state is ``None``."""
         self.key, key = jax.random.split(self.key)
-        carry = self.agent.initial_carry()
-        return self.agent.act(self.state, obs, key, carry, deterministic=deterministic)[0]
+        return predict(
+            self.agent, self.state, observation, key, state, episode_start, deterministic
+        )
 
     def evaluate(
         self, episodes: int, frames: list[np.ndarray] | None = None, seed: int | None = None
@@ -239,7 +231,8 @@ class TrainingLoop:
         """True-reward returns of the deterministic policy (the env reward is used only here).
 
         Episode i starts from ``seed + i`` (default: the run's evaluation seeds, ``seed +
-        EVAL_SEED_OFFSET`` onwards). With a ``frames`` list, the first episode is rendered into it.
+        EVAL_SEED_OFFSET`` onwards) and from the agent's initial recurrent state, so it returns
+        what it would alone. With a ``frames`` list, the first episode is rendered into it.
         """
         policy = AgentPolicy(self.agent, self.state, jax.random.PRNGKey(0))
         start = self.seed + EVAL_SEED_OFFSET if seed is None else seed

@@ -87,7 +87,7 @@ class SMILING(Learner):
 
     >>> agent = SMILING("Pendulum-v1", smiling.bundled_demos("Pendulum-v1"), preset="fast")
     >>> agent.learn(20_000, run_dir="runs/pendulum")
-    >>> agent.predict(obs)
+    >>> action, state = agent.predict(obs)
     """
 
     def setup(self) -> None:

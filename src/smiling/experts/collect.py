@@ -18,18 +18,13 @@ def collect_demos(
     """Record ``episodes`` expert episodes and the random policy's mean return.
 
     Actions are sampled from the stochastic policy by default, as the paper's demonstrations are.
-    The random return is measured over the same number of episodes with uniform actions.
+    The random return is measured over the same number of episodes with uniform actions. Each
+    episode starts from the expert's initial recurrent state (:mod:`smiling.policy`).
     """
     if episodes < 1:
         raise ValueError("episodes must be at least 1")
     env = make_env(expert.env_id, seed=seed)
-    key = jax.random.PRNGKey(seed)
-
-    def policy(obs: np.ndarray) -> np.ndarray:
-        nonlocal key
-        key, act_key = jax.random.split(key)
-        return expert.act(obs, act_key, deterministic=deterministic)
-
+    policy = expert.policy(jax.random.PRNGKey(seed), deterministic=deterministic)
     recorded = record_episodes(env, policy, episodes, seed)
     random_env = make_env(expert.env_id, seed=seed + 1_000_000)
     random_return = float(

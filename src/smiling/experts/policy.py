@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import jax
-import numpy as np
 
 from smiling.algos.legacy import upgrade_config
 from smiling.errors import ExpertError, SmilingError
+from smiling.policy import AgentPolicy
 from smiling.rl.agent import Agent
 from smiling.rl.registry import get_agent
 from smiling.runs import RunDir
@@ -24,10 +24,12 @@ class ExpertPolicy:
     agent: Agent
     state: Any  # an agent state whose policy part is the expert's
 
-    def act(self, obs: np.ndarray, key: jax.Array, deterministic: bool = False) -> np.ndarray:
-        """The expert's action for ``obs`` (a feed-forward policy: no carry between steps)."""
-        carry = self.agent.initial_carry()
-        return self.agent.act(self.state, obs, key, carry, deterministic=deterministic)[0]
+    def policy(self, key: jax.Array, deterministic: bool = False) -> AgentPolicy:
+        """The expert as a :class:`~smiling.policy.Policy`: its recurrent state (if any) is
+        carried through an episode and reset at the next one's start by the rollout loop.
+        Sampled actions draw from ``key``, split at every step; ``deterministic`` acts with
+        the policy's mode. Sampling is the default, as the paper's demonstrations sample."""
+        return AgentPolicy(self.agent, self.state, key, deterministic=deterministic)
 
 
 def load_expert(directory: str | Path) -> ExpertPolicy:
