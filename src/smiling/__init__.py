@@ -12,8 +12,9 @@ that, as it cannot while the package is still being imported.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from smiling.plugins import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -52,15 +53,4 @@ if TYPE_CHECKING:
     from smiling.errors import DemonstrationsError, SmilingError, UnknownEnvError
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name from its module on first access (then it is a plain attribute)."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'smiling' has no attribute '{name}'")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_exports("smiling", _HOMES, globals(), __all__)

@@ -71,3 +71,25 @@ def _resolve(home: str, name: str) -> Any:
     if getattr(entry, "name", None) != name:
         raise ValueError(f"{home} is named '{getattr(entry, 'name', None)}', not '{name}'")
     return entry
+
+
+def lazy_exports(
+    package: str, homes: dict[str, str], namespace: dict[str, Any], public: list[str]
+) -> tuple[Any, Any]:
+    """A package's ``__getattr__`` and ``__dir__`` that import each public name from its home
+    module (``homes``: name -> module) on first access, then keep it in ``namespace`` (the
+    package's globals) as a plain attribute: importing the package stays cheap (no JAX) until a
+    name that needs it is used."""
+
+    def getattr_(name: str) -> Any:
+        home = homes.get(name)
+        if home is None:
+            raise AttributeError(f"module '{package}' has no attribute '{name}'")
+        value = getattr(importlib.import_module(home), name)
+        namespace[name] = value
+        return value
+
+    def dir_() -> list[str]:
+        return sorted([*namespace, *public])
+
+    return getattr_, dir_

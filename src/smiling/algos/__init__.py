@@ -12,8 +12,9 @@ The names are imported on first use (PEP 562), as in :mod:`smiling`: importing t
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from smiling.plugins import lazy_exports
 
 _HOMES = {
     "Learner": "smiling.algos.persistence",
@@ -67,15 +68,4 @@ if TYPE_CHECKING:
     from smiling.algos.smiling import SMILING, SMILING_PRESETS, SmilingConfig
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name from its module on first access (then it is a plain attribute)."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'smiling.algos' has no attribute '{name}'")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_exports("smiling.algos", _HOMES, globals(), __all__)
