@@ -25,6 +25,7 @@ State-only demonstrations are rejected: the expert term needs the expert's actio
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Hashable
 from typing import ClassVar
 
 import jax
@@ -144,6 +145,13 @@ class IQSAC(SAC):
         super().__init__(obs_dim, act_dim, config)
         self.iq = iq
         self.expert = {k: jnp.asarray(v, jnp.float32) for k, v in expert.items()}
+
+    def compile_key(self) -> Hashable | None:
+        """SAC's key and IQ-Learn's config: the expert transitions reach the update as an
+        argument, so IQ-Learn runs with the same settings share one compiled update."""
+        if type(self) is not IQSAC:
+            return None
+        return (IQSAC, self.obs_dim, self.act_dim, self.config, self.iq)
 
     def update(self, state: SACState, batch: Batch, key: jax.Array, reward_fn=None):
         """One IQ-Learn update; ``reward_fn`` must be None (the reward is implicit in Q)."""
