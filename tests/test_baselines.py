@@ -113,12 +113,13 @@ def test_new_discriminator_params_do_not_recompile_sac():
     state = sac.init(jax.random.PRNGKey(0))
     batch = transitions(8, 3)
     model = DiscriminatorModel(3, DiscriminatorConfig(hidden=8))
-    means = []
+    means, compiled = [], []
     for seed in (0, 1):
         hook = make_dac_reward_fn(model.init(jax.random.PRNGKey(seed)).params, model.config)
         _, metrics = sac.update(state, batch, jax.random.PRNGKey(0), hook)
         means.append(float(metrics["charts/reward_mean"]))
-    assert means[0] != means[1] and sac._update._cache_size() == 1
+        compiled.append(sac._update._cache_size())  # shared by SACs of this config: compare
+    assert means[0] != means[1] and compiled[0] == compiled[1]
 
 
 def test_dac_use_actions_needs_actions():

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from jax.tree_util import Partial
 
+from smiling.algos.iq_learn import IQSAC, IQLearnConfig
 from smiling.errors import SmilingError
 from smiling.rl.networks import sample_tanh_gaussian
 from smiling.rl.sac import PRESETS, SAC, SAC_ENTRY, SACConfig
@@ -116,9 +117,10 @@ def test_reward_hook_params_are_traced_not_baked():
         return scale * jnp.ones(states.shape[0])
 
     r1 = _rewards_seen(sac, state, fixed_batch(), jax.random.PRNGKey(0), Partial(scaled, 1.0))[0]
+    compiled = sac._update._cache_size()  # shared by every SAC of this config: count from here
     r2 = _rewards_seen(sac, state, fixed_batch(), jax.random.PRNGKey(0), Partial(scaled, 5.0))[0]
     assert (r1, r2) == (pytest.approx(1.0), pytest.approx(5.0))
-    assert sac._update._cache_size() == 1
+    assert sac._update._cache_size() == compiled
 
 
 def test_actions_in_bounds_and_log_prob_consistent():
@@ -142,3 +144,39 @@ def test_state_serialises_round_trip():
     restored = sac.from_bytes(sac.to_bytes(state))
     for a, b in zip(jax.tree.leaves(state), jax.tree.leaves(restored), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_equal_configs_share_compiled_code_with_identical_results():
+    """SACs of one (obs_dim, act_dim, config) share one compiled update and act, and two
+    updates through the shared code are bit for bit those of a SAC compiling its own."""
+    config = SMALL.replace(discount=0.95)  # a config no other test compiles
+    a, b = SAC(OBS, ACT, config), SAC(OBS, ACT, config)
+    assert a._update is b._update and a._act is b._act
+    state, batch, key = a.init(jax.random.PRNGKey(0)), fixed_batch(), jax.random.PRNGKey(1)
+    shared, _ = b.update(a.update(state, batch, key)[0], batch, key)
+    assert a._update._cache_size() == 1  # compiled once for both
+
+    own = SAC(OBS, ACT, config)
+    own.__dict__["_update"] = jax.jit(own._update_impl)  # what every SAC did before the cache
+    alone, _ = own.update(own.update(state, batch, key)[0], batch, key)
+    for x, y in zip(jax.tree.leaves(shared), jax.tree.leaves(alone), strict=True):
+        np.testing.assert_array_equal(x, y)
+
+    for other in (SAC(OBS + 1, ACT, config), SAC(OBS, ACT, config.replace(discount=0.9))):
+        assert other._update is not a._update
+
+
+def test_a_subclass_shares_only_the_code_of_its_own_key():
+    """IQ-Learn's SAC keys its compiled code by its own config too; a subclass that does not
+    say what its traced code reads compiles its own, as every SAC did before the cache."""
+    expert = {k: v for k, v in fixed_batch().items() if k != "rewards"}
+    iq = [IQSAC(OBS, ACT, SMALL, IQLearnConfig(), expert) for _ in range(2)]
+    assert iq[0]._update is iq[1]._update and iq[0]._update is not SAC(OBS, ACT, SMALL)._update
+    assert IQSAC(OBS, ACT, SMALL, IQLearnConfig(chi2_weight=1.0), expert)._update is not (
+        iq[0]._update
+    )
+
+    class Unkeyed(SAC):
+        pass
+
+    assert Unkeyed(OBS, ACT, SMALL)._update is not Unkeyed(OBS, ACT, SMALL)._update

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Hashable
 
 import jax
 import jax.numpy as jnp
@@ -146,6 +147,13 @@ class IQCritic:
         super().__init__(obs_dim, act_dim, config)
         self.iq = iq
         self.expert = {k: jnp.asarray(v, jnp.float32) for k, v in expert.items()}
+
+    def compile_key(self) -> Hashable | None:
+        """SAC's key and IQ-Learn's config: the expert transitions reach the update as an
+        argument, so IQ-Learn runs with the same settings share one compiled update."""
+        if type(self) is not IQSAC:  # IQ-Learn over another agent keeps its own
+            return None
+        return (IQSAC, self.obs_dim, self.act_dim, self.config, self.iq)
 
     def update(self, state: SACState, batch: Batch, key: jax.Array, reward_fn=None):
         """One IQ-Learn update; ``reward_fn`` must be None (the reward is implicit in Q)."""

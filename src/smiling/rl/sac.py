@@ -11,6 +11,9 @@ acts at random for ``seed_steps`` steps, then makes one update per environment s
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import Any, ClassVar
 
 import flax
@@ -129,8 +132,29 @@ class SAC:
         self.target_entropy = (
             -float(act_dim) if config.target_entropy is None else config.target_entropy
         )
-        self._update = jax.jit(self._update_impl)
-        self._act = jax.jit(self._act_impl, static_argnames="deterministic")
+
+    # ------------------------------------------------------- compiled code
+    def compile_key(self) -> Hashable | None:
+        """What the traced functions (``_update_impl``, ``_act_impl``) read from ``self``.
+
+        Objects with equal keys trace to the same computation, so they share one compiled
+        update and act (:func:`_compiled`); ``None`` keeps this object's own. A subclass
+        shares only by overriding this with everything its own traced code reads (IQ-Learn's
+        adds its config): inheriting SAC's key could hand it another class's update.
+        """
+        if type(self) is not SAC:
+            return None
+        return (SAC, self.obs_dim, self.act_dim, self.config)
+
+    @functools.cached_property
+    def _update(self) -> Callable:
+        """The jitted update (resolved on first use, once a subclass has set what it reads)."""
+        return _compiled(self)[0]
+
+    @functools.cached_property
+    def _act(self) -> Callable:
+        """The jitted policy (``deterministic`` static)."""
+        return _compiled(self)[1]
 
     def networks(self) -> tuple[nn.Module, nn.Module]:
         """The actor and the double critic (pytorch_sac's ReLU MLPs of widths ``hidden``)."""
@@ -369,6 +393,38 @@ class SAC:
             "charts/entropy": -jnp.mean(logp),
         }
         return new_state, metrics
+
+
+# Jitted (update, act) pairs by compile key, least recently used first; bounded like DreamerV3's
+# cache of cores, since each entry keeps the first object of its key (and its compiled code).
+_COMPILED: OrderedDict[Hashable, tuple[Callable, Callable]] = OrderedDict()
+_COMPILED_MAX = 16
+
+
+def _compiled(agent: SAC) -> tuple[Callable, Callable]:
+    """The jitted ``(update, act)`` of ``agent``'s compile key.
+
+    ``jax.jit(agent._update_impl)`` closes over ``agent``: made per object, every new SAC (each
+    test, evaluation, reload, expert) compiled the same update again. Made once per key from the
+    first object with that key, they are shared by all objects with an equal key, whose traces
+    are the same computation: the results are bit-identical, only the compiling is saved.
+    """
+    key = agent.compile_key()
+    try:
+        hash(key)
+    except TypeError:  # a config with an unhashable field: no sharing, as before
+        key = None
+    fns = _COMPILED.pop(key, None) if key is not None else None
+    if fns is None:
+        fns = (
+            jax.jit(agent._update_impl),
+            jax.jit(agent._act_impl, static_argnames="deterministic"),
+        )
+    if key is not None:
+        _COMPILED[key] = fns  # now the most recently used
+        while len(_COMPILED) > _COMPILED_MAX:
+            _COMPILED.popitem(last=False)
+    return fns
 
 
 SAC_ENTRY = AgentEntry(

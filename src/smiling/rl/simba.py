@@ -24,6 +24,7 @@ method that drives SAC drives SimBa.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Hashable
 from typing import Any, ClassVar
 
 import flax
@@ -183,6 +184,12 @@ class Simba(SAC):
         if config.target_entropy is None:
             self.target_entropy = config.entropy_per_action * act_dim
         self._act_encoded = jax.jit(self._act_encoded_impl, static_argnames="deterministic")
+
+    def compile_key(self) -> Hashable | None:
+        """SimBa's traced code reads only what its config fixes: equal configs share it."""
+        if type(self) is not Simba:
+            return None
+        return (Simba, self.obs_dim, self.act_dim, self.config)
 
     def networks(self) -> tuple[nn.Module, nn.Module]:
         cfg = self.config
