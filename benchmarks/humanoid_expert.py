@@ -3,6 +3,7 @@ true reward, one seed, action repeat 2, keeping the best-evaluated actor.
 
 Usage:
   python benchmarks/humanoid_expert.py run [--steps 1200000] [--seed 0]
+  python benchmarks/humanoid_expert.py milestone [--seed 0]
   python benchmarks/humanoid_expert.py report [--note TEXT]
 
 Every step count here is a **decision** (one action, held for two simulator frames). ``run``
@@ -16,6 +17,12 @@ on a shared core; docs/humanoids.md explains the choice. Run it pinned and singl
   XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \\
       taskset -c 1 python benchmarks/humanoid_expert.py run
 
+``milestone`` writes a compact copy of the run at its newest checkpoint (``Learner.compact_copy``:
+actor, critic, temperature and normaliser, no replay or optimiser moments, about 3 MB) to
+benchmarks/results/humanoid_expert/milestones/step_<N>, to be committed every 250k decisions and
+at the end. On a machine without the run directory, ``run`` starts from the newest milestone: the
+agent refills its replay by acting for its warm-up length (5k decisions) before it updates again.
+
 ``report`` writes benchmarks/results/humanoid_expert.{png,md,csv,json} from the record (or from
 the run directory while it trains): return against decisions, with frames in the table.
 """
@@ -23,11 +30,14 @@ the run directory while it trains): return against decisions, with frames in the
 from __future__ import annotations
 
 import argparse
+import shutil
+import sys
 from pathlib import Path
 
-from common import RECORDS, report_runs, run_report_cli, train_or_resume
+from common import RECORDS, RESULTS, report_runs, run_report_cli, train_or_resume
 
 from smiling.report import load_run
+from smiling.runs import RunDir
 
 BENCHMARK = "humanoid_expert"
 ENV = "dmc:humanoid-walk"
@@ -36,17 +46,44 @@ SETTINGS = ["--algo", "rl", "--agent", "simba", "--preset", "fast", "--action-re
 SETTINGS += ["--keep-best", "--eval-every", "25000", "--eval-episodes", "10"]
 SETTINGS += ["--checkpoint-every", "25000", "--video-every", "0"]
 RUNS = Path(__file__).parent / "runs" / BENCHMARK
+MILESTONES = RESULTS / BENCHMARK / "milestones"
 
 
 def run_dir(seed: int) -> Path:
     return RUNS / f"simba-dmc_humanoid-walk-s{seed}"
 
 
+def milestones(seed: int) -> list[Path]:
+    """The committed compact copies of seed ``seed``'s run, oldest first."""
+    found = MILESTONES.glob(f"{run_dir(seed).name}-step_*")
+    return sorted(found, key=lambda p: int(p.name.rsplit("_", 1)[1]))
+
+
 def run(args: argparse.Namespace) -> None:
     out = run_dir(args.seed)
+    if not RunDir(out).checkpoints() and milestones(args.seed):
+        newest = milestones(args.seed)[-1]
+        print(f"no checkpoint in {out}: continuing from the milestone {newest}", file=sys.stderr)
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.copytree(newest, out)
     cmd = ["train", *SETTINGS, "--env", ENV, "--seed", str(args.seed)]
     cmd += ["--steps", str(args.steps), "--out", str(out)]
     train_or_resume(out, cmd, args.steps, BENCHMARK)
+
+
+def milestone(args: argparse.Namespace) -> None:
+    from smiling.algos.persistence import Learner
+
+    source = run_dir(args.seed)
+    step = RunDir(source).checkpoint_step()
+    if step is None:
+        raise SystemExit(f"{source} has no checkpoint to copy")
+    dest = MILESTONES / f"{source.name}-step_{step}"
+    copied = Learner.compact_copy(source, dest)
+    if copied != step:  # a newer checkpoint landed meanwhile: name the copy by what it holds
+        dest = dest.rename(MILESTONES / f"{source.name}-step_{copied}")
+    size = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
+    print(f"wrote {dest} ({size / 2**20:.1f} MiB, step {copied})")
 
 
 def report(args: argparse.Namespace) -> None:
@@ -65,4 +102,6 @@ def _report_args(p: argparse.ArgumentParser) -> None:
 
 
 if __name__ == "__main__":
-    run_report_cli(__doc__, run, report, _run_args, _report_args)
+    run_report_cli(
+        __doc__, run, report, _run_args, _report_args, more={"milestone": (milestone, _report_args)}
+    )

@@ -219,6 +219,12 @@ class StandIn:
     def load_policy(self, data: bytes):
         return {"w": pickle.loads(data), "updates": 0}
 
+    def weights_bytes(self, state) -> bytes:
+        return pickle.dumps(state["w"])  # no optimiser moments to leave out
+
+    def from_weights(self, data: bytes):
+        return {"w": pickle.loads(data), "updates": 0}
+
 
 STAND_IN = AgentEntry(
     name="stand-in",

@@ -130,6 +130,9 @@ class TrainingLoop:
         self.curve: list[list[float]] = []
         self.last_metrics: dict[str, float] = {}
         self._prepared = False
+        # Updates wait until this step: after a continuation from a compact checkpoint (no
+        # replay), the agent first refills its replay by acting (see persistence).
+        self.refill_until = 0
         self._recorder: RunRecorder | None = None
         self.setup()
 
@@ -365,7 +368,10 @@ class TrainingLoop:
                 self.last_metrics.update(step.metrics)
             if step.reward_changed:
                 self._reward = self.reward_fn()
-            for _ in range(agent.updates_due(self.env_steps)):
+            updates = (
+                agent.updates_due(self.env_steps) if self.env_steps >= self.refill_until else 0
+            )
+            for _ in range(updates):
                 self.key, up_key = jax.random.split(self.key)
                 batch = agent.sample(self.replay, self.rng)
                 self.state, metrics = agent.update(self.state, batch, up_key, self._reward)
@@ -387,6 +393,7 @@ class TrainingLoop:
             "rng": self.rng.bit_generator.state,
             "curve": self.curve,
             "prepared": self._prepared,
+            "refill_until": self.refill_until,
         }
 
     def restore_progress(self, progress: dict[str, Any]) -> None:
@@ -403,6 +410,7 @@ class TrainingLoop:
         self._obs = None
         self.curve = [list(row) for row in progress["curve"]]
         self._prepared = bool(progress["prepared"])
+        self.refill_until = int(progress.get("refill_until", 0))
 
     def save(self, directory: str | Path) -> None:
         """Write the learner to ``directory`` (the run's ``model/`` at the end of a run)."""

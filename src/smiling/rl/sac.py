@@ -27,7 +27,7 @@ import optax
 from smiling.config import Config, check_range
 from smiling.data.replay import ReplayBuffer
 from smiling.rewards import RewardFn, as_traced, relabel
-from smiling.rl.agent import AgentEntry, Batch
+from smiling.rl.agent import AgentEntry, Batch, weights_only, with_weights
 from smiling.rl.networks import Actor, DoubleCritic, sample_tanh_gaussian
 from smiling.termination import absorbing_value
 
@@ -191,6 +191,16 @@ class SAC:
 
     def from_bytes(self, data: bytes) -> SACState:
         return flax.serialization.from_bytes(self.init(jax.random.PRNGKey(0)), data)
+
+    # What a compact checkpoint keeps (the rest is rebuilt: see ``Agent.from_weights``).
+    WEIGHTS: ClassVar[tuple[str, ...]] = ("actor_params", "critic_params", "log_alpha", "step")
+
+    def weights_bytes(self, state: SACState) -> bytes:
+        return weights_only(state, self.WEIGHTS)
+
+    def from_weights(self, data: bytes) -> SACState:
+        fresh = self.init(jax.random.PRNGKey(0))
+        return with_weights(fresh, data, self.WEIGHTS, {"target_critic_params": "critic_params"})
 
     def policy_bytes(self, state: SACState) -> bytes:
         return flax.serialization.to_bytes(state.actor_params)

@@ -28,7 +28,7 @@ import optax
 
 from smiling.config import Config, check_range
 from smiling.rewards import RewardFn, as_traced, relabel
-from smiling.rl.agent import AgentEntry, Batch
+from smiling.rl.agent import AgentEntry, Batch, weights_only, with_weights
 from smiling.rl.dreamerv3.behavior import (
     CLIP_GRADIENTS,
     Actor,
@@ -359,6 +359,18 @@ class DreamerV3:
 
     def from_bytes(self, data: bytes) -> DreamerV3State:
         return flax.serialization.from_bytes(self.init(jax.random.PRNGKey(0)), data)
+
+    # What a compact checkpoint keeps (the rest is rebuilt: see ``Agent.from_weights``).
+    WEIGHTS: ClassVar[tuple[str, ...]] = (
+        "wm_params", "actor_params", "critic_params", "return_scale", "step",
+    )  # fmt: skip
+
+    def weights_bytes(self, state: DreamerV3State) -> bytes:
+        return weights_only(state, self.WEIGHTS)
+
+    def from_weights(self, data: bytes) -> DreamerV3State:
+        fresh = self.init(jax.random.PRNGKey(0))
+        return with_weights(fresh, data, self.WEIGHTS, {"slow_critic_params": "critic_params"})
 
     def policy_bytes(self, state: DreamerV3State) -> bytes:
         """The world model (acting filters observations through it) and the actor."""
