@@ -25,11 +25,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from common import RECORDS, report_runs, run_report_cli, train_or_resume
+from common import records_dir, report_runs, results_dir, run_report_cli, train_or_resume
 
 from smiling.report import load_run
 
 BENCHMARK = "humanoid_expert"
+HOME = results_dir(BENCHMARK)  # results/ itself while the run lasts (common.TOP_LEVEL)
+RECORDS = records_dir(BENCHMARK, BENCHMARK)
 ENV = "dmc:humanoid-walk"
 STEPS = 1_200_000  # decisions
 SETTINGS = ["--algo", "rl", "--agent", "simba", "--preset", "fast", "--action-repeat", "2"]
@@ -46,13 +48,13 @@ def run(args: argparse.Namespace) -> None:
     out = run_dir(args.seed)
     cmd = ["train", *SETTINGS, "--env", ENV, "--seed", str(args.seed)]
     cmd += ["--steps", str(args.steps), "--out", str(out)]
-    train_or_resume(out, cmd, args.steps, BENCHMARK)
+    train_or_resume(out, cmd, args.steps, RECORDS)
 
 
 def report(args: argparse.Namespace) -> None:
-    record = RECORDS / BENCHMARK / run_dir(args.seed).name
+    record = RECORDS / run_dir(args.seed).name
     source = record if (record / "summary.json").exists() else run_dir(args.seed)
-    report_runs([load_run(source)], BENCHMARK, args.note)
+    report_runs([load_run(source)], HOME, BENCHMARK, args.note)
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:

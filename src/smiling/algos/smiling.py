@@ -62,9 +62,9 @@ SMILING_PRESETS: dict[str, SmilingConfig] = {
     "paper": SmilingConfig(
         reward=RewardConfig(num_timesteps=500, antithetic=False, weighting="simple"),
     ),
-    # CPU default, chosen from benchmarks/results/reward_estimator.* and smiling_learning.*:
-    # (with the agent's fast preset, SAC 256x2) K = 8 on a stratified (randomly shifted) grid,
-    # fewer pre-training steps.
+    # CPU default, chosen from benchmarks/results/reward_estimator/reward_estimator.* and
+    # smiling_learning.*: (with the agent's fast preset, SAC 256x2) K = 8 on a stratified (randomly
+    # shifted) grid, fewer pre-training steps.
     "fast": SmilingConfig(
         reward=RewardConfig(num_timesteps=8, stratified=True, weighting="simple"),
         expert_pretrain_steps=5000,

@@ -89,8 +89,8 @@ class RewardConfig:
         to ``ROBUST_CLIP`` of those units; :func:`normalize_rewards`). On cheetah-run the MLP
         score models' reward is heavy-tailed: a few far-off states get very negative rewards,
         and the std they inflate leaves the middle half of the states 0.09 std apart
-        (benchmarks/results/reward_diagnosis_cheetah.md); the robust scale gives the bulk its
-        spread.
+        (benchmarks/results/reward_diagnosis/reward_diagnosis_cheetah.md); the robust scale gives
+        the bulk its spread.
     target_std: the std of the normalised rewards; 0.1 is the reference's, tuned for SAC (whose
         temperature adapts to any scale). DreamerV3 divides its returns by ``max(1, S)``, ``S``
         their 5th-95th percentile range, so returns whose range is below 1 are not scaled up and

@@ -93,7 +93,7 @@ PRESETS: dict[str, SACConfig] = {
     ),
     # The CPU default: 256x2 and batch 256 cost ~40x less per update than the paper preset;
     # lr 3e-4 and a target update every step learn faster per step at this width (see
-    # benchmarks/results/expert_curves.*).
+    # benchmarks/results/expert_curves/expert_curves.*).
     "fast": SACConfig(),
     # The smallest SAC that runs every code path in seconds: for tests and for trying a setup.
     "debug": SACConfig(hidden=(32, 32), batch_size=32, seed_steps=100),
