@@ -36,9 +36,16 @@ DATA = (".json", ".jsonl")
 
 
 def first_paragraph(text: str) -> str:
-    """The first paragraph of ``text``, joined into one line (headings' '#' dropped)."""
-    para = text.strip().split("\n\n")[0]
-    return " ".join(line.strip().lstrip("#").strip() for line in para.splitlines())
+    """The first paragraph of ``text``, joined into one line; a heading is joined with the
+    paragraph after it ("Title: text")."""
+    paras = [p for p in text.strip().split("\n\n") if p.strip()]
+    if not paras:
+        return ""
+    first = " ".join(line.strip() for line in paras[0].splitlines())
+    if first.startswith("#"):
+        rest = first_paragraph("\n\n".join(paras[1:]))
+        return first.lstrip("#").strip() + (f": {rest}" if rest else "")
+    return first
 
 
 def what_it_measures(name: str, folder: Path) -> tuple[str, str]:
@@ -273,8 +280,10 @@ def records_entry(folder: Path, prefix: str) -> list[str]:
     if sets:
         cells = []
         for s in sets:
-            n = len([r for r in s.iterdir() if (r / "summary.json").exists()])
-            cells.append(f"[`{s.name}`]({s.relative_to(RESULTS).as_posix()}/) ({n} runs)")
+            n = len([r for r in s.iterdir() if r.is_dir()])
+            done = len([r for r in s.iterdir() if (r / "summary.json").exists()])
+            count = f"{n} runs" + (f", {done} finished" if done != n else "")
+            cells.append(f"[`{s.name}`]({s.relative_to(RESULTS).as_posix()}/) ({count})")
         lines.append("- run records: " + ", ".join(cells))
     archive = folder / "archive"
     if archive.is_dir() and not prefix:
@@ -290,10 +299,9 @@ def benchmarks() -> list[tuple[str, Path, list[Path]]]:
     for folder in sorted(p for p in RESULTS.iterdir() if p.is_dir() and p.name != "runs"):
         files = sorted(p for p in folder.iterdir() if p.is_file() and p.name != "README.md")
         found.append((folder.name, folder, files))
-    for name in TOP_LEVEL:
+    for name in TOP_LEVEL:  # listed even before they have results
         files = sorted(p for p in RESULTS.glob(f"{name}*") if p.is_file())
-        if files or (RESULTS / "runs" / name).is_dir():
-            found.append((name, RESULTS, files))
+        found.append((name, RESULTS, files))
     return sorted(found)
 
 
@@ -321,6 +329,8 @@ def render() -> str:
         heading = f"## {title}" if top else f"## [{title}]({name}/)"
         out += [heading, "", what + (f" ({source})" if source else ""), ""]
         data = [f for f in files if f.suffix in DATA]
+        if top and not files and not (RESULTS / "runs" / name).is_dir():
+            out.append("- no results yet")
         for path in data:
             out.append(result_entry(name, path, files, added))
         covered = {f.name.split(".")[0] for f in data}
