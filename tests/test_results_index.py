@@ -37,7 +37,10 @@ def test_every_folder_and_top_level_benchmark_has_an_entry_with_what_it_measures
     for name, folder, _ in index.benchmarks():
         what, source = index.what_it_measures(name, folder)
         assert source, f"{name}: no script and no README.md says what it measures"
-    # Every record set at the top of results/ belongs to a benchmark kept there.
+    # Every file and record set at the top of results/ belongs to a benchmark kept there.
+    top_files = [p.name for p in index.RESULTS.iterdir() if p.is_file() and p != index.INDEX]
+    strays = [f for f in top_files if not f.startswith(index.TOP_LEVEL)]
+    assert not strays, f"results/ files of no benchmark folder: {strays}"
     top_sets = {p.name for p in (index.RESULTS / "runs").iterdir()}
     assert top_sets <= set(index.TOP_LEVEL)
 
