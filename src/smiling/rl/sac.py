@@ -79,7 +79,7 @@ class SACConfig(SACCoreConfig):
 
 
 PRESETS: dict[str, SACConfig] = {
-    # Exactly the paper's SAC (spec section 5).
+    # Exactly the SMILING paper's SAC (pytorch_sac conventions, 1024x2, batch 1024).
     "paper": SACConfig(
         hidden=(1024, 1024),
         batch_size=1024,
