@@ -20,9 +20,9 @@ cartpole-swingup, and the state-only SMILING arm, whose runs are the SMILING lea
 same preset, budget and evaluation) lost their directories; ``report`` rebuilds them from the
 report they were in, results/baselines/archive/baselines_66a5ec9.json. ``report`` writes
 benchmarks/results/baselines/baselines.{png,md,csv,json} and one figure per question,
-baselines_{methods,actions,linear}.png, and rewrites the results table of docs/baselines.md
-(between its ``<!-- table -->`` markers) from the same numbers, so the docs never carry a
-hand-copied figure.
+baselines_{methods,actions,linear}.png, and rewrites the results table of
+docs/notes/baselines_results.md (between its ``<!-- table -->`` markers) from the same numbers, so
+the docs never carry a hand-copied figure.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from smiling.report import RunCurve, group_runs, plot_curves
 from smiling.variants import parse_spec
 
 ROOT = Path(__file__).parent
-DOC = ROOT.parent / "docs" / "baselines.md"
+DOC = ROOT.parent / "docs" / "notes" / "baselines_results.md"  # its results table
 TABLE_MARKERS = ("<!-- table -->", "<!-- /table -->")
 BENCHMARK = "baselines"  # the name of its folder, records and archive (common.results_dir)
 HOME = results_dir(BENCHMARK)
@@ -106,7 +106,8 @@ def _per_seed(values: list[float], iqm: float, ci: list[float]) -> str:
 
 
 def docs_table(table: list[dict]) -> str:
-    """The results table of docs/baselines.md: per-seed values, tasks and arms in grid order."""
+    """The results table of docs/notes/baselines_results.md: per-seed values, tasks and arms in grid
+    order."""
     methods = FIGURES["methods"][1]
     order = [*methods, *(arm for arm in ARMS if arm not in methods)]  # methods, then variants
     rows = {(r["env_id"], r["algo"]): r for r in table}

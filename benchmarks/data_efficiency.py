@@ -38,7 +38,7 @@ from its archive) and DAC's from the baseline comparison (baselines: records and
 Every arm is labelled by the demonstration episodes it trained on (:func:`label`): with the
 bundled 10 episodes SMILING holds out the last 5 (its ``val_episodes``) for the score model's
 validation loss and trains on 5, DAC trains on all 10; with one episode both train on it
-(SMILING then has no validation loss, and says so; docs/questions.md).
+(SMILING then has no validation loss, and says so; docs/notes/questions.md).
 """
 
 from __future__ import annotations
