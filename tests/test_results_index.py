@@ -80,3 +80,18 @@ def test_scripts_write_into_their_folder_through_common():
                 and node.right.value == "results"
             ):
                 pytest.fail(f"{script.name} builds a results/ path; use common.results_dir")
+
+
+def test_record_sets_are_found_where_they_are_and_new_ones_go_to_their_script(
+    tmp_path, monkeypatch
+):
+    common = benchmark_module("common")
+    monkeypatch.setattr(common, "RESULTS", tmp_path)
+    (tmp_path / "gpu" / "runs" / "probe").mkdir(parents=True)
+    assert common.records_dir("probe", "smiling_learning") == tmp_path / "gpu" / "runs" / "probe"
+    new = common.records_dir("new", "smiling_learning")
+    assert new == tmp_path / "smiling_learning" / "runs" / "new"
+    assert common.records_dir("reward_scale", "reward_scale") == tmp_path / "runs" / "reward_scale"
+    assert common.results_dir("simba_cost") == tmp_path
+    assert common.results_dir("baselines") == tmp_path / "baselines"
+    assert common.find_records("absent") is None
