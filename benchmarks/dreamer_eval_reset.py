@@ -12,7 +12,7 @@ also checked against one-episode evaluations (they must be equal).
 Usage:
   python benchmarks/dreamer_eval_reset.py [--out benchmarks/runs/dreamer_eval_reset]
 
-Writes benchmarks/results/dreamer_eval_reset.{json,md}.
+Writes benchmarks/results/dreamer_eval_reset/dreamer_eval_reset.{json,md}.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path
 
 import jax
 import numpy as np
+from common import results_dir
 
 from smiling.algos import LoopConfig
 from smiling.algos.loop import EVAL_SEED_OFFSET
@@ -36,7 +37,7 @@ from smiling.policy import AgentPolicy
 
 ENV, SEED, EPISODES = "Pendulum-v1", 0, 5
 STOPS = (2500, 5000, 10000)
-RESULTS = Path(__file__).parent / "results"
+RESULTS = results_dir("dreamer_eval_reset")
 
 
 class CarriedAcrossEpisodes(AgentPolicy):

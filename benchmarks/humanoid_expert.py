@@ -38,13 +38,15 @@ import shutil
 import sys
 from pathlib import Path
 
-from common import RECORDS, RESULTS, report_runs, run_report_cli, train_or_resume
+from common import RESULTS, records_dir, report_runs, results_dir, run_report_cli, train_or_resume
 
 from smiling.bundled import slug
 from smiling.report import load_run
 from smiling.runs import RunDir
 
 BENCHMARK = "humanoid_expert"
+HOME = results_dir(BENCHMARK)  # results/ itself while the run lasts (common.TOP_LEVEL)
+RECORDS = records_dir(BENCHMARK, BENCHMARK)
 ENV = "dmc:humanoid-walk"
 # Decision budgets: the core-hours of issues 37 (humanoid-walk: 25) and 39 (H1 tasks: 15) at the
 # measured ~60-75 ms per decision on a shared core. An H1 task with and without HumanoidBench's
@@ -84,7 +86,7 @@ def run(args: argparse.Namespace) -> None:
     steps = args.steps or BUDGETS[args.env]
     cmd = ["train", *SETTINGS, "--env", args.env, "--seed", str(args.seed)]
     cmd += ["--steps", str(steps), "--out", str(out)]
-    train_or_resume(out, cmd, steps, BENCHMARK)
+    train_or_resume(out, cmd, steps, RECORDS)
 
 
 def milestone(args: argparse.Namespace) -> None:
@@ -104,10 +106,10 @@ def milestone(args: argparse.Namespace) -> None:
 
 def report(args: argparse.Namespace) -> None:
     out = run_dir(args.env, args.seed)
-    record = RECORDS / BENCHMARK / out.name
+    record = RECORDS / out.name
     source = record if (record / "summary.json").exists() else out
     name = BENCHMARK if args.env == ENV else f"{BENCHMARK}_{slug(args.env)}"
-    report_runs([load_run(source)], name, args.note)
+    report_runs([load_run(source)], HOME, name, args.note)
 
 
 def _report_args(p: argparse.ArgumentParser) -> None:

@@ -10,8 +10,10 @@ for nothing beyond the :class:`smiling.rl.agent.Agent` protocol.
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import json
 import pickle
+import re
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,11 +28,20 @@ from smiling.config import Config
 from smiling.errors import SmilingError
 from smiling.rl import registry
 from smiling.rl.agent import Agent, AgentEntry
-from smiling.runs import RunDir
+from smiling.runs import (
+    CONFIG_KEYS,
+    RUN_FILES,
+    STEP_KEYS,
+    SUMMARY_KEYS,
+    SUMMARY_KEYS_SOMETIMES,
+    RunDir,
+    metric_names,
+)
 
 ENV = "Pendulum-v1"  # 200-step episodes
 STEPS, HALF = 400, 200  # the checkpoint at HALF falls on an episode boundary
-LOOP = LoopConfig(eval_every=100, eval_episodes=1, checkpoint_every=HALF)
+# log_every = eval_every: every evaluation logs the agent's metrics (checked against smiling.runs)
+LOOP = LoopConfig(eval_every=100, eval_episodes=1, checkpoint_every=HALF, log_every=100)
 
 
 def pairs() -> list[tuple[str, str]]:
@@ -76,6 +87,25 @@ def test_learn_writes_a_valid_run_directory(finished, method, agent):
     assert steps == [100, 200, 300, 400]
     assert (run.path / "actor.msgpack").is_file() and (run.path / "model").is_dir()
     json.loads(run.summary_path.read_text(), parse_constant=pytest.fail)  # no NaN/Infinity
+
+
+@pytest.mark.parametrize("method, agent", pairs())
+def test_the_run_directory_is_the_one_smiling_runs_describes(finished, method, agent):
+    """smiling.runs is the one description of a run directory: every file, config and summary
+    key and metric a real run writes is declared there, and every metric it says this pair
+    always logs is logged."""
+    run = RunDir(finished[(method, agent)])
+    declared = [re.sub(r"<\w+>", "*", f.name.rstrip("/")) for f in RUN_FILES]
+    files = sorted(p.name for p in run.path.iterdir())
+    assert [f for f in files if not any(fnmatch.fnmatch(f, d) for d in declared)] == []
+    assert sorted(run.read_config()) == sorted(CONFIG_KEYS)
+    summary = set(run.read_summary())
+    assert set(SUMMARY_KEYS) <= summary <= set(SUMMARY_KEYS) | set(SUMMARY_KEYS_SOMETIMES)
+    logged = set().union(*run.read_metrics()) - set(STEP_KEYS)
+    offline = METHODS[method].step_unit != "env"
+    always, sometimes = metric_names(method, agent, offline=offline)
+    assert sorted(always - logged) == [], "declared in smiling.runs.METRICS, never logged"
+    assert sorted(logged - always - sometimes) == [], "logged, not in smiling.runs.METRICS"
 
 
 @pytest.mark.parametrize("method, agent", pairs())

@@ -23,13 +23,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from benchmark_modules import benchmark_module
 from conftest import TINY_SAC_ARGS
 
 from smiling import SmilingError
 from smiling.algos import Learner
 from smiling.cli import main
 from smiling.progress import Progress
-from smiling.report import bootstrap_ci, group_runs, iqm, load_run, rebuild_runs, write_report
+from smiling.report import bootstrap_ci, group_runs, iqm, load_run, write_report
 from smiling.runs import RunDir, read_tensorboard_scalars
 from smiling.sweep import parse_seeds, plan, worker_env
 from smiling.video import read_video
@@ -496,6 +497,7 @@ def _same_curves(got: list[dict], want: list[dict]) -> None:
 def test_rebuilt_runs_give_the_same_report_and_pool_with_new_seeds(tmp_path):
     """A report's JSON alone brings back groups of 1-3 seeds: reported again, alone or beside
     a new seed, they give exactly what their lost run directories would have given."""
+    rebuild_runs = benchmark_module("archive").rebuild_runs
     rng = np.random.default_rng(3)
     steps = list(range(100, 1001, 100))
     dirs = {}  # (algo, seed) -> run dir

@@ -1,6 +1,6 @@
 """Noise-prediction (score) network, its denoising loss and a small AdamW trainer.
 
-The network is the reference architecture (spec section 2)::
+The network is the SMILING paper's reference architecture (arXiv 2410.13855, its code)::
 
     temb = Dense(temb_dim)(act(Dense(temb_hidden)(sinusoid(t))))
     h    = Dense(hidden)([x_t, temb])            # first layer

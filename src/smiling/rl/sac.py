@@ -79,7 +79,7 @@ class SACConfig(SACCoreConfig):
 
 
 PRESETS: dict[str, SACConfig] = {
-    # Exactly the paper's SAC (spec section 5).
+    # Exactly the SMILING paper's SAC (pytorch_sac conventions, 1024x2, batch 1024).
     "paper": SACConfig(
         hidden=(1024, 1024),
         batch_size=1024,
@@ -93,7 +93,7 @@ PRESETS: dict[str, SACConfig] = {
     ),
     # The CPU default: 256x2 and batch 256 cost ~40x less per update than the paper preset;
     # lr 3e-4 and a target update every step learn faster per step at this width (see
-    # benchmarks/results/expert_curves.*).
+    # benchmarks/results/expert_curves/expert_curves.*).
     "fast": SACConfig(),
     # The smallest SAC that runs every code path in seconds: for tests and for trying a setup.
     "debug": SACConfig(hidden=(32, 32), batch_size=32, seed_steps=100),

@@ -64,7 +64,7 @@ class DreamerV3Config(Config):
     # Posterior states imagination starts from, drawn at random from the batch's; 0: all of
     # them (DreamerV3's). Imagination is most of a train step's cost on a CPU, so fewer starts
     # let the world model train on larger batches at little extra cost
-    # (docs/dreamer_cartpole.md, fifth round).
+    # (docs/notes/dreamer_cartpole.md, fifth round).
     imag_starts: int = 0
     discount: float = 0.997  # 1 - 1/333
     lam: float = 0.95  # lambda of the returns
@@ -75,7 +75,7 @@ class DreamerV3Config(Config):
     wm_eps: float = 1e-8
     wm_clip: float = 1000.0
     ac_lr: float = 3e-5  # the actor's
-    # The critic's own learning rate: how fast values propagate (docs/dreamer_cartpole.md).
+    # The critic's own learning rate: how fast values propagate (docs/notes/dreamer_cartpole.md).
     critic_lr: float = 3e-5
     ac_eps: float = 1e-5
     ac_clip: float = 100.0
