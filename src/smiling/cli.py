@@ -114,8 +114,9 @@ def _train(args: argparse.Namespace) -> None:
     steps = default_steps(spec.env_id, args.steps)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = Path(args.out or f"runs/{args.algo}-{slug(args.env)}-s{args.seed}-{stamp}")
-    if RunDir(out).exists():  # RunDir(out) fails first if a file stands in the way
-        raise SmilingError(f"run directory '{out}' already exists; choose another --out")
+    RunDir(out).refuse_existing(  # RunDir(out) fails first if a file stands in the way
+        f"choose another --out, or continue it with: smiling resume {shlex.quote(str(out))}"
+    )
     _report_training(learner.learn(steps, run_dir=out, progress=None), out)
 
 

@@ -185,19 +185,35 @@ def _settle() -> None:
 
 
 def message(stop: KeyboardInterrupt, continue_with: Callable[[Path], str]) -> str:
-    """The one line that ends an interrupted command: where it stopped and how to go on.
+    """The one line that ends an interrupted command: where it stopped, exactly what was kept,
+    and how to go on.
 
-    ``continue_with(run_dir)`` is the command that resumes (``smiling resume RUN_DIR``).
+    ``continue_with(run_dir)`` is the command that resumes (``smiling resume RUN_DIR``). What was
+    kept is read from the run directory itself, so the line cannot claim more than is there.
     """
     run_dir = getattr(stop, "run_dir", None)
     if run_dir is None:
         return "smiling: interrupted (no run directory was written)"
-    where = "" if getattr(stop, "step", None) is None else f" at step {stop.step}"
+    return f"smiling: interrupted{kept(run_dir, getattr(stop, 'step', None))}; " + (
+        f"continue with: {continue_with(run_dir)}"
+    )
+
+
+def kept(run_dir: str | Path, step: int | None) -> str:
+    """`` at step S; <what the run directory keeps to resume from>``, for a run stopped at
+    ``step`` (``None``: unknown)."""
     from smiling.runs import RunDir
 
     saved = RunDir(run_dir).checkpoint_step()
-    since = "from step 0: no checkpoint yet" if saved is None else f"from its checkpoint at {saved}"
+    where = "" if step is None else f" at step {step}"
+    if saved is None:
+        return (
+            f"{where}; nothing to resume from was kept in {run_dir} (no checkpoint yet): "
+            "resuming starts it again from step 0"
+        )
+    if step is None or saved >= step:
+        return f"{where}; {run_dir} keeps a checkpoint at step {saved}, resume continues from it"
     return (
-        f"smiling: interrupted{where}; {run_dir} is intact, continue it ({since}) with: "
-        f"{continue_with(run_dir)}"
+        f"{where}; {run_dir} keeps its checkpoint at step {saved} (the {step - saved} steps "
+        "after it are lost), resume continues from it"
     )
