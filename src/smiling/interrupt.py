@@ -71,6 +71,8 @@ def install() -> None:
     global _presses, _stopping
     _presses, _stopping = 0, False
     signal.signal(signal.SIGINT, _on_sigint)
+    if hasattr(signal, "pthread_sigmask"):  # a parent that blocked it (a Ray worker does)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _quiet_unraisable_interrupts()
 
 
@@ -191,6 +193,9 @@ def message(stop: KeyboardInterrupt, continue_with: Callable[[Path], str]) -> st
     ``continue_with(run_dir)`` is the command that resumes (``smiling resume RUN_DIR``). What was
     kept is read from the run directory itself, so the line cannot claim more than is there.
     """
+    summary = getattr(stop, "summary", None)  # a sweep's: the state of each of its runs
+    if summary is not None:
+        return summary
     run_dir = getattr(stop, "run_dir", None)
     if run_dir is None:
         return "smiling: interrupted (no run directory was written)"

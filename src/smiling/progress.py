@@ -115,7 +115,9 @@ class Progress:
     def _enter_run_phase(self) -> None:
         phase = self._run_phase()
         if phase == "random warm-up":
-            what = f"random warm-up: steps {self._step} to {self.warmup} (random actions, no updates)"
+            what = (
+                f"random warm-up: steps {self._step} to {self.warmup} (random actions, no updates)"
+            )
         else:
             what = f"training: steps {self._step} to {self.total}"
         self._enter(phase, what)

@@ -54,10 +54,10 @@ from smiling.io import package_versions
 from smiling.policy import AgentPolicy, predict
 from smiling.progress import Progress
 from smiling.recorder import RunRecorder
-from smiling.runs import RunDir
 from smiling.rewards import NOTHING, MethodStep, RewardFn
 from smiling.rl.agent import Agent, AgentEntry, Replay
 from smiling.rl.registry import DEFAULT_AGENT, get_agent
+from smiling.runs import RunDir
 
 # Evaluation episode i of a run with seed s starts from env seed s + EVAL_SEED_OFFSET + i, far
 # from the training episodes' seeds (s + 1, s + 2, ...), so the two never share a start.
@@ -361,7 +361,9 @@ class TrainingLoop:
                 self._stop_for_interrupt()
             nexts = [n for c in callbacks if (n := c.next_due(self.steps_done)) is not None]
             if env_unit:  # pause where a progress line falls due (an offline method's chunks
-                nexts.append(self._bar.next_line_step())  # stay as they were: its draws follow them)
+                nexts.append(
+                    self._bar.next_line_step()
+                )  # stay as they were: its draws follow them)
             before = self.steps_done
             self.advance(min([steps, *nexts]))
             self.wall_seconds = time.perf_counter() - t0
