@@ -23,6 +23,7 @@ import collections
 import sys
 import time
 import weakref
+from collections.abc import Callable
 
 from tqdm import tqdm
 
@@ -75,13 +76,15 @@ class Progress:
         unit: str = "step",
         phase: str | None = None,
         window: float = WINDOW,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.label, self.total, self.initial = label, total, initial
+        self._clock = clock
         self.bar_shown = sys.stderr.isatty() if bar is None else bar
         self.step_every = max(1, int(total * fraction))
         self.seconds, self.window, self.warmup, self.unit = seconds, window, warmup, unit
         self.eval_text = ""
-        self._last_line = time.monotonic()
+        self._last_line = self._clock()
         self._next_step = (initial // self.step_every + 1) * self.step_every
         self._step = initial
         self._due = False  # a line is owed (a fraction was reached, or an evaluation came)
@@ -126,7 +129,7 @@ class Progress:
         """Begin a phase: its speed is measured afresh, and a log gets a line saying so."""
         self._phase = phase
         self._samples.clear()
-        self._samples.append((time.monotonic(), self._step))
+        self._samples.append((self._clock(), self._step))
         if not self.bar_shown:
             print(f"[{self.label}] {what}", file=sys.stderr, flush=True)
         self._bar.set_postfix_str(self._status(), refresh=False)
@@ -172,7 +175,7 @@ class Progress:
         self._step = step
         if self._phase != self._run_phase() and self._phase in ("random warm-up", "training"):
             self._enter_run_phase()
-        now = time.monotonic()
+        now = self._clock()
         if now - self._samples[-1][0] >= SAMPLE_EVERY:
             self._samples.append((now, step))
             while len(self._samples) > 2 and now - self._samples[1][0] >= self.window:
@@ -203,7 +206,7 @@ class Progress:
 
     def line(self) -> None:
         self._due = False
-        self._last_line = time.monotonic()
+        self._last_line = self._clock()
         if self.bar_shown:
             return
         share = 100 * self._step / self.total

@@ -360,10 +360,10 @@ class TrainingLoop:
             if interrupt.requested() and self._may_stop_here():
                 self._stop_for_interrupt()
             nexts = [n for c in callbacks if (n := c.next_due(self.steps_done)) is not None]
-            if env_unit:  # pause where a progress line falls due (an offline method's chunks
-                nexts.append(
-                    self._bar.next_line_step()
-                )  # stay as they were: its draws follow them)
+            # Pause where a progress line falls due (an offline method's chunks stay as they
+            # were: its random draws follow them).
+            if env_unit:
+                nexts.append(self._bar.next_line_step())
             before = self.steps_done
             self.advance(min([steps, *nexts]))
             self.wall_seconds = time.perf_counter() - t0
