@@ -12,10 +12,14 @@ interpreter's own exit raises inside JAX's ``atexit`` hook instead and prints it
 one that lands in a garbage-collector callback (JAX registers one) is printed as "Exception
 ignored" and lost: training goes on.
 
-So, while a training command runs (:func:`deferred`), Ctrl-C only records the press; the loop calls
-:func:`check` at points where no XLA work is half done (between environment steps, between chunks
-of a score-model fit) and stops there with :class:`Interrupted`, which knows the run directory
-and step. A second Ctrl-C stops at once (the escape hatch when one step takes long). The console
+So, while a training command runs (:func:`deferred`), Ctrl-C only records the press; the loop asks
+:func:`requested` between environment steps, goes on to the end of the episode under way, writes
+a checkpoint there (where a resume is exact: stopping earlier would keep nothing, or a state no
+resume reproduces) and stops with :class:`Interrupted`, which knows the run directory and step.
+Long computations before the first step (a score-model fit) call :func:`check` between their
+chunks, where no XLA work is half done, and stop there. A second Ctrl-C stops at once (the
+escape hatch when an episode takes long); :func:`message` then says which older checkpoint, if
+any, a resume falls back on. The console
 command (:func:`smiling.cli.entry`) installs the same handler for its whole life, ignores Ctrl-C
 once its work is done, and ends an interrupted command with ``os._exit`` so that no interpreter
 teardown runs under work XLA may still be doing.

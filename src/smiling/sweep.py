@@ -131,7 +131,6 @@ def run_dir_name(algo: str, env_id: str, seed: int) -> str:
 
 
 SETTINGS_FILE = "sweep.json"  # in the sweep's folder: the settings each run was started with
-CHANGED = ("new", "keep")  # what --changed may say about runs made with other settings
 
 
 def settings_of(args: Sequence[str]) -> dict[str, str]:
