@@ -339,11 +339,15 @@ def test_ctrl_c_checkpoints_at_the_episode_end_and_resumes_exactly(
 
     monkeypatch.setitem(registry.AGENTS, STAND_IN.name, STAND_IN)
     loop = dataclasses.replace(LOOP, checkpoint_every=0)  # a checkpoint only at the end
+
+    def make_rl() -> Learner:  # the loop's logic, with nothing to compile: a second or two
+        return METHODS["rl"].cls(ENV, None, preset="debug", seed=3, loop=loop, agent="stand-in")
+
     whole = tmp_path / "whole"
-    make("smiling", "stand-in", loop).learn(STEPS, run_dir=whole, progress=False)
+    make_rl().learn(STEPS, run_dir=whole, progress=False)
 
     run = tmp_path / "run"
-    learner = make("smiling", "stand-in", loop)
+    learner = make_rl()
     after_step = learner.after_step
 
     def pressing_at_130(env_steps: int):
