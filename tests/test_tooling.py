@@ -582,12 +582,12 @@ def test_progress_rate_is_recent_and_eta_waits_for_training(capsys):
     the rate and ETA follow the last minute, not the average since the start."""
     clock = FakeClock()
     bar = Progress("rl Pendulum-v1", 10_000, bar=False, warmup=1000, seconds=1e9, clock=clock)
-    for step in range(1, 1001):  # warm-up at 1000 steps/s
+    for step in range(1, 1000):  # warm-up at 1000 steps/s
         clock.now += 0.001
         bar.update(step)
     assert bar.eta() is None and "ETA ? (measured once training starts)" in bar._status()
-    bar.update(1001)  # training begins
-    for step in range(1002, 3001):  # 200 s at 10 steps/s
+    bar.update(1000)  # the warm-up's last step is taken: training begins
+    for step in range(1001, 3001):  # 200 s at 10 steps/s
         clock.now += 0.1
         bar.update(step)
     assert bar.rate() == pytest.approx(10, rel=0.02)
