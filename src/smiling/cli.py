@@ -204,6 +204,8 @@ def _sweep(args: argparse.Namespace) -> None:
             print(f"skipped {job.run_dir} (finished)", flush=True)
         elif outcome.returncode == 0:
             print(f"{job.action:>7} {job.run_dir}: done", flush=True)
+        elif outcome.interrupted:
+            print(f"stopped {job.run_dir} (Ctrl-C)", flush=True)
         else:
             print(f" FAILED {job.run_dir} (exit {outcome.returncode}); log: {job.log}", flush=True)
 
