@@ -412,9 +412,9 @@ def scoped_args(arms: Mapping[str, RunSpec]) -> dict[str, list[str]]:
             raise SmilingError(f"{err} (in arm {name})") from None
         scoped[name] = spec.shared_args()
     for pair in pairs:
-        if pair not in used:
+        if pair not in used:  # the arm that knows the most settings lists them best
+            why = max((spec.why_unknown(pair) for spec in arms.values()), key=len)
             raise SmilingError(
-                f"--set {pair} applies to none of the sweep's arms ({', '.join(arms)}): "
-                f"{next(iter(arms.values())).why_unknown(pair)}"
+                f"--set {pair} applies to none of the sweep's arms ({', '.join(arms)}): {why}"
             )
     return scoped
