@@ -36,6 +36,25 @@ EVAL_HEADER = (
     "env_steps_per_second",
 )
 CHECKPOINT, PREVIOUS_CHECKPOINT = "checkpoint", "checkpoint.old"
+# Everything a run writes into its directory (and a sweep's log of it): what replacing a run
+# removes. Files of the user's own that happen to be there are left alone.
+RUN_FILES = (
+    "config.json",
+    "demos.npz",
+    "metrics.jsonl",
+    "tb",
+    "eval.csv",
+    "videos",
+    CHECKPOINT,
+    PREVIOUS_CHECKPOINT,
+    "checkpoint.tmp",
+    "actor.msgpack",
+    "model",
+    "summary.json",
+    "expert_score.msgpack",
+    "sweep.log",
+)
+RUN_FILE_PATTERNS = ("eval_*.json",)  # the results of `smiling eval`
 
 
 # The top-level keys of config.json and summary.json (the settings inside config.json's loop,
@@ -351,7 +370,36 @@ class RunDir:
             )
 
     def exists(self) -> bool:
+        """Whether the directory holds a run (its ``config.json``): the one rule for "a run is
+        there", shared by the command line and :meth:`Learner.learn`."""
         return self.config_path.exists()
+
+    def refuse_existing(self, how: str) -> None:
+        """Raise a :class:`SmilingError` if the directory holds a run; ``how`` says what to do
+        instead, in the caller's terms (a flag for the command line, a keyword for Python).
+
+        One rule and one sentence for every way a run is started, so that no interface can
+        overwrite a finished run by accident.
+        """
+        if self.exists():
+            raise SmilingError(f"run directory '{self.path}' already exists and holds a run; {how}")
+
+    def remove_run(self) -> None:
+        """Delete the run's own files (:data:`RUN_FILES`), so a new run can start in the folder.
+
+        Only what a run writes goes: a folder that also holds the user's files keeps them.
+        """
+        import shutil
+
+        for name in RUN_FILES:
+            target = self.path / name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            elif target.exists() or target.is_symlink():
+                target.unlink()
+        for pattern in RUN_FILE_PATTERNS:
+            for target in self.path.glob(pattern):
+                target.unlink()
 
     def write_config(self, config: dict[str, Any]) -> None:
         self.path.mkdir(parents=True, exist_ok=True)

@@ -89,6 +89,7 @@ class Learner(TrainingLoop):
             learner.load_checkpoint(run.path, total)
         else:
             warn(f"'{run.path}' has no checkpoint yet; starting it again from step 0")
+        learner._run_path = run.path  # its own run: learn(run_dir=...) continues it
         finished = run.read_summary() is not None
         at = learner.steps_done
         if at > total or (at == total and finished):
@@ -177,6 +178,7 @@ class Learner(TrainingLoop):
         is loaded into a replay made for that step budget.
         """
         self._checkpointer = Checkpointer(path)
+        self._run_path = Path(path)  # the run it continues, which learn() may then write
         return self._checkpointer.load(lambda folder, p: self._read_checkpoint(folder, p, budget))
 
     @classmethod

@@ -123,12 +123,16 @@ class SMILING(Learner):
             self.expert_score = self.score_model.from_bytes(cache.read_bytes())
             return
         self.key, key = jax.random.split(self.key)
-        self.expert_score, losses = self.score_model.fit(
-            self.visited.expert_inputs(self.train_demos),
-            self.config.expert_pretrain_steps,
-            key,
-            batch_size=self.config.score_batch,
-        )
+        steps = self.config.expert_pretrain_steps
+        # A phase of its own, with its own progress: it takes a while before the first step.
+        with self.phase_progress("expert score-model pre-training", steps) as shown:
+            self.expert_score, losses = self.score_model.fit(
+                self.visited.expert_inputs(self.train_demos),
+                steps,
+                key,
+                batch_size=self.config.score_batch,
+                on_progress=shown.update,
+            )
         self.last_metrics["losses/expert_score_train"] = float(np.mean(losses[-100:]))
         if self.val_demos is not None:
             self.key, key = jax.random.split(self.key)
