@@ -21,14 +21,16 @@ on a shared core; docs/humanoids.md explains the choice. Run it pinned and singl
   XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \\
       taskset -c 1 python benchmarks/humanoid_expert.py run
 
-``milestone`` writes a compact copy of the run at its newest checkpoint (``Learner.compact_copy``:
-actor, critic, temperature and normaliser, no replay or optimiser moments, about 3 MB) to
-benchmarks/results/humanoid_expert/milestones/<run>-step_<N>, to be committed every 250k decisions and
-at the end. On a machine without the run directory, ``run`` starts from the newest milestone: the
-agent refills its replay by acting for its warm-up length (5k decisions) before it updates again.
+``milestone`` writes a compact copy of the run at its newest checkpoint
+(``Learner.compact_copy``: actor, critic, temperature and normaliser, no replay or optimiser
+moments, about 3 MB) to benchmarks/results/humanoid_expert/milestones/<run>-step_<N>, to be
+committed every 250k decisions and at the end. On a machine without the run directory, ``run``
+starts from the newest milestone: the agent refills its replay by acting for its warm-up length
+(5k decisions) before it updates again.
 
 ``report`` writes benchmarks/results/humanoid_expert.{png,md,csv,json} (an H1 task:
-humanoid_expert_<env>.*) from the record (or from the run directory while it trains): return against decisions, with frames in the table.
+humanoid_expert_<env>.*) from the record (or from the run directory while it trains): return
+against decisions, with frames in the table.
 """
 
 from __future__ import annotations
