@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from smiling import interrupt, settings
+from smiling import interrupt, preflight, settings
 from smiling.algos.loop_config import LoopConfig
 from smiling.config import PRESETS
 from smiling.errors import SettingError, SmilingError
@@ -682,6 +682,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     training = args.func in (_train, _resume, _expert)
     try:
+        preflight.check(args)  # every argument and path error before JAX or an environment
         with interrupt.deferred() if training else contextlib.nullcontext():
             args.func(args)
     except SmilingError as err:

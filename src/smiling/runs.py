@@ -157,6 +157,21 @@ class RunDir:
     def exists(self) -> bool:
         return self.config_path.exists()
 
+    def check_unmixed(self) -> None:
+        """Refuse a folder that holds files of its own: a run written there would mix its
+        files with them (and a later ``rm -r`` of the run would take them too). An empty
+        folder, or one holding only a run's own files (a run stopped before its config.json,
+        a sweep's ``sweep.log``), is fine."""
+        if not self.path.is_dir():
+            return
+        foreign = sorted(p.name for p in self.path.iterdir() if not _run_entry(p.name))
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise SmilingError(
+                f"'{self.path}' is a folder of other files ({shown}), not a run directory; "
+                "choose a new or empty folder"
+            )
+
     def write_config(self, config: dict[str, Any]) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
         write_json(self.config_path, config)
@@ -244,6 +259,37 @@ class RunDir:
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         write_json(self.summary_path, summary)
+
+
+# What a run directory holds (the layout above, the checkpoints' working folders, a sweep's log).
+RUN_ENTRIES = frozenset(
+    {
+        "config.json",
+        "demos.npz",
+        "metrics.jsonl",
+        "tb",
+        "eval.csv",
+        "videos",
+        "actor.msgpack",
+        "model",
+        "summary.json",
+        "sweep.log",
+        CHECKPOINT,
+        PREVIOUS_CHECKPOINT,
+        f"{CHECKPOINT}.tmp",
+        f"{CHECKPOINT}.trash",
+    }
+)
+
+
+def _run_entry(name: str) -> bool:
+    """Whether a file or folder of this name belongs to a run (atomic writes' temporary
+    files, ``.<name>.<random>.tmp``, included)."""
+    if name in RUN_ENTRIES:
+        return True
+    if name.startswith("eval_") and name.endswith(".json"):
+        return True
+    return name.startswith(".") and name.endswith(".tmp")
 
 
 def read_tensorboard_scalars(directory: str | Path) -> dict[str, list[tuple[int, float]]]:

@@ -93,6 +93,9 @@ class TrainingLoop:
         if not isinstance(getattr(type(self), "entry", None), MethodEntry):
             name = type(self).__name__
             raise TypeError(f"{name} is no method: declare a MethodEntry(cls={name}, ...)")
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+            # NumPy's generators and Gymnasium's resets refuse negative seeds, with a traceback
+            raise SettingError("seed", f"must be an integer of 0 or more, got {seed!r}")
         self.entry.check_agent(agent)
         self.config = config if config is not None else pick_preset(self.entry.presets, preset)
         self.check_demos(demos)
