@@ -126,7 +126,8 @@ def _report_training(s: dict, out: Path) -> None:
         if "gradient_steps" in s
         else f"{s['env_steps']} env steps ({s['env_steps_per_second']:.1f} steps/s)"
     )
-    print(f"\n{s['algo']} on {s['env_id']}: {done} in {s['wall_seconds']:.0f} s")
+    label = s.get("label") or s["algo"]  # the arm, as the progress line names it (rl@dreamerv3)
+    print(f"\n{label} on {s['env_id']}: {done} in {s['wall_seconds']:.0f} s")
     if s["eval_return"] is None:
         print("  no evaluation was made")
     elif s["normalized_return"] is not None:
@@ -135,11 +136,26 @@ def _report_training(s: dict, out: Path) -> None:
         print(f"  random  return {s['random_return']:9.1f}   normalised 0.00")
     else:
         print(f"  learner return {s['eval_return']:9.1f}")
-        print(
-            "  normalised return unavailable: the demonstrations record no expert and random "
-            "returns (pass --expert-return and --random-return if you know them)"
-        )
+        print(f"  normalised return unavailable: {_why_not_normalised(s, out)}")
     print(f"  run directory: {out}")
+
+
+def _why_not_normalised(s: dict, out: Path) -> str:
+    """Why a run reports raw returns only, and the advice only where it applies: the reference
+    returns normalise against demonstrations, so a run without any is told nothing to pass."""
+    from smiling.runs import RunDir
+
+    if not RunDir(out).demos_path.exists():  # the run learned from no demonstrations
+        return "the run has no demonstrations, whose expert and random returns it would use"
+    if s["expert_return"] is not None and s["random_return"] is not None:
+        return (
+            f"the expert return ({s['expert_return']:.1f}) is below the random return "
+            f"({s['random_return']:.1f})"
+        )
+    return (
+        "the demonstrations record no expert and random returns "
+        "(pass --expert-return and --random-return if you know them)"
+    )
 
 
 def _method_config(args: argparse.Namespace):
@@ -166,8 +182,9 @@ def _eval(args: argparse.Namespace) -> None:
 
     r = evaluate_run(args.run_dir, args.episodes, args.seed, args.video, args.video_frames)
     norm = r["normalized_return"]
+    unit = "" if r["step_unit"] == "env" else f"{r['step_unit']} "
     print(
-        f"{r['algo']} on {r['env_id']} ({r['policy']}, step {r['env_steps']}): "
+        f"{r['label']} on {r['env_id']} ({r['policy']}, {unit}step {r['step']}): "
         f"return {r['return_mean']:.1f} +- {r['return_std']:.1f} over {r['episodes']} episodes "
         f"(seeds {r['seed']}..{r['seed'] + r['episodes'] - 1})"
         + ("" if norm is None else f", normalised {norm:.2f}")
@@ -333,6 +350,7 @@ def _export_minari(args: argparse.Namespace) -> None:
 
 def _info(args: argparse.Namespace) -> None:
     from smiling.data.demos import Demonstrations
+    from smiling.errors import warn
 
     demos = Demonstrations.load(args.file)
     print(f"file:            {args.file}")
@@ -346,6 +364,8 @@ def _info(args: argparse.Namespace) -> None:
     else:
         print("episode returns: unknown (no rewards)")
     print(f"expert / random: {_known(demos.expert_return)} / {_known(demos.random_return)}")
+    if demos.returns_reversed:
+        warn(demos.returns_warning())
     if demos.terminated is None:
         print("episode endings: not recorded (treated as time limits)")
     else:

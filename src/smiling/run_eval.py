@@ -64,13 +64,19 @@ def evaluate_run(
     frames: list[np.ndarray] | None = [] if video else None
     returns = learner.evaluate(episodes, frames, seed=start)
     mean = float(np.mean(returns))
-    tag = f"step{learner.env_steps}_seed{start}"
+    # The policy's step in its method's unit (BC: gradient steps; it takes no env steps), so
+    # the files of two evaluations of one BC run at different points do not share a name.
+    step, unit = learner.steps_done, learner.entry.step_unit
+    tag = f"step{step}_seed{start}"
     result: dict[str, Any] = {
         "run_dir": str(run.path),
         "algo": learner.algo,
+        "label": learner.label,
         "env_id": learner.env_id,
         "policy": source,
         "env_steps": learner.env_steps,
+        "step": step,
+        "step_unit": unit,
         "seed": start,
         "episodes": episodes,
         "returns": returns,

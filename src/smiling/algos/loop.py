@@ -281,6 +281,8 @@ class TrainingLoop:
                 f"{self.agent.warmup_steps} steps: the policy will not be trained "
                 f"(set a larger budget, or a shorter warm-up in the {self.agent_name} settings)"
             )
+        if self.steps_done == 0 and self.demos is not None and self.demos.returns_reversed:
+            warn(self.demos.returns_warning())
         callbacks = self.callbacks()
         # Ctrl-C stops at a check(); one pressed before this scope stops it before any write.
         with interrupt.deferred(run_dir, lambda: self.steps_done):
