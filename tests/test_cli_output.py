@@ -37,9 +37,7 @@ def test_actions_outside_the_unit_range_fail_info_and_bc(tmp_path, capsys):
     assert not out.exists()
 
 
-def test_reversed_returns_warn_in_info_and_at_train_start_and_normalise_nothing(
-    tmp_path, capsys
-):
+def test_reversed_returns_warn_in_info_and_at_train_start_and_normalise_nothing(tmp_path, capsys):
     demos = tmp_path / "reversed.npz"
     make_demos(episodes=2, length=100).with_returns(expert=-1200.0, random=-150.0).save(demos)
     assert main(["info", str(demos)]) == 0

@@ -90,8 +90,8 @@ def test_argument_and_path_errors_come_before_jax_and_environments(tmp_path):
 
 
 def test_a_negative_seed_is_a_setting_error_in_the_library():
-    from smiling.errors import SettingError
     from smiling.algos import TrueReward
+    from smiling.errors import SettingError
 
     with pytest.raises(SettingError, match="seed must be an integer of 0 or more, got -1"):
         TrueReward("Pendulum-v1", seed=-1)
