@@ -49,6 +49,9 @@ def _cases(tmp: Path) -> list[tuple[list[str], str]]:
     train = ["train", "--env", "Pendulum-v1"]
     return [
         ([*train, "--seed", "-1", "--out", new], "--seed must be 0 or more, got -1"),
+        ([*train, "--algo", "gail", "--out", new], "unknown algo 'gail' in 'gail'"),
+        ([*train, "--agent", "ppo", "--out", new], "unknown agent 'ppo'; known agents: sac"),
+        ([*train, "--algo", "rl@ppo", "--out", new], "unknown agent 'ppo'"),
         ([*train, "--steps", "0", "--out", new], "--steps must be at least 1, got 0"),
         ([*train, "--eval-every", "0", "--out", new], "--eval-every must be at least 1"),
         ([*train, "--demo-episodes", "0", "--out", new], "--demo-episodes must be at least 1"),
