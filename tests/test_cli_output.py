@@ -76,7 +76,9 @@ def test_a_run_without_demonstrations_is_not_told_to_pass_reference_returns(tmp_
 
 def test_bc_evaluation_names_its_gradient_step(tmp_path, capsys):
     """BC takes no environment steps: `smiling eval` says which gradient step it evaluated and
-    names its files by it, so evaluations at different steps keep their own files."""
+    names its files by it, so evaluations at different steps keep their own files. A run
+    stopped before its first checkpoint has nothing to evaluate, and is told so in eval's
+    words (not "no checkpoint to resume from")."""
     demos = tmp_path / "d.npz"
     make_demos(episodes=2, length=100).save(demos)
     run = tmp_path / "bc"
@@ -87,12 +89,10 @@ def test_bc_evaluation_names_its_gradient_step(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "bc on Pendulum-v1 (model, gradient step 20)" in out
     assert (run / "eval_step20_seed10000_n1.json").is_file()
-
-
-def test_eval_of_a_run_without_a_checkpoint_says_there_is_nothing_to_evaluate(tmp_path, capsys):
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "config.json").write_text(json.dumps({"algo": "rl", "env_id": "Pendulum-v1"}))
-    assert main(["eval", str(run)]) == 2
+    stopped = tmp_path / "stopped"  # config.json and demos.npz: what a run writes first
+    stopped.mkdir()
+    for name in ("config.json", "demos.npz"):
+        (stopped / name).write_bytes((run / name).read_bytes())
+    assert main(["eval", str(stopped)]) == 2
     err = capsys.readouterr().err
     assert "has no policy to evaluate yet" in err and "resume from" not in err

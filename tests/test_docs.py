@@ -71,3 +71,19 @@ def test_shell_examples_write_under_runs():
         for block in re.findall(r"^```(?:bash|sh)?\n(.*?)^```", doc.read_text(), flags=re.S | re.M):
             for out in re.findall(r"--out[ =](\S+)", block):
                 assert re.match(r"(runs/|experts/|/tmp/|\$|[A-Z_]+$)", out), f"{doc.name}: {out}"
+
+
+# Modules the examples use by a name, and the names they are imported as.
+MODULE_NAMES = ("smiling", "np", "gym", "minari", "jax")
+
+
+def test_each_python_example_imports_what_it_uses():
+    """A reader copies one block, not the page: every block imports the modules it names."""
+    for doc in DOCS:
+        for block in python_blocks(doc.read_text()):
+            used = set(re.findall(rf"\b({'|'.join(MODULE_NAMES)})\.", block))
+            imported = set(re.findall(r"^import \w+ as (\w+)|^import (\w+)", block, flags=re.M))
+            names = {name for pair in imported for name in pair if name}
+            names |= set(re.findall(r"^from (\w+)", block, flags=re.M))
+            missing = used - names
+            assert not missing, f"{doc.name}: a block uses {sorted(missing)} without importing"
