@@ -107,6 +107,10 @@ BAD_FIELDS = {
     "bad version": ({"format_version": np.asarray(99)}, "format_version 99"),
     "nan expert return": ({"expert_return": np.asarray(np.nan)}, "expert_return is not finite"),
     "vector env id": ({"env_id": np.asarray(["a", "b"])}, "env_id.*scalar"),
+    "actions out of range": (
+        {"actions": np.r_[np.full(5, 5.0), np.zeros(75)].astype(np.float32).reshape(80, 1)},
+        r"5 of 80 action values lie outside \[-1, 1\] \(from 0 to 5\)",
+    ),
 }
 
 
@@ -153,8 +157,15 @@ def test_env_mismatch(tmp_path, demos):
     demos.save(path)
     with pytest.raises(DemonstrationsError, match="'Pendulum-v1', not 'dmc:cheetah-run'"):
         Demonstrations.load(path, env_id="dmc:cheetah-run")
-    with pytest.raises(DemonstrationsError, match="observations of size 3"):
-        demos.check_env("Pendulum-v1", obs_dim=5, act_dim=1)
+    loaded = Demonstrations.load(path)
+    with pytest.raises(DemonstrationsError) as err:
+        loaded.check_env("Pendulum-v1", obs_dim=5, act_dim=1)
+    # one subject per sentence (not "demonstrations file 'x' have observations")
+    assert str(err.value) == (
+        f"demonstrations file '{path}': observations have size 3; 'Pendulum-v1' has 5"
+    )
+    with pytest.raises(DemonstrationsError, match=f"'{path}': actions have size 1; "):
+        loaded.check_env("Pendulum-v1", obs_dim=3, act_dim=2)
     demos.check_env("Pendulum-v1", obs_dim=3, act_dim=1)
 
 
@@ -322,3 +333,25 @@ def test_from_arrays_errors(case):
     kwargs, pattern = FROM_ARRAYS_ERRORS[case]
     with pytest.raises(DemonstrationsError, match=pattern):
         Demonstrations.from_arrays("Pendulum-v1", **kwargs)
+
+
+def test_from_arrays_refuses_actions_outside_the_unit_range():
+    """Actions in the environment's own units (5x Pendulum's [-1, 1] here) would train BC on
+    actions make_env clips: refused with the range found, and what to do."""
+    obs = [np.zeros((10, 3), np.float32)]
+    with pytest.raises(DemonstrationsError, match=r"outside \[-1, 1\].*scaled to \[-1, 1\]"):
+        Demonstrations.from_arrays("Pendulum-v1", obs, actions=[np.full((10, 1), 5.0)])
+    ok = Demonstrations.from_arrays("Pendulum-v1", obs, actions=[np.ones((10, 1))])
+    assert ok.actions.max() == 1.0  # the bounds themselves are in range
+
+
+def test_reversed_reference_returns_normalise_nothing(demos):
+    """An expert return below the random return would call a random policy's score near 1: no
+    normalised return, and a warning that says why."""
+    reversed_ = demos.with_returns(expert=-1200.0, random=-150.0)
+    assert reversed_.returns_reversed and not reversed_.can_normalize
+    assert reversed_.normalize(-1200.0) is None and reversed_.normalize(-150.0) is None
+    assert "expert return (-1200.0) is below the random return (-150.0)" in (
+        reversed_.returns_warning()
+    )
+    assert not demos.returns_reversed and demos.returns_warning() is None

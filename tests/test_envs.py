@@ -222,3 +222,36 @@ def test_a_non_finite_observation_is_one_clear_error_naming_the_environment():
             learner.learn(20, progress=False)
     finally:
         gym.registry.pop("SmilingTestNanAfter3-v0", None)
+
+
+class _NoRenderMode(gym.Env):
+    """A user's environment written without rendering: its constructor takes no render_mode."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
+    action_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+
+    def __init__(self):
+        pass
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.zeros(2, np.float32), {}
+
+    def step(self, action):
+        return np.zeros(2, np.float32), 0.0, False, False, {}
+
+
+def test_an_environment_without_render_mode_trains_and_only_a_video_is_refused(recwarn):
+    from smiling.evaluation import run_episodes
+    from smiling.policy import stateless
+
+    gym.register("SmilingTestNoRender-v0", entry_point=_NoRenderMode, max_episode_steps=5)
+    try:
+        env = make_env("SmilingTestNoRender-v0", seed=0)
+        assert not [w for w in recwarn if "render_mode" in str(w.message)]  # not passed at all
+        policy = stateless(lambda obs: np.zeros(1, np.float32))
+        assert run_episodes(env, policy, 2, seed=0) == [0.0, 0.0]
+        with pytest.raises(SmilingError, match="'SmilingTestNoRender-v0' renders no image"):
+            run_episodes(env, policy, 1, seed=0, frames=[])
+    finally:
+        gym.registry.pop("SmilingTestNoRender-v0", None)

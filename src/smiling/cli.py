@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from smiling import interrupt, settings
+from smiling import interrupt, preflight, settings
 from smiling.algos.loop_config import LoopConfig
 from smiling.config import PRESETS
 from smiling.errors import SettingError, SmilingError
@@ -127,7 +127,8 @@ def _report_training(s: dict, out: Path) -> None:
         if "gradient_steps" in s
         else f"{s['env_steps']} env steps ({s['env_steps_per_second']:.1f} steps/s)"
     )
-    print(f"\n{s['algo']} on {s['env_id']}: {done} in {s['wall_seconds']:.0f} s")
+    label = s.get("label") or s["algo"]  # the arm, as the progress line names it (rl@dreamerv3)
+    print(f"\n{label} on {s['env_id']}: {done} in {s['wall_seconds']:.0f} s")
     if s["eval_return"] is None:
         print("  no evaluation was made")
     elif s["normalized_return"] is not None:
@@ -136,11 +137,26 @@ def _report_training(s: dict, out: Path) -> None:
         print(f"  random  return {s['random_return']:9.1f}   normalised 0.00")
     else:
         print(f"  learner return {s['eval_return']:9.1f}")
-        print(
-            "  normalised return unavailable: the demonstrations record no expert and random "
-            "returns (pass --expert-return and --random-return if you know them)"
-        )
+        print(f"  normalised return unavailable: {_why_not_normalised(s, out)}")
     print(f"  run directory: {out}")
+
+
+def _why_not_normalised(s: dict, out: Path) -> str:
+    """Why a run reports raw returns only, and the advice only where it applies: the reference
+    returns normalise against demonstrations, so a run without any is told nothing to pass."""
+    from smiling.runs import RunDir
+
+    if not RunDir(out).demos_path.exists():  # the run learned from no demonstrations
+        return "the run has no demonstrations, whose expert and random returns it would use"
+    if s["expert_return"] is not None and s["random_return"] is not None:
+        return (
+            f"the expert return ({s['expert_return']:.1f}) is below the random return "
+            f"({s['random_return']:.1f})"
+        )
+    return (
+        "the demonstrations record no expert and random returns "
+        "(pass --expert-return and --random-return if you know them)"
+    )
 
 
 def _method_config(args: argparse.Namespace):
@@ -167,8 +183,9 @@ def _eval(args: argparse.Namespace) -> None:
 
     r = evaluate_run(args.run_dir, args.episodes, args.seed, args.video, args.video_frames)
     norm = r["normalized_return"]
+    unit = "" if r["step_unit"] == "env" else f"{r['step_unit']} "
     print(
-        f"{r['algo']} on {r['env_id']} ({r['policy']}, step {r['env_steps']}): "
+        f"{r['label']} on {r['env_id']} ({r['policy']}, {unit}step {r['step']}): "
         f"return {r['return_mean']:.1f} +- {r['return_std']:.1f} over {r['episodes']} episodes "
         f"(seeds {r['seed']}..{r['seed'] + r['episodes'] - 1})"
         + ("" if norm is None else f", normalised {norm:.2f}")
@@ -384,6 +401,7 @@ def _export_minari(args: argparse.Namespace) -> None:
 
 def _info(args: argparse.Namespace) -> None:
     from smiling.data.demos import Demonstrations
+    from smiling.errors import warn
 
     demos = Demonstrations.load(args.file)
     print(f"file:            {args.file}")
@@ -397,6 +415,8 @@ def _info(args: argparse.Namespace) -> None:
     else:
         print("episode returns: unknown (no rewards)")
     print(f"expert / random: {_known(demos.expert_return)} / {_known(demos.random_return)}")
+    if demos.returns_reversed:
+        warn(demos.returns_warning())
     if demos.terminated is None:
         print("episode endings: not recorded (treated as time limits)")
     else:
@@ -746,6 +766,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     training = args.func in (_train, _resume, _expert)
     try:
+        preflight.check(args)  # every argument and path error before JAX or an environment
         with interrupt.deferred() if training else contextlib.nullcontext():
             args.func(args)
     except SmilingError as err:

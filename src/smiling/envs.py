@@ -66,7 +66,7 @@ def make_env(env_id: str, seed: int | None = None, action_repeat: int = 1) -> gy
 def _make_gym(env_id: str) -> gym.Env:
     _route_mujoco_warnings()
     try:
-        env = gym.make(env_id, render_mode="rgb_array")
+        env = _make_rendering(env_id)
     except gym.error.Error as err:  # NameNotFound, VersionNotFound, NamespaceNotFound, ...
         raise UnknownEnvError(f"unknown environment '{env_id}' ({err}); {NAMING_HELP}") from None
     if not isinstance(env.action_space, spaces.Box):
@@ -76,6 +76,33 @@ def _make_gym(env_id: str) -> gym.Env:
             "smiling's learners need continuous (Box) actions"
         )
     return env
+
+
+def _make_rendering(env_id: str) -> gym.Env:
+    """``gym.make`` with offscreen rendering (videos need it), or without it for an environment
+    whose constructor takes no ``render_mode`` (a user's own): it trains and evaluates as usual,
+    and only a video of it fails, with its own message (:mod:`smiling.evaluation`)."""
+    if not _declares_rgb_array(env_id):  # gym.make would warn that it does not
+        return gym.make(env_id)
+    try:
+        return gym.make(env_id, render_mode="rgb_array")
+    except TypeError as err:
+        if "unexpected keyword argument 'render_mode'" not in str(err):
+            raise
+    return gym.make(env_id)
+
+
+def _declares_rgb_array(env_id: str) -> bool:
+    """Whether the environment's class lists ``rgb_array`` among its ``render_modes`` (or
+    declares none it can be asked about: then it is tried)."""
+    from gymnasium.envs.registration import load_env_creator
+
+    entry = gym.spec(env_id).entry_point
+    creator = load_env_creator(entry) if isinstance(entry, str) else entry
+    metadata = getattr(creator, "metadata", None)
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("render_modes"), list | tuple):
+        return True
+    return "rgb_array" in metadata["render_modes"]
 
 
 _mujoco_warnings_seen: set[str] = set()

@@ -11,7 +11,25 @@ from typing import NamedTuple
 import gymnasium as gym
 import numpy as np
 
+from smiling.errors import SmilingError
 from smiling.policy import Policy, check_policy, stateless
+
+
+def _frame(env: gym.Env) -> np.ndarray:
+    """``env.render()``, or one clear error where the environment renders no image (one whose
+    constructor takes no ``render_mode`` is built without one: :func:`smiling.make_env`)."""
+    try:
+        frame = env.render()
+    except NotImplementedError:
+        frame = None
+    if not isinstance(frame, np.ndarray) or frame.ndim != 3:
+        name = env.spec.id if env.spec is not None else type(env.unwrapped).__name__
+        raise SmilingError(
+            f"environment '{name}' renders no image (env.render() gave no frame), "
+            "so no video can be made; give its constructor a render_mode argument that accepts "
+            "'rgb_array'"
+        )
+    return frame
 
 
 def run_episodes(
@@ -70,14 +88,14 @@ def record_episodes(
         policy.reset()
         filming = frames is not None and i == 0
         if filming and len(frames) < max_frames:
-            frames.append(env.render())
+            frames.append(_frame(env))
         terminated = truncated = False
         n = 0
         while not (terminated or truncated):
             action = policy(obs)
             next_obs, reward, terminated, truncated, _ = env.step(action)
             if filming and len(frames) < max_frames:
-                frames.append(env.render())
+                frames.append(_frame(env))
             observations.append(obs)
             actions.append(action)
             rewards.append(reward)

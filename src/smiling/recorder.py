@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from smiling.errors import SmilingError
 from smiling.io import atomic_write
 from smiling.runs import RunDir
 from smiling.video import write_video
@@ -46,7 +47,11 @@ class RunRecorder:
         """
         existed = self.run.exists()
         if not existed:
-            self.path.mkdir(parents=True, exist_ok=True)
+            self.run.check_unmixed()
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+            except OSError as err:  # /proc/..., a read-only /sys/...: one line, not a traceback
+                raise SmilingError(f"cannot create '{self.path}' ({err.strerror or err})") from None
             if write_demos is not None:
                 write_demos(self.run.demos_path)
             self.run.write_config({**config(), "steps": steps})  # last: marks a run

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import fnmatch
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -36,25 +38,6 @@ EVAL_HEADER = (
     "env_steps_per_second",
 )
 CHECKPOINT, PREVIOUS_CHECKPOINT = "checkpoint", "checkpoint.old"
-# Everything a run writes into its directory (and a sweep's log of it): what replacing a run
-# removes. Files of the user's own that happen to be there are left alone.
-RUN_FILES = (
-    "config.json",
-    "demos.npz",
-    "metrics.jsonl",
-    "tb",
-    "eval.csv",
-    "videos",
-    CHECKPOINT,
-    PREVIOUS_CHECKPOINT,
-    "checkpoint.tmp",
-    "actor.msgpack",
-    "model",
-    "summary.json",
-    "expert_score.msgpack",
-    "sweep.log",
-)
-RUN_FILE_PATTERNS = ("eval_*.json",)  # the results of `smiling eval`
 
 
 # The top-level keys of config.json and summary.json (the settings inside config.json's loop,
@@ -391,15 +374,28 @@ class RunDir:
         """
         import shutil
 
-        for name in RUN_FILES:
-            target = self.path / name
+        for target in self.path.iterdir():
+            if not is_run_entry(target.name):
+                continue
             if target.is_dir() and not target.is_symlink():
                 shutil.rmtree(target)
-            elif target.exists() or target.is_symlink():
+            else:
                 target.unlink()
-        for pattern in RUN_FILE_PATTERNS:
-            for target in self.path.glob(pattern):
-                target.unlink()
+
+    def check_unmixed(self) -> None:
+        """Refuse a folder that holds files of its own: a run written there would mix its
+        files with them (and a later ``rm -r`` of the run would take them too). An empty
+        folder, or one holding only a run's own files (a run stopped before its config.json,
+        a sweep's ``sweep.log``), is fine."""
+        if not self.path.is_dir():
+            return
+        foreign = sorted(p.name for p in self.path.iterdir() if not is_run_entry(p.name))
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise SmilingError(
+                f"'{self.path}' is a folder of other files ({shown}), not a run directory; "
+                "choose a new or empty folder"
+            )
 
     def write_config(self, config: dict[str, Any]) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
@@ -488,6 +484,19 @@ class RunDir:
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         write_json(self.summary_path, summary)
+
+
+# What a run leaves while it writes: the checkpointer's working folders and atomic writes'
+# temporary files (``.<name>.<random>.tmp``).
+WORK_PATTERNS = (f"{CHECKPOINT}.tmp", f"{CHECKPOINT}.trash", ".*.tmp")
+
+
+def is_run_entry(name: str) -> bool:
+    """Whether a file or folder of this name belongs to a run: one of :data:`RUN_FILES`
+    (``<N>``-style parts match anything) or a working file (:data:`WORK_PATTERNS`). What
+    replacing a run removes, and what a folder may hold to be used as a run directory."""
+    patterns = [re.sub(r"<\w+>", "*", f.name.rstrip("/")) for f in RUN_FILES]
+    return any(fnmatch.fnmatch(name, p) for p in (*patterns, *WORK_PATTERNS))
 
 
 def read_tensorboard_scalars(directory: str | Path) -> dict[str, list[tuple[int, float]]]:

@@ -160,7 +160,11 @@ def build_learner(spec: RunSpec) -> Learner:
         demos = demos.first(spec.demo_episodes)
     if spec.expert_return is not None or spec.random_return is not None:
         if demos is None:
-            raise SmilingError("--expert-return / --random-return need demonstrations")
+            raise SmilingError(
+                "--expert-return / --random-return set the ends of the demonstrations' "
+                f"normalised return, and this run has no demonstrations ({spec.algo} on "
+                f"'{spec.env_id}' without --demos); pass --demos, or leave them out"
+            )
         demos = demos.with_returns(expert=spec.expert_return, random=spec.random_return)
     if demos is not None and demos.has_actions and not entry.reads_actions(config):
         demos = demos.state_only()  # the main setting: the learner never sees expert actions

@@ -94,6 +94,9 @@ class TrainingLoop:
         if not isinstance(getattr(type(self), "entry", None), MethodEntry):
             name = type(self).__name__
             raise TypeError(f"{name} is no method: declare a MethodEntry(cls={name}, ...)")
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+            # NumPy's generators and Gymnasium's resets refuse negative seeds, with a traceback
+            raise SettingError("seed", f"must be an integer of 0 or more, got {seed!r}")
         self.entry.check_agent(agent)
         self.config = config if config is not None else pick_preset(self.entry.presets, preset)
         self.check_demos(demos)
@@ -300,6 +303,8 @@ class TrainingLoop:
                 f"{self.agent.warmup_steps} steps: the policy will not be trained "
                 f"(set a larger budget, or a shorter warm-up in the {self.agent_name} settings)"
             )
+        if self.steps_done == 0 and self.demos is not None and self.demos.returns_reversed:
+            warn(self.demos.returns_warning())
         callbacks = self.callbacks()
         # Ctrl-C stops at a check(); one pressed before this scope stops it before any write.
         with interrupt.deferred(run_dir, lambda: self.steps_done):

@@ -55,6 +55,8 @@ from smiling.io import atomic_open
 if TYPE_CHECKING:
     from minari import MinariDataset
 
+# Actions are in make_env's [-1, 1]; float32 rounding of a rescaled bound may pass it by this.
+ACTION_TOLERANCE = 1e-5
 FORMAT_VERSION = 2  # the newest format this module reads; see the module docstring
 _REQUIRED = {
     1: (
@@ -273,8 +275,29 @@ class Demonstrations:
 
     @property
     def can_normalize(self) -> bool:
-        """Whether both reference returns are known, so :meth:`normalize` gives a number."""
+        """Whether both reference returns are known and the expert's is above the random
+        policy's, so :meth:`normalize` gives a number that means something."""
+        return self._both_returns_known and not self.returns_reversed
+
+    @property
+    def _both_returns_known(self) -> bool:
         return self.expert_return is not None and self.random_return is not None
+
+    @property
+    def returns_reversed(self) -> bool:
+        """Whether the expert return is below the random return: a normalised return would then
+        call a random policy's score near 1 and the expert's 0, so none is given."""
+        return self._both_returns_known and self.expert_return < self.random_return
+
+    def returns_warning(self) -> str | None:
+        """The warning ``smiling info`` and training give for reversed reference returns."""
+        if not self.returns_reversed:
+            return None
+        return (
+            f"{self.source}: the expert return ({self.expert_return:.1f}) is below the random "
+            f"return ({self.random_return:.1f}), so no normalised return is reported; check the "
+            "data (or pass the right --expert-return / --random-return)"
+        )
 
     @property
     def episode_returns(self) -> np.ndarray:
@@ -286,7 +309,7 @@ class Demonstrations:
     def normalize(self, episode_return: float) -> float | None:
         """Normalised return: 0 for the random policy, 1 for the expert; None when either
         reference return is unknown (training then reports raw returns only)."""
-        if self.expert_return is None or self.random_return is None:
+        if not self.can_normalize:  # unknown, or reversed (see returns_reversed)
             return None
         return (episode_return - self.random_return) / (self.expert_return - self.random_return)
 
@@ -333,14 +356,14 @@ class Demonstrations:
         loaded ones)."""
         where = self.source
         if env_id != self.env_id:
-            raise DemonstrationsError(f"{where} are for '{self.env_id}', not for '{env_id}'")
+            raise DemonstrationsError(f"{where}: made for '{self.env_id}', not for '{env_id}'")
         if obs_dim != self.obs_dim:
             raise DemonstrationsError(
-                f"{where} have observations of size {self.obs_dim}; '{env_id}' has {obs_dim}"
+                f"{where}: observations have size {self.obs_dim}; '{env_id}' has {obs_dim}"
             )
         if self.act_dim is not None and act_dim != self.act_dim:
             raise DemonstrationsError(
-                f"{where} have actions of size {self.act_dim}; '{env_id}' has {act_dim}"
+                f"{where}: actions have size {self.act_dim}; '{env_id}' has {act_dim}"
             )
 
     # ------------------------------------------------------------------ I/O
@@ -580,5 +603,14 @@ def _validate(d: Demonstrations) -> None:
         value = getattr(d, name)
         if value is not None and not np.isfinite(value):
             fail(f"{name} is not finite")
-    if d.can_normalize and d.expert_return == d.random_return:
+    if d._both_returns_known and d.expert_return == d.random_return:
         fail("expert_return equals random_return, so returns cannot be normalised")
+    if d.actions is not None:
+        outside = np.abs(d.actions) > 1 + ACTION_TOLERANCE
+        if outside.any():
+            fail(
+                f"{int(outside.sum())} of {d.actions.size} action values lie outside [-1, 1] "
+                f"(from {float(d.actions.min()):.3g} to {float(d.actions.max()):.3g}); actions "
+                "must be scaled to [-1, 1] as smiling.make_env's are (divide by the "
+                "environment's action bounds)"
+            )
