@@ -23,7 +23,7 @@ episode's first ``CONTEXT`` steps (filtered through the posterior), the prior is
 open loop with the actions the policy really took, and the predicted pole (cos of its angle,
 angular velocity) is set beside the real one some steps ahead. A model that predicts the pole
 staying up where it fell is being exploited by the actor; one that predicts the fall leaves the
-actor at fault. Writes benchmarks/results/balance_test[_NAME].{json,md}.
+actor at fault. Writes benchmarks/results/balance_test/balance_test[_NAME].{json,md}.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import jax
 import numpy as np
-from common import RESULTS, note_arg, provenance
+from common import note_arg, provenance, results_dir
 from dreamer_diagnosis import open_loop
 
 from smiling.algos import Learner
@@ -43,6 +43,8 @@ from smiling.experts.policy import load_expert
 from smiling.policy import AgentPolicy, Policy
 from smiling.rl.dreamerv3.distributions import mode_onehot, symexp
 from smiling.rl.dreamerv3.world_model import WorldModel, feature
+
+HOME = results_dir("balance_test")  # where its results go (common.results_dir)
 
 ENV_ID = "dmc:cartpole-swingup"
 UP_COS = 0.9  # "pole up": within about 25 degrees of vertical
@@ -228,7 +230,7 @@ def main() -> None:
         if learner is not None and getattr(learner.agent, "name", "") == "dreamerv3":
             result["model"] = model_check(learner, episodes)
         rows.append({"policy": label, **result})
-    stem = RESULTS / ("balance_test" + (f"_{args.name}" if args.name else ""))
+    stem = HOME / ("balance_test" + (f"_{args.name}" if args.name else ""))
     stem.with_suffix(".json").write_text(
         json.dumps(
             {

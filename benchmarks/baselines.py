@@ -10,7 +10,7 @@ every arm first, so a partial grid is a balanced one). Run directories go to
 benchmarks/runs/baselines/<arm>-<env slug>-s<seed> (not committed); the command is resumable:
 finished runs are skipped and interrupted ones continue from their last 10k-step checkpoint.
 Each finished run's record (config, summary, eval.csv, metrics) is copied to the committed
-benchmarks/results/runs/baselines/<run name>/, which is what ``report`` reads (common.py).
+benchmarks/results/baselines/runs/baselines/<run name>/, which is what ``report`` reads (common.py).
 Every arm uses the fast preset, 5 deterministic evaluation episodes every 10k steps on the true
 reward, and the bundled demonstrations (state-only unless the arm reads actions). BC's budget is
 gradient steps (it takes no environment steps), the same number.
@@ -18,11 +18,11 @@ gradient steps (it takes no environment steps), the same number.
 The runs made before records existed (seeds 0 and 1 of every arm, seed 2 of BC on
 cartpole-swingup, and the state-only SMILING arm, whose runs are the SMILING learning benchmark's:
 same preset, budget and evaluation) lost their directories; ``report`` rebuilds them from the
-report they were in, results/archive/baselines_66a5ec9.json. ``report`` writes
-benchmarks/results/baselines.{png,md,csv,json} and one figure per question,
-baselines_{methods,actions,linear}.png, and rewrites the results table of docs/baselines.md
-(between its ``<!-- table -->`` markers) from the same numbers, so the docs never carry a
-hand-copied figure.
+report they were in, results/baselines/archive/baselines_66a5ec9.json. ``report`` writes
+benchmarks/results/baselines/baselines.{png,md,csv,json} and one figure per question,
+baselines_{methods,actions,linear}.png, and rewrites the results table of
+docs/notes/baselines_results.md (between its ``<!-- table -->`` markers) from the same numbers, so
+the docs never carry a hand-copied figure.
 """
 
 from __future__ import annotations
@@ -30,7 +30,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from common import RESULTS, keep_records, recorded_runs, report_runs, run_report_cli
+from common import (
+    keep_records,
+    recorded_runs,
+    records_dir,
+    report_runs,
+    results_dir,
+    run_report_cli,
+)
 
 from smiling.algos.registry import get_method
 from smiling.bundled import slug
@@ -41,9 +48,11 @@ from smiling.report import RunCurve, group_runs, plot_curves
 from smiling.variants import parse_spec
 
 ROOT = Path(__file__).parent
-DOC = ROOT.parent / "docs" / "baselines.md"
+DOC = ROOT.parent / "docs" / "notes" / "baselines_results.md"  # its results table
 TABLE_MARKERS = ("<!-- table -->", "<!-- /table -->")
-BENCHMARK = "baselines"  # the name of its records (results/runs/<name>) and archive
+BENCHMARK = "baselines"  # the name of its folder, records and archive (common.results_dir)
+HOME = results_dir(BENCHMARK)
+RECORDS = records_dir(BENCHMARK, BENCHMARK)
 SWEEP = ROOT / "runs" / BENCHMARK
 ENVS = ["dmc:cartpole-swingup", "dmc:ball_in_cup-catch"]
 STEPS = 150_000  # every arm's budget (BC: gradient steps), the SMILING benchmark's
@@ -60,7 +69,8 @@ ARMS = [
     "smiling+linear",
     "dac+linear",
 ]
-# One figure per question (all arms in one panel are unreadable): results/baselines_<name>.png.
+# One figure per question (all arms in one panel are unreadable):
+# results/baselines/baselines_<name>.png.
 FIGURES = {
     "methods": ("SMILING vs the baselines", ["smiling", "dac", "iq-learn", "bc"]),
     "actions": (
@@ -96,7 +106,8 @@ def _per_seed(values: list[float], iqm: float, ci: list[float]) -> str:
 
 
 def docs_table(table: list[dict]) -> str:
-    """The results table of docs/baselines.md: per-seed values, tasks and arms in grid order."""
+    """The results table of docs/notes/baselines_results.md: per-seed values, tasks and arms in grid
+    order."""
     methods = FIGURES["methods"][1]
     order = [*methods, *(arm for arm in ARMS if arm not in methods)]  # methods, then variants
     rows = {(r["env_id"], r["algo"]): r for r in table}
@@ -144,7 +155,7 @@ def run(args: argparse.Namespace) -> None:
             if args.workers:
                 cmd += ["--workers", str(args.workers)]
             code = smiling_main(cmd)
-            keep_records(SWEEP.iterdir(), BENCHMARK)  # what finished, even if a run failed
+            keep_records(SWEEP.iterdir(), RECORDS)  # what finished, even if a run failed
             if code:
                 raise SystemExit(code)
 
@@ -162,13 +173,13 @@ def _new_smiling_runs() -> list[RunCurve]:
 def report(args: argparse.Namespace) -> None:
     """The library's report over the recorded runs; unfinished ones are named in the note."""
     started = sorted(p for p in SWEEP.glob("*") if (p / "config.json").exists())
-    keep_records(started, BENCHMARK)
+    keep_records(started, RECORDS)
     unfinished = [p.name for p in started if not (p / "summary.json").exists()]
     note = args.note
     if unfinished:
         note += f" Unfinished runs, not reported: {', '.join(unfinished)}."
     runs = recorded_runs(BENCHMARK) + _new_smiling_runs()
-    payload = report_runs(runs, BENCHMARK, note.strip())
+    payload = report_runs(runs, HOME, BENCHMARK, note.strip())
     update_doc(payload["table"])
     groups = group_runs(runs)
     # The colours baselines.png gives the full grid (sorted labels), in every figure.
@@ -177,7 +188,7 @@ def report(args: argparse.Namespace) -> None:
     for name, (title, arms) in FIGURES.items():
         shown = {key: runs for key, runs in groups.items() if key[1] in arms}
         if shown:
-            plot_curves(shown, RESULTS / f"baselines_{name}.png", title, colors)
+            plot_curves(shown, HOME / f"baselines_{name}.png", title, colors)
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:

@@ -9,25 +9,25 @@ Usage:
 every arm first, so a partial grid is balanced), in benchmarks/runs/cheetah_run/<arm>-<env
 slug>-s<seed> (not committed): a finished or recorded run is skipped, an interrupted one
 continues from its last checkpoint (every 25k steps), and each finished run's record goes to
-the committed benchmarks/results/runs/cheetah_run/ (common.train_or_resume). For a grid on two
-cores, start one ``run`` per core, each pinned and single-threaded, with its own arms:
+the committed benchmarks/results/cheetah_run/runs/cheetah_run/ (common.train_or_resume). For a grid
+on two cores, start one ``run`` per core, each pinned and single-threaded, with its own arms:
 
   XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \
       taskset -c 0 python benchmarks/cheetah_run.py run --arms smiling smiling+linear --seeds 0
 
 Every arm uses the fast preset and 5 deterministic evaluation episodes every 25k steps on the
-true reward. ``report`` writes benchmarks/results/cheetah_run.{png,md,csv,json} in the library's
-format over the recorded runs, with the bundled expert's own training curve (SAC on the true
-reward, from results/expert_curves.json, normalised by the demonstrations' returns) as the
-reference group ``expert (sac, true reward)``, and cheetah_run_seeds.md: each run's first
-evaluation at 0.9 and the lowest after it (whether a learner oscillates, which the IQM over
+true reward. ``report`` writes benchmarks/results/cheetah_run/cheetah_run.{png,md,csv,json} in the
+library's format over the recorded runs, with the bundled expert's own training curve (SAC on the
+true reward, from results/expert_curves/expert_curves.json, normalised by the demonstrations'
+returns) as the reference group ``expert (sac, true reward)``, and cheetah_run_seeds.md: each run's
+first evaluation at 0.9 and the lowest after it (whether a learner oscillates, which the IQM over
 seeds hides), best, final and late values, and wall clock.
 
 Probes of why SMILING falls short (the issue asks to measure, not guess): ``probe`` runs SMILING
 (MLP score models) with one setting changed per probe (``PROBES``), same settings otherwise, to
 ``PROBE_STEPS`` (300k) on seed 0, into benchmarks/runs/cheetah_probes/ (records in
-results/runs/cheetah_probes/); ``probe-report`` sets them beside seed 0 of the grid's arms cut at
-the same step, as results/cheetah_probes.{png,md,csv,json}:
+results/cheetah_run/runs/cheetah_probes/); ``probe-report`` sets them beside seed 0 of the grid's
+arms cut at the same step, as results/cheetah_run/cheetah_probes.{png,md,csv,json}:
 
   XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \
       taskset -c 0 python benchmarks/cheetah_run.py probe --probes pretrain20k
@@ -40,11 +40,12 @@ import argparse
 import dataclasses
 
 from common import (
-    RESULTS,
     expert_curve,
     note_arg,
     recorded_runs,
+    records_dir,
     report_runs,
+    results_dir,
     run_grid,
     run_report_cli,
 )
@@ -54,7 +55,8 @@ from smiling.report import SOLVED, RunCurve, late_value
 from smiling.runs import RunDir
 from smiling.variants import spec_args
 
-BENCHMARK = "cheetah_run"  # the name of its records (results/runs/<name>)
+BENCHMARK = "cheetah_run"  # the name of its folder and records (common.results_dir)
+HOME = results_dir(BENCHMARK)
 ENV = "dmc:cheetah-run"
 STEPS = 500_000
 ARMS = ["smiling", "dac", "smiling+linear", "dac+linear"]
@@ -109,7 +111,7 @@ def seed_rows(curves: list[RunCurve]) -> list[dict]:
 
 
 def write_seed_table(curves: list[RunCurve], stem: str) -> None:
-    """results/<stem>_seeds.md: ``seed_rows`` as a table."""
+    """results/cheetah_run/<stem>_seeds.md: ``seed_rows`` as a table."""
     head = (
         f"| arm | seed | env steps | first eval >= {SOLVED} | lowest eval after it | best | "
         "final | mean of the last 20% | wall clock (min) |"
@@ -131,23 +133,27 @@ def write_seed_table(curves: list[RunCurve], stem: str) -> None:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     text = "\n".join(lines) + "\n"
-    atomic_write(RESULTS / f"{stem}_seeds.md", lambda f: f.write(text), mode="w")
+    atomic_write(HOME / f"{stem}_seeds.md", lambda f: f.write(text), mode="w")
 
 
 def run(args: argparse.Namespace) -> None:
-    run_grid(BENCHMARK, ENV, {a: spec_args(a) for a in args.arms}, args.seeds, args.steps, SETTINGS)
+    arms = {a: spec_args(a) for a in args.arms}
+    run_grid(
+        BENCHMARK, ENV, arms, args.seeds, args.steps, SETTINGS, records_dir(BENCHMARK, BENCHMARK)
+    )
 
 
 def report(args: argparse.Namespace) -> None:
     """The library's report over the recorded runs and the expert's curve."""
     runs = recorded_runs(BENCHMARK, archived=False)
-    report_runs([*runs, expert_curve(ENV)], BENCHMARK, args.note)
+    report_runs([*runs, expert_curve(ENV)], HOME, BENCHMARK, args.note)
     write_seed_table(runs, BENCHMARK)
 
 
 def probe(args: argparse.Namespace) -> None:
     arms = {f"smiling-{name}": ["--algo", "smiling", *PROBES[name]] for name in args.probes}
-    run_grid(PROBE_BENCHMARK, ENV, arms, args.seeds, args.steps, SETTINGS)
+    records = records_dir(PROBE_BENCHMARK, BENCHMARK)
+    run_grid(PROBE_BENCHMARK, ENV, arms, args.seeds, args.steps, SETTINGS, records)
 
 
 def _cut(curve: RunCurve, steps: int) -> RunCurve:
@@ -170,7 +176,7 @@ def probe_report(args: argparse.Namespace) -> None:
     seeds = {c.seed for c in probes}
     grid = [c for c in recorded_runs(BENCHMARK, archived=False) if c.seed in seeds]
     runs = [_cut(c, PROBE_STEPS) for c in [*probes, *grid]]
-    report_runs([*runs, _cut(expert_curve(ENV), PROBE_STEPS)], PROBE_BENCHMARK, args.note)
+    report_runs([*runs, _cut(expert_curve(ENV), PROBE_STEPS)], HOME, PROBE_BENCHMARK, args.note)
     write_seed_table(runs, PROBE_BENCHMARK)
 
 

@@ -27,8 +27,8 @@ log-log slope of time vs d is fitted from d = 64 up and set beside the slope of 
 dense-layer multiply-adds (``dense_macs``), which is affine in d: a measured slope above that
 count's means costs beyond the matmul arithmetic (memory traffic) grow faster than d.
 
-Writes benchmarks/results/cost_scaling.{json,md,png}; ``--quick`` (d in {8, 64, 128}, K = 8,
-short timing) writes cost_scaling_quick.* instead, to check the script.
+Writes benchmarks/results/cost_scaling/cost_scaling.{json,md,png}; ``--quick`` (d in {8, 64, 128}, K
+= 8, short timing) writes cost_scaling_quick.* instead, to check the script.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from pathlib import Path  # noqa: E402
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
-from common import provenance, time_call  # noqa: E402
+from common import provenance, results_dir, time_call  # noqa: E402
 
 from smiling.algos.dac import DAC_PRESETS  # noqa: E402
 from smiling.algos.discriminator import DiscriminatorModel, make_dac_reward_fn  # noqa: E402
@@ -61,7 +61,7 @@ from smiling.diffusion.reward import check_noise_budget  # noqa: E402
 from smiling.rl.sac import PRESETS as SAC_PRESETS  # noqa: E402
 from smiling.rl.sac import SAC  # noqa: E402
 
-RESULTS = Path(__file__).parent / "results"
+RESULTS = results_dir("cost_scaling")  # where its results go (common.results_dir)
 DIMS = (8, 16, 32, 64, 128, 256, 512, 1024)
 KS = (4, 8, 32, 500)
 QUICK_DIMS, QUICK_KS = (8, 64, 128), (8,)

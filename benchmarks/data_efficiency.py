@@ -15,10 +15,10 @@ file's expert and random returns (the mean over its 10 episodes), as the default
 
 Each (seed, arm) run goes to benchmarks/runs/data_efficiency/<arm>-1demo-<env slug>-s<seed>
 (not committed); a finished or recorded run is skipped, an interrupted one continues from its
-last checkpoint, and each finished run's record goes to benchmarks/results/runs/data_efficiency/
-(common.run_grid). Seed 0 of every arm on every task runs first. On two cores, one ``run`` per
-core, pinned and single-threaded, each with its own task (both arms on each core, so the two
-halves cost about the same):
+last checkpoint, and each finished run's record goes to
+benchmarks/results/data_efficiency/runs/data_efficiency/ (common.run_grid). Seed 0 of every arm on
+every task runs first. On two cores, one ``run`` per core, pinned and single-threaded, each with its
+own task (both arms on each core, so the two halves cost about the same):
 
   XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \\
       taskset -c 0 python benchmarks/data_efficiency.py run --envs dmc:cartpole-swingup
@@ -30,15 +30,15 @@ halves cost about the same):
 always a typical one. On ball_in_cup-catch it starts with the ball nearly caught (in the cup from
 step 4; the other nine episodes catch at steps 9 to 67), so it shows no swing.
 
-``report`` writes benchmarks/results/data_efficiency.{png,md,csv,json} in the library's format
-(final IQM with its bootstrap CI, the last 20%'s IQM, the first step at which the IQM curve
-reaches 0.9 and the step from which it stays there) over the 1-demo records and, beside them,
-the recorded default runs: SMILING's from the learning benchmark (smiling_learning, rebuilt
+``report`` writes benchmarks/results/data_efficiency/data_efficiency.{png,md,csv,json} in the
+library's format (final IQM with its bootstrap CI, the last 20%'s IQM, the first step at which the
+IQM curve reaches 0.9 and the step from which it stays there) over the 1-demo records and, beside
+them, the recorded default runs: SMILING's from the learning benchmark (smiling_learning, rebuilt
 from its archive) and DAC's from the baseline comparison (baselines: records and archive).
 Every arm is labelled by the demonstration episodes it trained on (:func:`label`): with the
 bundled 10 episodes SMILING holds out the last 5 (its ``val_episodes``) for the score model's
 validation loss and trains on 5, DAC trains on all 10; with one episode both train on it
-(SMILING then has no validation loss, and says so; docs/questions.md).
+(SMILING then has no validation loss, and says so; docs/notes/questions.md).
 """
 
 from __future__ import annotations
@@ -50,11 +50,12 @@ import re
 from pathlib import Path
 
 from baselines import ENVS, SETTINGS, STEPS  # the default runs' tasks, budget, settings
-from common import recorded_runs, report_runs, run_grid, run_report_cli
+from common import recorded_runs, records_dir, report_runs, results_dir, run_grid, run_report_cli
 
 from smiling.report import RunCurve
 
-BENCHMARK = "data_efficiency"  # the name of its records (results/runs/<name>)
+BENCHMARK = "data_efficiency"  # the name of its folder and records (common.results_dir)
+HOME = results_dir(BENCHMARK)
 DEMO_EPISODES = 1
 ARMS = {
     algo: ["--algo", algo, "--demo-episodes", str(DEMO_EPISODES)] for algo in ("smiling", "dac")
@@ -97,7 +98,8 @@ def run(args: argparse.Namespace) -> None:
     for seed in args.seeds:  # seed 0 of every arm on every task first
         for env_id in args.envs:
             arms = arms_for(env_id, args.arms, args.episode)
-            run_grid(BENCHMARK, env_id, arms, [seed], args.steps, SETTINGS)
+            records = records_dir(BENCHMARK, BENCHMARK)
+            run_grid(BENCHMARK, env_id, arms, [seed], args.steps, SETTINGS, records)
 
 
 def trained_episodes(curve: RunCurve) -> int:
@@ -145,7 +147,7 @@ def report(args: argparse.Namespace) -> None:
         "(records and rebuilt archives), bundled 10 episodes. Fast preset, 150k env steps, "
         "5 deterministic evaluation episodes every 10k."
     )
-    report_runs(runs, BENCHMARK, note.strip())
+    report_runs(runs, HOME, BENCHMARK, note.strip())
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:

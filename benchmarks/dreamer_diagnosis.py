@@ -19,7 +19,8 @@ the checkpoint alone (no training, no environment):
 
 The rewards compared are the environment's (``--algo rl``); for a method that relabels, the
 world model learns the method's reward instead, so its reward error here is the distance
-between the two, not an error. Writes benchmarks/results/dreamer_diagnosis[_NAME].{json,md}.
+between the two, not an error. Writes
+benchmarks/results/dreamer_diagnosis/dreamer_diagnosis[_NAME].{json,md}.
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from common import RESULTS, note_arg, provenance
+from common import note_arg, provenance, results_dir
 from reward_diagnosis import spearman
 
 from smiling.algos import Learner
 from smiling.rl.dreamerv3.distributions import mode_onehot, symlog, twohot_mean
 from smiling.rl.dreamerv3.world_model import WorldModel, feature, observe
+
+HOME = results_dir("dreamer_diagnosis")  # where its results go (common.results_dir)
 
 CONTEXT = 8  # posterior steps before the open-loop rollout
 HORIZON = 15  # the imagination horizon of every preset but debug
@@ -203,7 +206,7 @@ def main() -> None:
     note_arg(p)
     args = p.parse_args()
     results = [diagnose(r) for r in args.runs]
-    stem = RESULTS / ("dreamer_diagnosis" + (f"_{args.name}" if args.name else ""))
+    stem = HOME / ("dreamer_diagnosis" + (f"_{args.name}" if args.name else ""))
     payload = {**provenance(), "note": args.note, "results": results}
     stem.with_suffix(".json").write_text(json.dumps(payload, indent=2) + "\n")
     stem.with_suffix(".md").write_text(to_markdown(results, args.note))

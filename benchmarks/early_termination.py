@@ -19,15 +19,16 @@ is the clip that main now has.
 Each (seed, arm) run goes to benchmarks/runs/early_termination/<arm>-Hopper-v5-s<seed> (not
 committed); a finished or recorded run is skipped, an interrupted one continues from its last
 checkpoint (every 25k steps), and each finished run's record goes to
-benchmarks/results/runs/early_termination/. Seed 0 of every arm runs first. On two cores, one
-``run`` per core, pinned and single-threaded, each with its own arm:
+benchmarks/results/early_termination/runs/early_termination/. Seed 0 of every arm runs first. On two
+cores, one ``run`` per core, pinned and single-threaded, each with its own arm:
 
   XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \
       taskset -c 0 python benchmarks/early_termination.py run --arms absorbing-soft
 
 Every run: fast preset, 5 deterministic evaluation episodes every 10k steps on the true reward.
-``report`` writes benchmarks/results/early_termination.{png,md,csv,json} in the library's format,
-the arms labelled by their treatment, beside the bundled expert's own training curve.
+``report`` writes benchmarks/results/early_termination/early_termination.{png,md,csv,json} in the
+library's format, the arms labelled by their treatment, beside the bundled expert's own training
+curve.
 """
 
 from __future__ import annotations
@@ -35,12 +36,21 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from common import expert_curve, recorded_runs, report_runs, run_grid, run_report_cli
+from common import (
+    expert_curve,
+    recorded_runs,
+    records_dir,
+    report_runs,
+    results_dir,
+    run_grid,
+    run_report_cli,
+)
 
 from smiling.bundled import slug
 from smiling.report import RunCurve
 
 BENCHMARK = "early_termination"
+HOME = results_dir(BENCHMARK)
 ENV = "Hopper-v5"
 STEPS = 300_000
 ARMS = {
@@ -59,7 +69,8 @@ SETTINGS += ["--checkpoint-every", "25000", "--video-every", "0"]
 
 def run(args: argparse.Namespace) -> None:
     arms = {arm: ["--algo", "smiling", *ARMS[arm]] for arm in args.arms}
-    run_grid(BENCHMARK, ENV, arms, args.seeds, args.steps, SETTINGS)
+    records = records_dir(BENCHMARK, BENCHMARK)
+    run_grid(BENCHMARK, ENV, arms, args.seeds, args.steps, SETTINGS, records)
 
 
 def labelled_runs() -> list[RunCurve]:
@@ -72,7 +83,7 @@ def labelled_runs() -> list[RunCurve]:
 
 
 def report(args: argparse.Namespace) -> None:
-    report_runs([*labelled_runs(), expert_curve(ENV)], BENCHMARK, args.note)
+    report_runs([*labelled_runs(), expert_curve(ENV)], HOME, BENCHMARK, args.note)
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:

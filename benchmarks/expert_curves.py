@@ -2,8 +2,9 @@
 
 Usage: python benchmarks/expert_curves.py [EXPERT_DIR ...]   (default: the bundled experts)
 The experts themselves are trained with `smiling expert` (commands in
-benchmarks/results/experts.md); this script reads their eval.csv curves and the bundled
-demonstrations and writes benchmarks/results/expert_curves.{png,json} and experts.md.
+benchmarks/README.md); this script reads their eval.csv curves and the bundled
+demonstrations and writes benchmarks/results/expert_curves/expert_curves.{png,json} and
+expert_table.md.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from common import provenance  # noqa: E402
+from common import provenance, results_dir  # noqa: E402
 
 from smiling.algos.legacy import upgrade_config  # noqa: E402
 from smiling.bundled import EXPERT_TARGETS, assets_dir, bundled_demos  # noqa: E402
 from smiling.errors import DemonstrationsError  # noqa: E402
 
-RESULTS = Path(__file__).parent / "results"
+RESULTS = results_dir("expert_curves")  # where its results go (common.results_dir)
 
 
 def read_expert(directory: Path) -> dict:

@@ -8,7 +8,7 @@ many contacts, as early in training) and holding the standing keyframe's joint a
 one rendered frame (320 x 240, offscreen). ``dmc:humanoid-walk`` (21 actions, 5 physics steps
 per control step) is measured the same way as a reference. Times are CPU time of this process
 (``time.process_time``), so other jobs sharing the core inflate them little; wall time beside.
-Writes ``results/h1_step_cost.{json,md}``.
+Writes ``results/h1_step_cost/h1_step_cost.{json,md}``.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import RESULTS, provenance
+from common import provenance, results_dir
 
 from smiling.envs import make_env
 from smiling.io import atomic_write
+
+HOME = results_dir("h1_step_cost")  # where its results go (common.results_dir)
 
 
 def clocks() -> tuple[float, float]:
@@ -138,7 +140,7 @@ def report(result: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=3000, help="control steps per measurement")
-    parser.add_argument("--out", type=Path, default=RESULTS / "h1_step_cost.json")
+    parser.add_argument("--out", type=Path, default=HOME / "h1_step_cost.json")
     args = parser.parse_args()
     from smiling.tasks.h1 import ENV_IDS
 

@@ -8,7 +8,7 @@ two models start from the same noisy keyframe and take the same 1000 actions, un
 policies: holding the keyframe's joint angles, and uniform-random actions. Both are scored with
 this project's reward code (:mod:`smiling.tasks.h1.rewards`), which reads sites and bodies that
 both models name alike, so the returns differ only where the models do (the feet's mesh, the
-collision details). Writes ``results/h1_vs_humanoidbench.{json,md}``.
+collision details). Writes ``results/h1_vs_humanoidbench/h1_vs_humanoidbench.{json,md}``.
 """
 
 from __future__ import annotations
@@ -19,13 +19,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import RESULTS, provenance
+from common import provenance, results_dir
 
 import smiling.envs  # noqa: F401  (MuJoCo's offscreen GL setting, before mujoco loads)
 from smiling.io import atomic_write
 from smiling.tasks.h1 import TASKS
 from smiling.tasks.h1.model import FRAME_SKIP, HOME_QPOS, build_model
 from smiling.tasks.h1.rewards import REWARDS, H1Readings
+
+HOME = results_dir("h1_vs_humanoidbench")  # where its results go (common.results_dir)
 
 STEPS = 1000
 
@@ -59,7 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--humanoid-bench", type=Path, required=True, help="its repository")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=RESULTS / "h1_vs_humanoidbench.json")
+    parser.add_argument("--out", type=Path, default=HOME / "h1_vs_humanoidbench.json")
     args = parser.parse_args()
     envs = args.humanoid_bench / "humanoid_bench" / "assets" / "envs"
     rows = []

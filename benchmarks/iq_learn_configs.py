@@ -13,11 +13,11 @@ baseline benchmark's settings (fast preset, 150k steps, 5 deterministic evaluati
 (configuration, env, seed) under benchmarks/runs/iq_learn_configs/ (not committed), skipping
 finished runs (those recorded too, so a fresh clone does not repeat them) and resuming
 interrupted ones, and records each finished run in the committed
-benchmarks/results/runs/iq_learn_configs/. A run's config.json labels it ``iq-learn`` (the
-overrides are a setting, not a variant), so ``report`` labels the groups itself:
+benchmarks/results/iq_learn_configs/runs/iq_learn_configs/. A run's config.json labels it
+``iq-learn`` (the overrides are a setting, not a variant), so ``report`` labels the groups itself:
 ``iq-learn[<configuration>]`` for these runs, ``iq-learn[default]`` for the baseline benchmark's
-IQ-Learn runs on the same environments, and writes benchmarks/results/iq_learn_configs.
-{png,md,csv,json}.
+IQ-Learn runs on the same environments, and writes
+benchmarks/results/iq_learn_configs/iq_learn_configs. {png,md,csv,json}.
 """
 
 from __future__ import annotations
@@ -27,13 +27,22 @@ import dataclasses
 from pathlib import Path
 
 from baselines import SETTINGS, STEPS
-from common import recorded_runs, report_runs, run_report_cli, train_or_resume
+from common import (
+    recorded_runs,
+    records_dir,
+    report_runs,
+    results_dir,
+    run_report_cli,
+    train_or_resume,
+)
 
 from smiling.bundled import slug
 from smiling.report import RunCurve
 
 ROOT = Path(__file__).parent
-BENCHMARK = "iq_learn_configs"  # the name of its records (results/runs/<name>)
+BENCHMARK = "iq_learn_configs"  # the name of its folder and records (common.results_dir)
+HOME = results_dir(BENCHMARK)
+RECORDS = records_dir(BENCHMARK, BENCHMARK)
 RUNS = ROOT / "runs" / BENCHMARK
 # Name -> IQ-Learn overrides. "default" is the baseline benchmark's IQ-Learn arm.
 CONFIGS = {
@@ -55,7 +64,7 @@ def run(args: argparse.Namespace) -> None:
                 cmd += ["--steps", str(STEPS), *SETTINGS, "--out", str(out)]
                 for pair in CONFIGS[config]:
                     cmd += ["--set", pair]
-                train_or_resume(out, cmd, STEPS, BENCHMARK)
+                train_or_resume(out, cmd, STEPS, RECORDS)
 
 
 def _labelled(run: RunCurve, config: str) -> RunCurve:
@@ -73,7 +82,7 @@ def report(args: argparse.Namespace) -> None:
         for r in recorded_runs("baselines")
         if r.algo == "iq-learn" and r.env_id in envs
     ]
-    report_runs(runs, BENCHMARK, args.note)
+    report_runs(runs, HOME, BENCHMARK, args.note)
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:

@@ -29,8 +29,8 @@ model's validation loss, and the runs set it to 4, so it trains on 8 episodes of
 ``run`` brings each (seed, arm) run to its budget in benchmarks/runs/multimodal/<arm>-smiling_
 TwoRoutes-v0-s<seed> (not committed; a finished or recorded run is skipped, an interrupted one
 continues from its last checkpoint), seed 0 of every arm first, and records it in the committed
-results/runs/multimodal/ (common.run_grid). SMILING and DAC learn from the states only, BC from
-the states and actions (its budget counts gradient steps). Every run: fast preset, 10
+results/multimodal/runs/multimodal/ (common.run_grid). SMILING and DAC learn from the states only,
+BC from the states and actions (its budget counts gradient steps). Every run: fast preset, 10
 deterministic evaluation episodes every 5k steps on the true reward. After a run, its final
 policy is rolled out ``MODE_EPISODES`` times deterministically and ``MODE_EPISODES`` times
 sampling its actions, from the same start states for every run, and each episode's mode and
@@ -42,8 +42,8 @@ per core, pinned and single-threaded:
   XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" \\
       taskset -c 1 python benchmarks/multimodal.py run --arms dac
 
-``report`` writes benchmarks/results/multimodal.{png,md,csv,json}: the library's report of the
-returns (with the two experts' own training curves as the reference group), and under it the
+``report`` writes benchmarks/results/multimodal/multimodal.{png,md,csv,json}: the library's report
+of the returns (with the two experts' own training curves as the reference group), and under it the
 mode table: for each arm and seed, the fraction of evaluation episodes of each mode and their
 mean return, deterministic and sampled.
 """
@@ -58,11 +58,11 @@ from pathlib import Path
 
 import numpy as np
 from common import (
-    RECORDS,
-    RESULTS,
     provenance,
     recorded_runs,
+    records_dir,
     report_runs,
+    results_dir,
     run_grid,
     run_report_cli,
 )
@@ -80,7 +80,8 @@ from smiling.tasks.two_routes import ENV_ID, ROUTES, VARIANT_IDS, mode_fractions
 
 BENCHMARK = "multimodal"
 ROOT = Path(__file__).parent
-HERE = RESULTS / BENCHMARK  # the experts' small files, experts.json and the demonstrations
+HERE = results_dir(BENCHMARK)  # its results, the experts' small files and the demonstrations
+RECORDS = records_dir(BENCHMARK, BENCHMARK)
 DEMOS = HERE / "demos.npz"
 EXPERT_RUNS = ROOT / "runs" / BENCHMARK / "experts"
 EXPERT_FILES = ("config.json", "actor.msgpack", "eval.csv", "summary.json")
@@ -270,7 +271,7 @@ def run(args: argparse.Namespace) -> None:
                 (args.bc_steps, BC_SETTINGS) if arm == "bc" else (args.steps, SETTINGS)
             )
             options = [*ARMS[arm], "--demos", str(DEMOS)]
-            run_grid(BENCHMARK, ENV_ID, {arm: options}, [seed], steps, settings)
+            run_grid(BENCHMARK, ENV_ID, {arm: options}, [seed], steps, settings, RECORDS)
             record_modes(ROOT / "runs" / BENCHMARK / run_name(arm, seed))
 
 
@@ -282,7 +283,7 @@ def record_modes(run_dir: Path) -> None:
 
     from smiling.algos import Learner
 
-    record = RECORDS / BENCHMARK / run_dir.name
+    record = RECORDS / run_dir.name
     target = record / "modes.json"
     summary = RunDir(run_dir).read_summary()
     if summary is None or not (run_dir / "model" / "config.json").is_file():
@@ -334,7 +335,7 @@ def expert_curves() -> list[RunCurve]:
 
 def mode_rows() -> list[dict]:
     """Every recorded run's modes.json."""
-    return [json.loads(p.read_text()) for p in sorted((RECORDS / BENCHMARK).glob("*/modes.json"))]
+    return [json.loads(p.read_text()) for p in sorted(RECORDS.glob("*/modes.json"))]
 
 
 def mode_table(rows: list[dict], checks: dict | None) -> str:
@@ -413,12 +414,12 @@ def mode_summary(rows: list[dict]) -> list[dict]:
 
 def report(args: argparse.Namespace) -> None:
     runs = [*recorded_runs(BENCHMARK, archived=False), *expert_curves()]
-    payload = report_runs(runs, BENCHMARK, args.note)
+    payload = report_runs(runs, HERE, BENCHMARK, args.note)
     checks_path = HERE / "experts.json"
     checks = json.loads(checks_path.read_text())["experts"] if checks_path.is_file() else None
     rows = mode_rows()
     table = mode_table(rows, checks)
-    md = RESULTS / f"{BENCHMARK}.md"
+    md = HERE / f"{BENCHMARK}.md"
     text = md.read_text() + "\n" + table
     atomic_write(md, lambda f: f.write(text), mode="w")
     payload["modes"] = {
@@ -428,7 +429,7 @@ def report(args: argparse.Namespace) -> None:
         "runs": rows,
         "experts": checks,
     }
-    write_json(RESULTS / f"{BENCHMARK}.json", payload)
+    write_json(HERE / f"{BENCHMARK}.json", payload)
     print(table)
 
 

@@ -9,7 +9,7 @@ cartpole-swingup: spinning the pole, which passes upright every turn, instead of
 it). The replay holds every row the run saw, so this reads the last ``N`` complete episodes and
 writes, per episode, the return received and the mean and mean absolute value of each
 observation dimension (named by the environment's observation keys where it has them).
-Writes benchmarks/results/replay_episodes[_NAME].{json,md}.
+Writes benchmarks/results/replay_episodes/replay_episodes[_NAME].{json,md}.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ import json
 from pathlib import Path
 
 import numpy as np
-from common import RESULTS, note_arg, provenance
+from common import note_arg, provenance, results_dir
 from dreamer_diagnosis import restore_dreamer
 
 from smiling.envs import observation_keys
+
+HOME = results_dir("replay_episodes")  # where its results go (common.results_dir)
 
 
 def episodes(is_first: np.ndarray) -> list[tuple[int, int]]:
@@ -88,7 +90,7 @@ def main() -> None:
     note_arg(p)
     args = p.parse_args()
     result = describe(args.run, args.last)
-    stem = RESULTS / ("replay_episodes" + (f"_{args.name}" if args.name else ""))
+    stem = HOME / ("replay_episodes" + (f"_{args.name}" if args.name else ""))
     stem.with_suffix(".json").write_text(
         json.dumps({**provenance(), "note": args.note, **result}, indent=2) + "\n"
     )

@@ -23,7 +23,8 @@ script measures that reward, from the checkpoint alone (no training, no environm
 * the estimator's noise at the run's K and at K = 32 on the same sample: noise/signal and the
   correlation of one estimate with the reference.
 
-Writes benchmarks/results/reward_diagnosis[_NAME].{json,md}. Runs with state-action inputs or
+Writes benchmarks/results/reward_diagnosis/reward_diagnosis[_NAME].{json,md}.
+Runs with state-action inputs or
 absorbing-state indicators are refused (their model input is not the bare state).
 """
 
@@ -36,7 +37,7 @@ from pathlib import Path
 
 import jax
 import numpy as np
-from common import RESULTS, note_arg, provenance
+from common import note_arg, provenance, results_dir
 
 from smiling.data.demos import Demonstrations
 from smiling.diffusion import (
@@ -47,6 +48,8 @@ from smiling.diffusion import (
     fast_reward,
     linear_schedule,
 )
+
+HOME = results_dir("reward_diagnosis")  # where its results go (common.results_dir)
 
 REFERENCE_K = 500
 REFERENCE_REPEATS = 2
@@ -293,7 +296,7 @@ def main() -> None:
     args = p.parse_args()
     # One generator per run, so a run's numbers do not depend on the others listed with it.
     results = [diagnose(run.resolve(), np.random.default_rng(0)) for run in args.runs]
-    stem = RESULTS / ("reward_diagnosis" + (f"_{args.name}" if args.name else ""))
+    stem = HOME / ("reward_diagnosis" + (f"_{args.name}" if args.name else ""))
     payload = {"provenance": provenance(), "note": args.note, "results": results}
     stem.with_suffix(".json").write_text(json.dumps(payload, indent=2) + "\n")
     stem.with_suffix(".md").write_text(to_markdown(results, args.note))

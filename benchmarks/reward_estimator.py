@@ -22,8 +22,9 @@ so it counts as "signal"; with 3 grid timesteps (antithetic K = 6) the ratio loo
 while the estimate is still far from the reference. The correlation with the reference is the
 fairer comparison there.
 
-Writes benchmarks/results/reward_estimator.{json,csv}. Timings are inflated when other work
-shares the CPU; the JSON records the load averages and whether background load was present.
+Writes benchmarks/results/reward_estimator/reward_estimator.{json,csv}. Timings are inflated when
+other work shares the CPU; the JSON records the load averages and whether background load was
+present.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
-from common import provenance
+from common import provenance, results_dir
 
 from smiling.diffusion import (
     RewardConfig,
@@ -54,7 +55,7 @@ from smiling.diffusion.reward import TILE_ROWS
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMOS = ROOT / "src" / "smiling" / "assets" / "demos" / "Pendulum-v1.npz"
-RESULTS = ROOT / "benchmarks" / "results"
+RESULTS = results_dir("reward_estimator")  # where its results go (common.results_dir)
 NET = ScoreNetConfig()  # the reference architecture: hidden 256, depth 1
 KS = (500, 100, 20, 8, 5)
 MODES = ((False, False), (True, False), (False, True), (True, True))  # (antithetic, stratified)

@@ -36,10 +36,10 @@ from pathlib import Path
 
 import numpy as np
 from common import (
-    RECORDS,
-    RESULTS,
     recorded_runs,
+    records_dir,
     report_runs,
+    results_dir,
     run_report_cli,
     train_or_resume,
 )
@@ -49,6 +49,8 @@ from smiling.io import atomic_write
 from smiling.report import SOLVED, RunCurve, aggregate, iqm, late_value
 
 BENCHMARK = "reward_scale"
+HOME = results_dir(BENCHMARK)  # results/ itself while the grid lasts (common.TOP_LEVEL)
+RECORDS = records_dir(BENCHMARK, BENCHMARK)
 ARMS = {"std": ["--set", "reward.scale=std"], "robust": ["--set", "reward.scale=robust"]}
 
 
@@ -103,7 +105,7 @@ def run(args: argparse.Namespace) -> None:
                 cmd += ["--eval-every", str(task.eval_every), "--eval-episodes", "5"]
                 cmd += ["--checkpoint-every", str(task.checkpoint_every), "--video-every", "0"]
                 cmd += ["--out", str(out)]
-                train_or_resume(out, cmd, task.steps, BENCHMARK)
+                train_or_resume(out, cmd, task.steps, RECORDS)
 
 
 def labelled_runs() -> list[RunCurve]:
@@ -135,7 +137,11 @@ def reproduced(env_id: str, arm: str) -> str:
     pattern = EARLIER.get((env_id, arm))
     if pattern is None:
         return "no earlier record"
-    old, new = RECORDS / pattern.format(seed=0), RECORDS / BENCHMARK / run_dir(arm, env_id, 0).name
+    earlier_set, earlier_run = pattern.format(seed=0).split("/")
+    old, new = (
+        records_dir(earlier_set, BENCHMARK) / earlier_run,
+        RECORDS / run_dir(arm, env_id, 0).name,
+    )
     if not (old / "eval.csv").exists() or not (new / "eval.csv").exists():
         return "not yet compared"
     same = _returns(old) == _returns(new)
@@ -194,9 +200,9 @@ def decision(curves: list[RunCurve]) -> tuple[str, dict]:
 
 def report(args: argparse.Namespace) -> None:
     curves = labelled_runs()
-    report_runs(curves, BENCHMARK, args.note)
+    report_runs(curves, HOME, BENCHMARK, args.note)
     text, _ = decision(curves)
-    atomic_write(RESULTS / f"{BENCHMARK}_decision.md", lambda f: f.write(text), mode="w")
+    atomic_write(HOME / f"{BENCHMARK}_decision.md", lambda f: f.write(text), mode="w")
     print(text)
 
 

@@ -30,12 +30,14 @@ from pathlib import Path
 
 import jax
 import numpy as np
-from common import RESULTS, provenance, time_call
+from common import provenance, results_dir, time_call
 
 from smiling.io import atomic_write
 from smiling.rl.sac import PRESETS as SAC_PRESETS
 from smiling.rl.sac import SAC
 from smiling.rl.simba import PRESETS, Simba
+
+HOME = results_dir("simba_cost")  # where its results go (common.results_dir)
 
 OBS_DIM, ACT_DIM, BATCH = 67, 21, 256  # dmc:humanoid-walk
 SBX_SCRIPT = Path("/work/scratch/sbx/sbx_update_cost.py")
@@ -153,9 +155,9 @@ def main() -> None:
     payload = {**provenance(), "note": args.note, "obs_dim": OBS_DIM, "act_dim": ACT_DIM}
     payload |= {"batch_size": BATCH, "rounds": args.rounds, "rows": rows}
     atomic_write(
-        RESULTS / "simba_cost.json", lambda f: f.write(json.dumps(payload, indent=2)), mode="w"
+        HOME / "simba_cost.json", lambda f: f.write(json.dumps(payload, indent=2)), mode="w"
     )
-    atomic_write(RESULTS / "simba_cost.md", lambda f: f.write(text), mode="w")
+    atomic_write(HOME / "simba_cost.md", lambda f: f.write(text), mode="w")
 
 
 if __name__ == "__main__":

@@ -6,10 +6,10 @@ Usage:
   python benchmarks/smiling_learning.py report [RUN_DIR ...]
 
 ``--benchmark NAME`` (both commands) keeps a separate set of runs under that name: run
-directories in benchmarks/runs/NAME/, records in results/runs/NAME/, the report as
-results/NAME.*; the plug-in redesign's re-run of the Pendulum benchmark is
-``--benchmark smiling_learning_rerun``. ``--algo`` takes any ``smiling train --algo`` spec, so
-DreamerV3's learning benchmark (docs/dreamer.md) is
+directories in benchmarks/runs/NAME/, records in results/smiling_learning/runs/NAME/ (or where a
+set of that name is committed already), the report as results/smiling_learning/NAME.*; the plug-in
+redesign's re-run of the Pendulum benchmark is ``--benchmark smiling_learning_rerun``. ``--algo``
+takes any ``smiling train --algo`` spec, so DreamerV3's learning benchmark (docs/dreamer.md) is
 
   python benchmarks/smiling_learning.py run --benchmark dreamer_learning \
       --algo smiling@dreamerv3 --env Pendulum-v1 --steps 50000 --eval-every 5000
@@ -19,13 +19,13 @@ DreamerV3's learning benchmark (docs/dreamer.md) is
 ``run`` trains one run directory per seed under benchmarks/runs/ (not committed), skipping seeds
 already finished (or recorded) and resuming interrupted ones from their last checkpoint (every
 10k steps), and copies each finished run's record to the committed
-benchmarks/results/runs/smiling_learning/;
+benchmarks/results/smiling_learning/runs/smiling_learning/;
 ``report`` is ``smiling report`` (smiling.report) on those records and on the runs made before
-records existed, rebuilt from results/archive/smiling_learning_66a5ec9.json (or on the run
-directories given), written as
-benchmarks/results/smiling_learning.{png,md,csv,json} with the machine and versions: per
-(env, algo) the mean curve of normalised return with a 95% bootstrap band, and the final
-IQM with a bootstrap 95% CI.
+records existed, rebuilt from results/smiling_learning/archive/smiling_learning_66a5ec9.json (or on
+the run directories given), written as
+benchmarks/results/smiling_learning/smiling_learning.{png,md,csv,json} with the machine and
+versions: per (env, algo) the mean curve of normalised return with a 95% bootstrap band, and the
+final IQM with a bootstrap 95% CI.
 """
 
 from __future__ import annotations
@@ -34,13 +34,22 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from common import keep_records, recorded_runs, report_runs, run_report_cli, train_or_resume
+from common import (
+    keep_records,
+    recorded_runs,
+    records_dir,
+    report_runs,
+    results_dir,
+    run_report_cli,
+    train_or_resume,
+)
 
 from smiling.bundled import slug
 
 ROOT = Path(__file__).parent
 RUNS = ROOT / "runs"
-BENCHMARK = "smiling_learning"  # the name of its records (results/runs/<name>) and archive
+BENCHMARK = "smiling_learning"  # the name of its folder, default records and archive
+HOME = results_dir(BENCHMARK)  # every --benchmark NAME's report and records too
 
 
 def _runs(benchmark: str) -> Path:
@@ -60,13 +69,15 @@ def run(args: argparse.Namespace) -> None:
             cmd += ["--action-repeat", str(args.action_repeat)]
         for pair in args.set:
             cmd += ["--set", pair]
-        train_or_resume(out, cmd, args.steps, args.benchmark)
+        train_or_resume(out, cmd, args.steps, records_dir(args.benchmark, BENCHMARK))
 
 
 def report(args: argparse.Namespace) -> None:
     """The library's report (smiling.report) on the benchmark's runs, with provenance."""
     if args.benchmark != BENCHMARK:  # records of runs finished here but not yet copied
-        keep_records(sorted(_runs(args.benchmark).glob("*-s*")), args.benchmark)
+        keep_records(
+            sorted(_runs(args.benchmark).glob("*-s*")), records_dir(args.benchmark, BENCHMARK)
+        )
     runs = args.dirs or recorded_runs(args.benchmark)
     beside = []
     for other in args.beside:  # e.g. the recorded SMILING+SAC runs beside DreamerV3's
@@ -80,7 +91,7 @@ def report(args: argparse.Namespace) -> None:
         else r
         for r in runs
     ]
-    report_runs([*runs, *beside], args.benchmark, args.note)
+    report_runs([*runs, *beside], HOME, args.benchmark, args.note)
 
 
 def _benchmark_arg(p: argparse.ArgumentParser) -> None:

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import provenance
+from common import provenance, results_dir
 
 from smiling.algos import LoopConfig, get_method
 from smiling.bundled import bundled_demos
@@ -137,7 +137,7 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], help="overrides, every method")
     parser.add_argument("--note", default="")
     parser.add_argument(
-        "--out", type=Path, help="result file (default results/throughput_<preset>.json)"
+        "--out", type=Path, help="result file (default results/throughput/throughput_<preset>.json)"
     )
     args = parser.parse_args()
     results = []
@@ -155,7 +155,7 @@ def main() -> None:
             )
         )
         print(json.dumps(results[-1], indent=2), flush=True)
-    out = args.out or Path(__file__).parent / "results" / f"throughput_{args.preset}.json"
+    out = args.out or results_dir("throughput") / f"throughput_{args.preset}.json"
     payload = {**provenance(), "note": args.note}
     payload["result" if len(results) == 1 else "results"] = (
         results[0] if len(results) == 1 else results

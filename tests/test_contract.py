@@ -10,8 +10,10 @@ for nothing beyond the :class:`smiling.rl.agent.Agent` protocol.
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import json
 import pickle
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
@@ -28,11 +30,20 @@ from smiling.config import Config
 from smiling.errors import SmilingError
 from smiling.rl import registry
 from smiling.rl.agent import Agent, AgentEntry
-from smiling.runs import RunDir
+from smiling.runs import (
+    CONFIG_KEYS,
+    RUN_FILES,
+    STEP_KEYS,
+    SUMMARY_KEYS,
+    SUMMARY_KEYS_SOMETIMES,
+    RunDir,
+    metric_names,
+)
 
 ENV = "Pendulum-v1"  # 200-step episodes
 STEPS, HALF = 400, 200  # the checkpoint at HALF falls on an episode boundary
-LOOP = LoopConfig(eval_every=100, eval_episodes=1, checkpoint_every=HALF)
+# log_every = eval_every: every evaluation logs the agent's metrics (checked against smiling.runs)
+LOOP = LoopConfig(eval_every=100, eval_episodes=1, checkpoint_every=HALF, log_every=100)
 
 
 def pairs() -> list[tuple[str, str]]:
@@ -160,6 +171,25 @@ def test_learn_writes_a_valid_run_directory(finished, method, agent):
     assert steps == [100, 200, 300, 400]
     assert (run.path / "actor.msgpack").is_file() and (run.path / "model").is_dir()
     json.loads(run.summary_path.read_text(), parse_constant=pytest.fail)  # no NaN/Infinity
+
+
+@pytest.mark.parametrize("method, agent", per_pair())
+def test_the_run_directory_is_the_one_smiling_runs_describes(finished, method, agent):
+    """smiling.runs is the one description of a run directory: every file, config and summary
+    key and metric a real run writes is declared there, and every metric it says this pair
+    always logs is logged."""
+    run = RunDir(finished(method, agent).run)
+    declared = [re.sub(r"<\w+>", "*", f.name.rstrip("/")) for f in RUN_FILES]
+    files = sorted(p.name for p in run.path.iterdir())
+    assert [f for f in files if not any(fnmatch.fnmatch(f, d) for d in declared)] == []
+    assert sorted(run.read_config()) == sorted(CONFIG_KEYS)
+    summary = set(run.read_summary())
+    assert set(SUMMARY_KEYS) <= summary <= set(SUMMARY_KEYS) | set(SUMMARY_KEYS_SOMETIMES)
+    logged = set().union(*run.read_metrics()) - set(STEP_KEYS)
+    offline = METHODS[method].step_unit != "env"
+    always, sometimes = metric_names(method, agent, offline=offline)
+    assert sorted(always - logged) == [], "declared in smiling.runs.METRICS, never logged"
+    assert sorted(logged - always - sometimes) == [], "logged, not in smiling.runs.METRICS"
 
 
 @pytest.mark.parametrize("method, agent", per_pair())
@@ -312,6 +342,12 @@ class StandIn:
     def load_policy(self, data: bytes):
         return {"w": pickle.loads(data), "updates": 0}
 
+    def weights_bytes(self, state) -> bytes:
+        return pickle.dumps(state["w"])  # no optimiser moments to leave out
+
+    def from_weights(self, data: bytes):
+        return {"w": pickle.loads(data), "updates": 0}
+
 
 STAND_IN = AgentEntry(
     name="stand-in",
@@ -365,3 +401,101 @@ def test_a_diverged_agent_stops_with_a_clear_error(tmp_path, monkeypatch):
         rl.learn(HALF, run_dir=tmp_path / "rl", progress=False)
     learner, _ = Learner.restore(tmp_path / "rl", STEPS)
     assert learner.env_steps == 100 and np.all(np.isfinite(learner.state["w"]))
+
+
+# ------------------------------------------------ a run directory is never overwritten by accident
+def test_learn_refuses_a_directory_holding_another_run(tmp_path, monkeypatch):
+    """A fresh learner's learn(run_dir=<a finished run>) is refused with the command line's
+    sentence and changes nothing; ``restore`` continues it; ``overwrite=True`` replaces it."""
+    monkeypatch.setitem(registry.AGENTS, STAND_IN.name, STAND_IN)
+    run = tmp_path / "run"
+
+    def rl(seed: int) -> Learner:
+        return METHODS["rl"].cls(ENV, None, preset="debug", seed=seed, loop=LOOP, agent="stand-in")
+
+    rl(0).learn(HALF, run_dir=run, progress=False)
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    with pytest.raises(SmilingError) as refused:
+        rl(5).learn(HALF, run_dir=run, progress=False)
+    assert str(refused.value).startswith(f"run directory '{run}' already exists and holds a run;")
+    assert "TrueReward.restore(" in str(refused.value) and "overwrite=True" in str(refused.value)
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+    learner, steps = Learner.restore(run, STEPS)  # the explicit way to continue it
+    learner.learn(steps, run_dir=run, progress=False)
+    assert RunDir(run).read_summary()["env_steps"] == STEPS
+
+    (run / "notes.txt").write_text("mine")  # not a run file: kept by an overwrite
+    rl(5).learn(HALF, run_dir=run, progress=False, overwrite=True)
+    config, summary = RunDir(run).read_config(), RunDir(run).read_summary()
+    assert config["seed"] == summary["seed"] == 5 and config["steps"] == summary["env_steps"]
+    assert len(list((run / "tb").iterdir())) == 1 and (run / "notes.txt").read_text() == "mine"
+    assert [row[0] for row in RunDir(run).read_curve()] == [100, 200]
+
+
+def test_cli_refuses_an_existing_run_with_the_same_sentence(tmp_path, capsys):
+    from smiling.cli import main
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text("{}")
+    assert main(["train", "--env", ENV, "--preset", "debug", "--out", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert f"run directory '{run}' already exists and holds a run; choose another --out" in err
+
+
+# -------------------------------------------- Ctrl-C keeps the run at the end of its episode
+@pytest.fixture
+def default_sigint():
+    """Python's own SIGINT handler, as in a fresh interpreter, restored afterwards."""
+    import signal
+
+    before = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def test_ctrl_c_checkpoints_at_the_episode_end_and_resumes_exactly(
+    tmp_path, monkeypatch, default_sigint
+):
+    """Ctrl-C mid-episode (step 130 of a 200-step episode, past the warm-up, with no checkpoint
+    due before the end): the episode finishes, a checkpoint is written at its end (step 200),
+    the message says so, and resuming from it gives the uninterrupted run's curve."""
+    import signal
+
+    from smiling import interrupt
+
+    monkeypatch.setitem(registry.AGENTS, STAND_IN.name, STAND_IN)
+    loop = dataclasses.replace(LOOP, checkpoint_every=0)  # a checkpoint only at the end
+
+    def make_rl() -> Learner:  # the loop's logic, with nothing to compile: a second or two
+        return METHODS["rl"].cls(ENV, None, preset="debug", seed=3, loop=loop, agent="stand-in")
+
+    whole = tmp_path / "whole"
+    make_rl().learn(STEPS, run_dir=whole, progress=False)
+
+    run = tmp_path / "run"
+    learner = make_rl()
+    after_step = learner.after_step
+
+    def pressing_at_130(env_steps: int):
+        if env_steps == 130:
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C, as the terminal sends it
+        return after_step(env_steps)
+
+    learner.after_step = pressing_at_130
+    with pytest.raises(interrupt.Interrupted) as stop:
+        learner.learn(STEPS, run_dir=run, progress=False)
+    assert stop.value.step == HALF and RunDir(run).checkpoint_step() == HALF
+    line = interrupt.message(stop.value, lambda d: f"smiling resume {d}")
+    assert f"at step {HALF}; {run} keeps a checkpoint at step {HALF}" in line
+
+    resumed, steps = Learner.restore(run, STEPS)
+    assert resumed.steps_done == HALF
+    resumed.learn(steps, run_dir=run, progress=False)
+    np.testing.assert_allclose(
+        np.asarray(RunDir(run).read_curve())[:, :2],
+        np.asarray(RunDir(whole).read_curve())[:, :2],
+        rtol=1e-5,
+    )

@@ -111,15 +111,15 @@ def in_terminal(args: list[str], when: Callable[[Terminal], bool]) -> tuple[Term
     return term, sent
 
 
-def messages(stderr: str) -> list[str]:
+def messages(stderr: str, bar: str = BAR) -> list[str]:
     """The lines of stderr that are not the progress bar (each line's last redraw)."""
     lines = (line.rstrip("\r").split("\r")[-1].strip() for line in stderr.split("\n"))
-    return [line for line in lines if line and not line.startswith(BAR)]
+    return [line for line in lines if line and not line.startswith(bar)]
 
 
-def bar_step(term: Terminal) -> int:
+def bar_step(term: Terminal, bar: str = BAR) -> int:
     """The last step the progress bar has shown (0 before it appears)."""
-    redraws = [part.split("|") for part in term.stderr.split("\r") if part.startswith(BAR)]
+    redraws = [part.split("|") for part in term.stderr.split("\r") if part.startswith(bar)]
     shown = [r[2].split("/")[0].strip() for r in redraws if len(r) > 2]
     steps = [int(s) for s in shown if s.isdigit()]
     return steps[-1] if steps else 0
@@ -198,7 +198,9 @@ def test_ctrl_c_inside_first_learner_score_model_fit(tmp_path):
 
 
 def test_ctrl_c_after_a_checkpoint_then_resume(tmp_path):
-    """After a checkpoint; ``smiling resume`` finishes the run, and Ctrl-C as it exits is quiet."""
+    """Pressed mid-episode (just after the checkpoint at 500): the episode finishes, the run is
+    checkpointed at its end (600) and stops, saying so; ``smiling resume`` finishes the run from
+    there, and Ctrl-C as it exits is quiet."""
     run = tmp_path / "run"
     args = train(run, "--steps", "1200", "--checkpoint-every", "500", "--eval-episodes", "1")
     args += ["--set", "expert_pretrain_steps=100", "--set", "learner_update_every=400", *SMALL]
@@ -208,13 +210,33 @@ def test_ctrl_c_after_a_checkpoint_then_resume(tmp_path):
     assert sent
     line = assert_clean_interrupt(term, run)
     saved = json.loads(checkpointed.read_text())["step"]
-    assert f"from its checkpoint at {saved}" in line and not (run / "summary.json").exists()
+    assert saved > 500 and saved % 200 == 0  # the end of the episode under way (200 steps)
+    assert f"at step {saved}; {run} keeps a checkpoint at step {saved}" in line
+    assert not (run / "summary.json").exists()
 
     term, _ = in_terminal(["resume", str(run)], lambda t: "run directory:" in t.stdout)
     assert term.proc.returncode == 0, term.stderr
     assert f"from step {saved} of 1200" in term.stdout
     assert "Traceback" not in term.stderr and "Exception ignored" not in term.stderr
     assert json.loads((run / "summary.json").read_text())["env_steps"] == 1200
+
+
+def test_ctrl_c_in_smiling_expert_keeps_the_episode_and_says_how_to_go_on(tmp_path):
+    """``smiling expert`` (``train --algo rl --keep-best`` with an expert's defaults) stops the
+    same way, and names its own command to continue."""
+    run = tmp_path / "expert"
+    args = ["expert", "--env", "Pendulum-v1", "--steps", "1200", "--out", str(run)]
+    args += ["--eval-every", "100000", "--eval-episodes", "1", *SMALL[:4]]
+    args += ["--set", "sac.seed_steps=1000"]
+    term, sent = in_terminal(args, lambda t: bar_step(t, "rl Pendulum-v1") >= 250)
+    assert sent
+    lines = messages(term.stderr, "rl Pendulum-v1")
+    assert term.proc.returncode == 130 and len(lines) == 1, term.stderr
+    step = int(lines[0].split("at step ")[1].split(";")[0])
+    assert step % 200 == 0 and 250 < step < 1200  # the end of the episode under way
+    assert f"{run} keeps a checkpoint at step {step}" in lines[0]
+    assert json.loads((run / "checkpoint" / "progress.json").read_text())["step"] == step
+    assert f"smiling expert --env Pendulum-v1 --steps 1200 --out {run} --resume" in lines[0]
 
 
 def test_second_ctrl_c_stops_at_once(tmp_path):

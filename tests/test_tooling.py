@@ -23,13 +23,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from benchmark_modules import benchmark_module
 from conftest import TINY_SAC_ARGS
 
 from smiling import SmilingError
 from smiling.algos import Learner
 from smiling.cli import main
 from smiling.progress import Progress
-from smiling.report import bootstrap_ci, group_runs, iqm, load_run, rebuild_runs, write_report
+from smiling.report import bootstrap_ci, group_runs, iqm, load_run, write_report
 from smiling.runs import RunDir, read_tensorboard_scalars
 from smiling.sweep import parse_seeds, plan, worker_env
 from smiling.video import read_video
@@ -273,10 +274,9 @@ def test_sweep_local_skips_finished_and_resumes_unfinished(tmp_path, cli_env):
     assert json.loads((runs[1] / "summary.json").read_text())["env_steps"] == 300
 
     result = smiling(cli_env, *SWEEP, "--set", "bogus=1", "--out", str(tmp_path / "bad"))
-    assert result.returncode == 2
-    assert result.stdout.count("FAILED") == 2 and "2 run(s) failed" in result.stderr
-    log = (tmp_path / "bad" / "smiling-Pendulum-v1-s0" / "sweep.log").read_text()
-    assert "unknown setting 'bogus'" in log
+    assert result.returncode == 2  # refused before any run starts (tests/test_sweep.py)
+    assert "applies to none of the sweep's arms" in result.stderr
+    assert "unknown setting 'bogus'" in result.stderr and not (tmp_path / "bad").exists()
 
 
 def test_sweep_plan_and_seeds(tmp_path):
@@ -496,6 +496,7 @@ def _same_curves(got: list[dict], want: list[dict]) -> None:
 def test_rebuilt_runs_give_the_same_report_and_pool_with_new_seeds(tmp_path):
     """A report's JSON alone brings back groups of 1-3 seeds: reported again, alone or beside
     a new seed, they give exactly what their lost run directories would have given."""
+    rebuild_runs = benchmark_module("archive").rebuild_runs
     rng = np.random.default_rng(3)
     steps = list(range(100, 1001, 100))
     dirs = {}  # (algo, seed) -> run dir
@@ -552,16 +553,73 @@ def test_iqm_and_bootstrap():
 
 
 def test_progress_lines_without_terminal(capsys):
+    """A line per fraction and per evaluation, never two for one step: the evaluation at a
+    step where a fraction falls is in that step's one line (the loop ticks after evaluating)."""
     bar = Progress("smiling Pendulum-v1", total=100, bar=False, fraction=0.25, seconds=1e9)
     for step in range(1, 101):
         bar.update(step)
-        if step == 50:
-            bar.evaluated("eval return -150.0 at step 50")
+        if step in (50, 60):
+            bar.evaluated(f"eval return -150.0 at step {step}")
+        bar.tick()
     bar.close()
     lines = capsys.readouterr().err.splitlines()
-    assert len(lines) == 5  # 25%, 50%, the evaluation, 75%, 100%
-    assert lines[0].startswith("[smiling Pendulum-v1] step 25/100 (25%)") and "ETA" in lines[0]
-    assert lines[-1].endswith("last eval return -150.0 at step 50")
+    assert lines[0] == "[smiling Pendulum-v1] training: steps 0 to 100"  # the phase
+    steps = [line.split(" step ")[1].split("/")[0] for line in lines[1:]]
+    assert steps == ["25", "50", "60", "75", "100"]  # one line per step
+    assert lines[1].startswith("[smiling Pendulum-v1] step 25/100 (25%)") and "ETA" in lines[1]
+    assert lines[2].endswith("last eval return -150.0 at step 50")
+    assert lines[-1].endswith("last eval return -150.0 at step 60")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_progress_rate_is_recent_and_eta_waits_for_training(capsys):
+    """The random warm-up (fast) says nothing about training (slow): no ETA during it; then
+    the rate and ETA follow the last minute, not the average since the start."""
+    clock = FakeClock()
+    bar = Progress("rl Pendulum-v1", 10_000, bar=False, warmup=1000, seconds=1e9, clock=clock)
+    for step in range(1, 1000):  # warm-up at 1000 steps/s
+        clock.now += 0.001
+        bar.update(step)
+    assert bar.eta() is None and "ETA ? (measured once training starts)" in bar._status()
+    bar.update(1000)  # the warm-up's last step is taken: training begins
+    for step in range(1001, 3001):  # 200 s at 10 steps/s
+        clock.now += 0.1
+        bar.update(step)
+    assert bar.rate() == pytest.approx(10, rel=0.02)
+    assert bar.eta() == pytest.approx(700, rel=0.02)
+    for step in range(3001, 6001):  # then 20 steps/s for 150 s: the window forgets the slow part
+        clock.now += 0.05
+        bar.update(step)
+    assert bar.rate() == pytest.approx(20, rel=0.02)
+    assert bar.eta() == pytest.approx(200, rel=0.02)
+    phases = [line for line in capsys.readouterr().err.splitlines() if "step " not in line[:30]]
+    assert phases == [
+        "[rl Pendulum-v1] random warm-up: steps 0 to 1000 (random actions, no updates)",
+        "[rl Pendulum-v1] training: steps 1000 to 10000",
+    ]
+
+
+def test_pre_training_has_a_progress_of_its_own(capsys):
+    clock = FakeClock()
+    shown = Progress(
+        "smiling Pendulum-v1", 100, bar=False, unit="update", phase="pre-training", clock=clock
+    )
+    for done in range(10, 101, 10):
+        clock.now += 1
+        shown.update(done)
+    shown.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "[smiling Pendulum-v1] pre-training: 100 updates"
+    assert lines[1].startswith("[smiling Pendulum-v1] update 10/100 (10%)")
+    assert "update 50/100 (50%), 10.0 updates/s, ETA 5s" in lines[5]
+    assert len(lines) == 11
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 # paper-preset learning runs on dmc:cartpole-swingup (true reward and SMILING).
 # Usage: bash benchmarks/gpu/learn_paper.sh SECONDS, with carry [".whl"] (setup.sh).
 # ALGOS (default: both) and SEEDS (default: 0) choose the runs, all side by side on the one GPU;
-# TIMING=none skips the train step's timing (recorded once already: results/dreamer_timing.jsonl).
+# TIMING=none skips the train step's timing (recorded once already: results/dreamer_timing/dreamer_timing.jsonl).
 set -u
 LEARN_S=${1:-380}
 source "$(dirname "$0")/setup.sh"

@@ -9,7 +9,7 @@ from smiling.data.demos import Demonstrations
 from smiling.errors import DemonstrationsError
 
 # Expert mean returns the bundled demonstrations must reach (issue 2); the experts' curves and the
-# demonstrations' returns are in benchmarks/results/expert_table.md.
+# demonstrations' returns are in benchmarks/results/expert_curves/expert_table.md.
 EXPERT_TARGETS = {
     "Pendulum-v1": -200.0,
     "dmc:cartpole-swingup": 800.0,

@@ -114,8 +114,9 @@ def _train(args: argparse.Namespace) -> None:
     steps = default_steps(spec.env_id, args.steps)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = Path(args.out or f"runs/{args.algo}-{slug(args.env)}-s{args.seed}-{stamp}")
-    if RunDir(out).exists():  # RunDir(out) fails first if a file stands in the way
-        raise SmilingError(f"run directory '{out}' already exists; choose another --out")
+    RunDir(out).refuse_existing(  # RunDir(out) fails first if a file stands in the way
+        f"choose another --out, or continue it with: smiling resume {shlex.quote(str(out))}"
+    )
     _report_training(learner.learn(steps, run_dir=out, progress=None), out)
 
 
@@ -179,7 +180,7 @@ def _eval(args: argparse.Namespace) -> None:
 
 def _sweep(args: argparse.Namespace) -> None:
     from smiling.envs import make_env
-    from smiling.sweep import parse_seeds, plan, sweep
+    from smiling.sweep import parse_seeds, plan, record_settings, scoped_args, sweep
     from smiling.variants import canonical_spec
 
     algos = [canonical_spec(a) for a in args.algo.split(",") if a.strip()]  # fails if unknown
@@ -190,9 +191,12 @@ def _sweep(args: argparse.Namespace) -> None:
         raise SmilingError("--workers must be at least 1")
     if not algos or not envs:
         raise SmilingError(f"--{'algo' if not algos else 'env'} names nothing to run")
-    # The settings every run shares, as a run spec (the loop's are checked here, once).
-    shared = _spec(args, algo=algos[0], env=envs[0]).shared_args()
-    jobs = plan(algos, envs, parse_seeds(args.seeds), args.out, args.steps, shared)
+    algos = _sweep_arms(args, algos)
+    # Each arm's settings as a run spec (the loop's are checked here, once), its --set pairs
+    # only those that apply to it.
+    arm_args = scoped_args({algo: _spec(args, algo=algo, env=envs[0]) for algo in algos})
+    jobs = plan(algos, envs, parse_seeds(args.seeds), args.out, args.steps, arm_args, args.changed)
+    record_settings(args.out, jobs)
 
     def report(outcome) -> None:
         job = outcome.job
@@ -200,10 +204,16 @@ def _sweep(args: argparse.Namespace) -> None:
             print(f"skipped {job.run_dir} (finished)", flush=True)
         elif outcome.returncode == 0:
             print(f"{job.action:>7} {job.run_dir}: done", flush=True)
+        elif outcome.interrupted:
+            print(f"stopped {job.run_dir} (Ctrl-C)", flush=True)
         else:
             print(f" FAILED {job.run_dir} (exit {outcome.returncode}); log: {job.log}", flush=True)
 
-    outcomes = sweep(jobs, args.backend, args.workers, args.address, report)
+    try:
+        outcomes = sweep(jobs, args.backend, args.workers, args.address, report)
+    except KeyboardInterrupt as stop:
+        stop.summary = _sweep_stopped(stop, args.out)  # type: ignore[attr-defined]
+        raise
     failed = [o.job for o in outcomes if o.returncode != 0]
     print(f"sweep: {len(outcomes) - len(failed)} of {len(outcomes)} runs finished in {args.out}")
     if failed:
@@ -213,6 +223,47 @@ def _sweep(args: argparse.Namespace) -> None:
             "sweep again to resume them"
         )
     print(f"next: smiling report {args.out}/*/ --out {args.out}-report")
+
+
+def _sweep_arms(args: argparse.Namespace, algos: list[str]) -> list[str]:
+    """The sweep's arms with ``--agent`` folded in (an arm's own ``@agent`` must agree with it),
+    so each arm's run directories and commands name the agent that drives it."""
+    from smiling.variants import canonical_spec, parse_full_spec
+
+    if not args.agent:
+        return algos
+    arms = []
+    for algo in algos:
+        own = parse_full_spec(algo)[2]
+        if own and own != args.agent:
+            raise SmilingError(f"--algo {algo} names agent '{own}' but --agent is {args.agent}")
+        arms.append(algo if own or args.agent == DEFAULT_AGENT else f"{algo}@{args.agent}")
+    return [canonical_spec(a) for a in arms]
+
+
+def _sweep_stopped(stop: KeyboardInterrupt, out: Path) -> str:
+    """The lines that end a sweep stopped by Ctrl-C: each run's state, and how to go on."""
+    from smiling.interrupt import kept
+
+    outcomes = getattr(stop, "outcomes", [])
+    lines = []
+    for o in outcomes:
+        if o.returncode is None:
+            lines.append(f"  not started: {o.job.run_dir}")
+        elif o.returncode == 0:
+            lines.append(f"  finished:    {o.job.run_dir}")
+        elif o.interrupted:
+            lines.append(f"  stopped:     {o.job.run_dir}{kept(o.job.run_dir, None)}")
+        else:
+            lines.append(f"  failed:      {o.job.run_dir} (exit {o.returncode}; see its sweep.log)")
+    return "\n".join(
+        [
+            f"smiling: sweep interrupted; no further run was started in {out}:",
+            *lines,
+            "continue with the same `smiling sweep` command: finished runs are skipped, stopped "
+            "ones resume from their checkpoints, and the others start",
+        ]
+    )
 
 
 def _report(args: argparse.Namespace) -> None:
@@ -512,7 +563,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-frames", dest="video_frames", type=int, **hidden)
     p.set_defaults(func=_eval)
 
-    p = sub.add_parser("sweep", help="train a grid of algos x envs x seeds (local pool or Ray)")
+    p = sub.add_parser(
+        "sweep",
+        help="train a grid of algos x envs x seeds (local pool or Ray)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _epilog_on_help(p, _agents_epilog)
     p.add_argument(
         "--algo",
         default="smiling",
@@ -523,8 +579,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", default="0-4", help="e.g. 0-4 or 0,1,5 (default 0-4)")
     p.add_argument("--steps", type=int, help="environment steps (default: per-task budget)")
     _add_preset(p)
+    _add_agent(p)
     settings.add_flags(p, LoopConfig)
     _add_set(p)
+    p.add_argument(
+        "--changed",
+        choices=["new", "keep"],
+        help="when runs already in --out were made with other settings: 'new' trains them "
+        "again in new run directories, 'keep' keeps the old runs as they are "
+        "(default: stop and name the differences)",
+    )
     p.add_argument("--backend", choices=["local", "ray"], default="local")
     p.add_argument("--address", help="Ray cluster address (default: start a local Ray)")
     p.add_argument("--workers", type=int, help="runs at a time (local default: one per core)")

@@ -12,10 +12,14 @@ interpreter's own exit raises inside JAX's ``atexit`` hook instead and prints it
 one that lands in a garbage-collector callback (JAX registers one) is printed as "Exception
 ignored" and lost: training goes on.
 
-So, while a training command runs (:func:`deferred`), Ctrl-C only records the press; the loop calls
-:func:`check` at points where no XLA work is half done (between environment steps, between chunks
-of a score-model fit) and stops there with :class:`Interrupted`, which knows the run directory
-and step. A second Ctrl-C stops at once (the escape hatch when one step takes long). The console
+So, while a training command runs (:func:`deferred`), Ctrl-C only records the press; the loop asks
+:func:`requested` between environment steps, goes on to the end of the episode under way, writes
+a checkpoint there (where a resume is exact: stopping earlier would keep nothing, or a state no
+resume reproduces) and stops with :class:`Interrupted`, which knows the run directory and step.
+Long computations before the first step (a score-model fit) call :func:`check` between their
+chunks, where no XLA work is half done, and stop there. A second Ctrl-C stops at once (the
+escape hatch when an episode takes long); :func:`message` then says which older checkpoint, if
+any, a resume falls back on. The console
 command (:func:`smiling.cli.entry`) installs the same handler for its whole life, ignores Ctrl-C
 once its work is done, and ends an interrupted command with ``os._exit`` so that no interpreter
 teardown runs under work XLA may still be doing.
@@ -71,6 +75,8 @@ def install() -> None:
     global _presses, _stopping
     _presses, _stopping = 0, False
     signal.signal(signal.SIGINT, _on_sigint)
+    if hasattr(signal, "pthread_sigmask"):  # a parent that blocked it (a Ray worker does)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _quiet_unraisable_interrupts()
 
 
@@ -185,19 +191,38 @@ def _settle() -> None:
 
 
 def message(stop: KeyboardInterrupt, continue_with: Callable[[Path], str]) -> str:
-    """The one line that ends an interrupted command: where it stopped and how to go on.
+    """The one line that ends an interrupted command: where it stopped, exactly what was kept,
+    and how to go on.
 
-    ``continue_with(run_dir)`` is the command that resumes (``smiling resume RUN_DIR``).
+    ``continue_with(run_dir)`` is the command that resumes (``smiling resume RUN_DIR``). What was
+    kept is read from the run directory itself, so the line cannot claim more than is there.
     """
+    summary = getattr(stop, "summary", None)  # a sweep's: the state of each of its runs
+    if summary is not None:
+        return summary
     run_dir = getattr(stop, "run_dir", None)
     if run_dir is None:
         return "smiling: interrupted (no run directory was written)"
-    where = "" if getattr(stop, "step", None) is None else f" at step {stop.step}"
+    return f"smiling: interrupted{kept(run_dir, getattr(stop, 'step', None))}; " + (
+        f"continue with: {continue_with(run_dir)}"
+    )
+
+
+def kept(run_dir: str | Path, step: int | None) -> str:
+    """`` at step S; <what the run directory keeps to resume from>``, for a run stopped at
+    ``step`` (``None``: unknown)."""
     from smiling.runs import RunDir
 
     saved = RunDir(run_dir).checkpoint_step()
-    since = "from step 0: no checkpoint yet" if saved is None else f"from its checkpoint at {saved}"
+    where = "" if step is None else f" at step {step}"
+    if saved is None:
+        return (
+            f"{where}; nothing to resume from was kept in {run_dir} (no checkpoint yet): "
+            "resuming starts it again from step 0"
+        )
+    if step is None or saved >= step:
+        return f"{where}; {run_dir} keeps a checkpoint at step {saved}, resume continues from it"
     return (
-        f"smiling: interrupted{where}; {run_dir} is intact, continue it ({since}) with: "
-        f"{continue_with(run_dir)}"
+        f"{where}; {run_dir} keeps its checkpoint at step {saved} (the {step - saved} steps "
+        "after it are lost), resume continues from it"
     )

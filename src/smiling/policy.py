@@ -33,7 +33,11 @@ if TYPE_CHECKING:  # JAX is imported where an agent acts, so evaluation.py stays
 @runtime_checkable
 class Policy(Protocol):
     """A policy stepped through episodes: ``reset()`` at each episode's start, then one
-    ``policy(obs)`` per step (one observation, or a batch of side-by-side episodes)."""
+    ``policy(obs)`` per step (one observation, or a batch of side-by-side episodes).
+
+    :class:`Stateless` and :class:`AgentPolicy` also say whether they carry a state
+    (``recurrent``), for a loop that changes its batch between steps (``benchmarks/
+    multimodal.py``): a recurrent state has one row per episode and cannot follow that."""
 
     def reset(self) -> None:
         """A new episode starts: forget everything carried from the last one."""

@@ -14,8 +14,9 @@ always uses each run's own last evaluation.
 A group whose runs have no normalised return (no demonstrations) is reported on raw return.
 
 A report's JSON keeps aggregate curves, not each run's curve. When the run directories are gone,
-:func:`rebuild_runs` recovers, for groups of at most three seeds, every step's values from it
-exactly, so those seeds can still be pooled with new runs in a later report.
+the benchmarks' archive (benchmarks/archive.py) recovers, for groups of at most three seeds,
+every step's values from it exactly, as :class:`RunCurve` s with ``late`` set, so those seeds can
+still be pooled with new runs in a later report.
 """
 
 from __future__ import annotations
@@ -82,8 +83,8 @@ class RunCurve:
     normalized: np.ndarray
     returns: np.ndarray
     steps_per_second: float
-    # Set on curves rebuilt from a report (rebuild_runs): the seed's own late value, which the
-    # rebuilt curve (per-step order statistics of its group) does not determine.
+    # Set on curves rebuilt from a report (benchmarks/archive.py): the seed's own late value, which
+    # the rebuilt curve (per-step order statistics of its group) does not determine.
     late: float | None = None
 
     @property
@@ -324,63 +325,6 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def rebuild_runs(payload: dict[str, Any], source: str | Path) -> list[RunCurve]:
-    """The runs behind a report's JSON (``payload``, read from ``source``), from it alone.
-
-    Why this is possible: for at most three seeds, a step's 2.5% and 97.5% bootstrap percentiles
-    of the mean are its smallest and largest value (a resample of one seed only has probability
-    1/27 or more, above 2.5%), and the mean gives the third. So each group comes back as one
-    curve per seed, the k-th holding the k-th smallest value at every step: every per-step
-    statistic (mean, band, IQM, reached/kept 0.9) is exactly the original's, but a rebuilt curve
-    is not one seed's curve. It gets the seed whose final value is the k-th smallest, that
-    seed's late value (as the table rounded it) and speed, and ``<source>#<its run name>`` as
-    its path. Each group is checked by aggregating the rebuilt curves again, which must give the
-    report's numbers; a group that does not (more than three seeds, a changed file) is an error
-    naming it, as is a payload that is not a report's.
-    """
-    source = Path(source)
-    try:
-        rows = {(r["env_id"], r["algo"]): r for r in payload["table"]}
-        return [run for c in payload["curves"] for run in _rebuild_group(c, rows, source)]
-    except (KeyError, TypeError, IndexError) as err:
-        raise SmilingError(f"{source}: not a report's JSON ({type(err).__name__}: {err})") from None
-
-
-def _rebuild_group(
-    c: dict[str, Any], rows: dict[tuple[str, str], dict[str, Any]], source: Path
-) -> list[RunCurve]:
-    """One group of :func:`rebuild_runs`: its curve ``c`` and table rows ``rows``."""
-    where = f"{source}: {c['algo']} on {c['env_id']}"
-    n = set(c["n"])
-    if (c["env_id"], c["algo"]) not in rows or len(n) != 1 or not 1 <= min(n) <= 3:
-        raise SmilingError(f"{where}: cannot rebuild (needs 1-3 seeds at every step)")
-    lo, hi, mean = (np.asarray(c[k], float) for k in ("ci_low", "ci_high", "mean"))
-    per_rank = {1: [mean], 2: [lo, hi], 3: [lo, 3 * mean - lo - hi, hi]}[min(n)]
-    row = rows[(c["env_id"], c["algo"])]
-    by_final = np.argsort(row["final_per_seed"], kind="stable")
-    steps = np.asarray(c["env_steps"], int)
-    normalized = c["metric"] == "normalized_return"
-    nan = np.full(len(steps), np.nan)
-    group = [
-        RunCurve(
-            path=Path(f"{source}#{Path(row['run_dirs'][i]).name}"),  # the lost run's name
-            algo=c["algo"],
-            env_id=c["env_id"],
-            seed=int(row["seeds"][i]),
-            steps=steps,
-            normalized=values if normalized else nan,
-            returns=nan if normalized else values,
-            steps_per_second=float(row["env_steps_per_second_per_seed"][i]),
-            late=float(row["late_per_seed"][i]),
-        )
-        for values, i in zip(per_rank, by_final, strict=True)
-    ]
-    again = aggregate(group)
-    if not all(np.allclose(again[k], c[k], atol=1e-9) for k in ("mean", "ci_low", "ci_high")):
-        raise SmilingError(f"{where}: the rebuilt curves do not give the report's numbers")
-    return group
-
-
 def write_report(
     runs: Iterable[str | Path | RunCurve],
     out: str | Path,
@@ -391,7 +335,7 @@ def write_report(
     every run) and ``<stem>.json`` (table, curves and ``extra``) into ``out``; returns the JSON.
 
     ``runs`` are run directories or curves already loaded (:func:`load_run`,
-    :func:`rebuild_runs`). Every file is read before anything is written, so a bad run
+    benchmarks/archive.py). Every file is read before anything is written, so a bad run
     directory changes nothing.
     """
     loaded = [r if isinstance(r, RunCurve) else load_run(r) for r in runs]

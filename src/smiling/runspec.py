@@ -95,6 +95,43 @@ class RunSpec:
         config = variants.apply(entry.name, config, self.variants)
         return apply_overrides(config, self.method_overrides())
 
+    def knows(self, pair: str) -> bool:
+        """Whether the ``--set`` pair ``key=value`` names a setting of this run's method or agent
+        (its value is not checked): how a sweep scopes a pair to the arms it applies to."""
+        key = pair.partition("=")[0].strip()
+        from smiling.rl.registry import AGENTS
+
+        head, _, rest = key.partition(".")
+        if head in (self.agent, AGENT_PREFIX.rstrip(".")):
+            config, path = get_agent(self.agent).preset(self.preset), rest
+        elif head in AGENTS:
+            return False  # another agent's setting
+        else:
+            config, path = self._method_base(), key
+        for name in path.split("."):
+            if not dataclasses.is_dataclass(config):
+                return False
+            if name not in {f.name for f in dataclasses.fields(config)}:
+                return False
+            config = getattr(config, name)
+        return True
+
+    def why_unknown(self, pair: str) -> str:
+        """The error that applying ``pair`` to this run gives (why it does not apply)."""
+        try:
+            dataclasses.replace(self, overrides=(pair,)).method_config()
+            dataclasses.replace(self, overrides=(pair,)).agent_config()
+        except SmilingError as err:
+            return str(err)
+        return "it names no setting of these arms"
+
+    def _method_base(self) -> Any:
+        from smiling.config import pick_preset
+
+        entry = get_method(self.algo)
+        config = pick_preset(entry.presets, self.preset)
+        return variants.apply(entry.name, config, self.variants)
+
     def agent_config(self) -> Any:
         entry = get_agent(self.agent)
         return apply_overrides(entry.preset(self.preset), self.agent_overrides(), f"{self.agent}.")

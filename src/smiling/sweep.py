@@ -18,18 +18,23 @@ Backends:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
+import json
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from smiling.bundled import slug
 from smiling.errors import SmilingError
 from smiling.runs import RunDir
-from smiling.runspec import run_status
+from smiling.runspec import RunSpec, run_status
 from smiling.variants import canonical_spec, spec_args
 
 SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
@@ -44,6 +49,7 @@ class Job:
     seed: int
     run_dir: Path
     args: tuple[str, ...]  # () when the run is already finished
+    settings: dict[str, str] = dataclasses.field(default_factory=dict, compare=False)
 
     @property
     def action(self) -> str:
@@ -57,7 +63,52 @@ class Job:
 @dataclasses.dataclass(frozen=True)
 class Outcome:
     job: Job
-    returncode: int  # 0 for a skipped run
+    returncode: int | None  # 0 for a skipped run; None for one a Ctrl-C kept from starting
+
+    @property
+    def interrupted(self) -> bool:
+        return self.returncode == 130
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped the sweep: no run was started after it, and the runs under way stopped at
+    their safe points. ``outcomes`` holds every job's (``None``: never started)."""
+
+    def __init__(self, outcomes: list[Outcome]):
+        super().__init__()
+        self.outcomes = outcomes
+
+
+class Stop:
+    """Ctrl-C during a sweep, counted in a file every run's :func:`execute` watches.
+
+    The sweep's own process only counts (the runs are process groups of their own, so the
+    terminal's Ctrl-C does not reach them directly): then no new run starts, and each run under
+    way hears each press once, from its :func:`execute`.
+    """
+
+    def __init__(self, path: Path):
+        self.path, self.presses = path, 0
+
+    def press(self, *_: object) -> None:
+        self.presses += 1
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(str(self.presses))
+
+    @contextlib.contextmanager
+    def watching(self):
+        """Within the block, Ctrl-C is counted (in the main thread; elsewhere nothing changes)."""
+        self.path.unlink(missing_ok=True)  # a file left by a killed sweep is not a press
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.signal(signal.SIGINT, self.press)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            self.path.unlink(missing_ok=True)
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -79,24 +130,96 @@ def run_dir_name(algo: str, env_id: str, seed: int) -> str:
     return f"{algo}-{slug(env_id)}-s{seed}"
 
 
+SETTINGS_FILE = "sweep.json"  # in the sweep's folder: the settings each run was started with
+
+
+def settings_of(args: Sequence[str]) -> dict[str, str]:
+    """The settings ``smiling train`` arguments set, by flag: ``{"--preset": "fast",
+    "--set reward.num_timesteps": "8", "--keep-best": "on", ...}`` (what a re-run compares)."""
+    found: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        flag = args[i]
+        value = args[i + 1] if i + 1 < len(args) else None
+        if flag == "--set" and value is not None:
+            key, _, text = value.partition("=")
+            found[f"--set {key.strip()}"] = text.strip()
+            i += 2
+        elif value is not None and not value.startswith("--"):
+            found[flag] = value
+            i += 2
+        else:
+            found[flag] = "on"
+            i += 1
+    return found
+
+
+def differences(recorded: Mapping[str, str], wanted: Mapping[str, str]) -> list[str]:
+    """``--flag: A there, B now`` for each setting that differs (``unset``: not given)."""
+    return [
+        f"{key}: {recorded.get(key, 'unset')} there, {wanted.get(key, 'unset')} now"
+        for key in sorted(set(recorded) | set(wanted))
+        if recorded.get(key) != wanted.get(key)
+    ]
+
+
+def read_settings(out: Path) -> dict[str, dict[str, str]]:
+    """The settings file of the sweep folder ``out``: run directory name -> its settings."""
+    try:
+        return json.loads((out / SETTINGS_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def record_settings(out: Path, jobs: Sequence[Job]) -> None:
+    """Add the settings of the runs about to be trained afresh to ``out``'s settings file."""
+    from smiling.io import write_json
+
+    fresh = {j.run_dir.name: j.settings for j in jobs if j.action == "train"}
+    if fresh:
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / SETTINGS_FILE, {**read_settings(out), **fresh})
+
+
 def plan(
     algos: Sequence[str],
     envs: Sequence[str],
     seeds: Sequence[int],
     out: Path,
     steps: int | None = None,
-    train_args: Sequence[str] = (),
+    train_args: Sequence[str] | Mapping[str, Sequence[str]] = (),
+    changed: str | None = None,
 ) -> list[Job]:
     """The jobs of the grid, each with what it needs now: nothing, ``resume`` or ``train``.
 
     ``algos`` are algo specs (``dac+linear``); ``train_args`` are the ``smiling train`` options
-    shared by all runs (preset, --set, ...).
+    of the runs (preset, --set, ...): the same for all, or per canonical algo spec (a ``--set``
+    goes only to the arms it applies to).
+
+    A run directory made earlier with other settings (recorded in ``out/sweep.json``) is a
+    :class:`SmilingError` naming the differences, unless ``changed`` says what to do: ``"new"``
+    trains those runs again in new run directories (named after their settings), ``"keep"``
+    keeps the old runs as they are (finished ones skipped, unfinished ones resumed with their
+    own settings).
     """
-    jobs = []
+    recorded = read_settings(out)
+    jobs, clashes = [], []
     for algo in [canonical_spec(a) for a in algos]:
+        shared = tuple(train_args.get(algo, ()) if isinstance(train_args, Mapping) else train_args)
+        wanted = settings_of(shared)
         for env_id in envs:
             for seed in seeds:
-                run = RunDir(out / run_dir_name(algo, env_id, seed))
+                name = run_dir_name(algo, env_id, seed)
+                before = recorded.get(name)
+                diff = [] if before is None else differences(before, wanted)
+                if diff and changed == "new":
+                    digest = hashlib.sha256(json.dumps(wanted, sort_keys=True).encode())
+                    name = f"{name}-{digest.hexdigest()[:6]}"
+                    before = recorded.get(name)
+                    diff = [] if before is None else differences(before, wanted)
+                if diff and changed != "keep":
+                    clashes.append(f"{name} ({'; '.join(diff)})")
+                run = RunDir(out / name)
                 budget = ["--steps", str(steps)] if steps is not None else []
                 status = run_status(run.path, steps)
                 if status == "skip":
@@ -105,20 +228,58 @@ def plan(
                     args = ("resume", str(run.path), *budget)
                 else:
                     args = ("train", *spec_args(algo), "--env", env_id, "--seed", str(seed))
-                    args += ("--out", str(run.path), *budget, *train_args)
-                jobs.append(Job(algo, env_id, seed, run.path, args))
+                    args += ("--out", str(run.path), *budget, *shared)
+                jobs.append(Job(algo, env_id, seed, run.path, args, wanted))
+    if clashes:
+        raise SmilingError(
+            f"{len(clashes)} run(s) in '{out}' were made with other settings: "
+            f"{', '.join(clashes)}; pass --changed new to train them again in new run "
+            "directories, or --changed keep to keep the old runs as they are"
+        )
     return jobs
 
 
-def execute(args: Sequence[str], log: str, extra_env: dict[str, str]) -> int:
-    """Run ``smiling <args>`` with this interpreter, appending its output to ``log``."""
+STOP_FILE = ".sweep-stop"  # in the sweep's folder: how many times Ctrl-C was pressed
+
+
+def execute(args: Sequence[str], log: str, extra_env: dict[str, str], stop: str = "") -> int:
+    """Run ``smiling <args>`` with this interpreter, appending its output to ``log``.
+
+    The run is a process group of its own, so a terminal's Ctrl-C reaches only the sweep; the
+    sweep counts the presses in the file ``stop`` (on the sweep's folder, which a Ray cluster's
+    nodes share) and each press is passed on to the run here: one lets it stop at its next safe
+    point and keep a checkpoint, a second stops it at once.
+    """
     Path(log).parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **extra_env}
     with open(log, "a") as f:
         f.write(f"$ smiling {' '.join(args)}\n")
         f.flush()
         cmd = [sys.executable, "-m", "smiling.cli", *args]
-        return subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env).returncode
+        proc = subprocess.Popen(
+            cmd, stdout=f, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+        passed = 0
+        while True:
+            try:
+                return proc.wait(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                pass
+            except KeyboardInterrupt:  # a Ray worker's cancellation: the run decides
+                pass
+            pressed = presses(stop)
+            for _ in range(pressed - passed):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGINT)
+            passed = max(passed, pressed)
+
+
+def presses(stop: str) -> int:
+    """How many times Ctrl-C was pressed, as the stop file ``stop`` records it (0: none)."""
+    try:
+        return int(Path(stop).read_text() or 0) if stop else 0
+    except (OSError, ValueError):
+        return 0
 
 
 def worker_env() -> dict[str, str]:
@@ -143,23 +304,33 @@ def default_workers() -> int:
 Report = Callable[[Outcome], None]
 
 
-def run_local(jobs: Sequence[Job], workers: int, report: Report) -> list[Outcome]:
-    """Run the jobs in a pool of ``workers`` subprocesses on this machine."""
-    outcomes = []
+def run_local(jobs: Sequence[Job], workers: int, report: Report, stop: Stop) -> list[Outcome]:
+    """Run the jobs in a pool of ``workers`` subprocesses on this machine; after a Ctrl-C
+    (``stop``) no more start."""
+    outcomes: list[Outcome] = []
     env = worker_env()
+    waiting = list(jobs)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(execute, j.args, str(j.log), env): j for j in jobs}
-        for future in as_completed(futures):
-            outcome = Outcome(futures[future], future.result())
-            report(outcome)
-            outcomes.append(outcome)
-    return outcomes
+        running: dict = {}
+        while waiting or running:
+            while waiting and len(running) < workers and not stop.presses:
+                job = waiting.pop(0)
+                running[pool.submit(execute, job.args, str(job.log), env, str(stop.path))] = job
+            if not running:
+                break
+            done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in done:
+                outcome = Outcome(running.pop(future), future.result())
+                report(outcome)
+                outcomes.append(outcome)
+    return outcomes + [Outcome(j, None) for j in waiting]
 
 
 def run_ray(
-    jobs: Sequence[Job], address: str | None, workers: int | None, report: Report
+    jobs: Sequence[Job], address: str | None, workers: int | None, report: Report, stop: Stop
 ) -> list[Outcome]:
-    """Run the jobs as Ray tasks of one CPU each, at most ``workers`` at a time if given."""
+    """Run the jobs as Ray tasks of one CPU each, at most ``workers`` at a time if given; after
+    a Ctrl-C (``stop``) no more are submitted."""
     try:
         import ray
     except ImportError:
@@ -173,15 +344,17 @@ def run_ray(
         env = worker_env()
         waiting, running, outcomes = list(jobs), {}, []
         while waiting or running:
-            while waiting and (workers is None or len(running) < workers):
+            while waiting and (workers is None or len(running) < workers) and not stop.presses:
                 job = waiting.pop(0)
-                running[task.remote(job.args, str(job.log), env)] = job
-            done, _ = ray.wait(list(running), num_returns=1)
+                running[task.remote(job.args, str(job.log), env, str(stop.path))] = job
+            if not running:
+                break
+            done, _ = ray.wait(list(running), num_returns=1, timeout=0.2)
             for ref in done:
                 outcome = Outcome(running.pop(ref), int(ray.get(ref)))
                 report(outcome)
                 outcomes.append(outcome)
-        return outcomes
+        return outcomes + [Outcome(j, None) for j in waiting]
     finally:
         ray.shutdown()
 
@@ -193,15 +366,55 @@ def sweep(
     address: str | None = None,
     report: Report = lambda outcome: None,
 ) -> list[Outcome]:
-    """Run the jobs that need running on ``backend``; returns every job's outcome."""
+    """Run the jobs that need running on ``backend``; returns every job's outcome.
+
+    Ctrl-C starts no further run, lets the runs under way stop at their safe points (each keeps
+    a checkpoint at the end of its current episode; a second Ctrl-C stops them at once) and
+    raises :class:`SweepInterrupted` with every outcome.
+    """
+    if backend not in ("local", "ray"):
+        raise SmilingError(f"unknown backend '{backend}'; choose local or ray")
     todo = [j for j in jobs if j.args]
     outcomes = [Outcome(j, 0) for j in jobs if not j.args]
     for outcome in outcomes:
         report(outcome)
-    if backend == "local":
-        outcomes += run_local(todo, workers or default_workers(), report) if todo else []
-    elif backend == "ray":
-        outcomes += run_ray(todo, address, workers, report) if todo else []
-    else:
-        raise SmilingError(f"unknown backend '{backend}'; choose local or ray")
+    if not todo:
+        return outcomes
+    stop = Stop(todo[0].run_dir.parent / STOP_FILE)
+    with stop.watching():
+        if backend == "local":
+            outcomes += run_local(todo, workers or default_workers(), report, stop)
+        else:
+            outcomes += run_ray(todo, address, workers, report, stop)
+    if stop.presses:
+        raise SweepInterrupted(outcomes)
     return outcomes
+
+
+def scoped_args(arms: Mapping[str, RunSpec]) -> dict[str, list[str]]:
+    """Each arm's ``smiling train`` settings, with only the ``--set`` pairs that apply to it.
+
+    ``arms`` maps each canonical algo spec to its run spec with every ``--set`` pair of the
+    sweep. A pair applies to an arm whose method or agent has that setting (``sac.batch_size``
+    to the arms driving SAC, ``reward.num_timesteps`` to SMILING's); one that applies to no arm,
+    or a value an arm cannot take, is a :class:`SmilingError` before any run starts.
+    """
+    pairs = next(iter(arms.values())).overrides if arms else ()
+    used: set[str] = set()
+    scoped = {}
+    for name, spec in arms.items():
+        mine = tuple(p for p in pairs if spec.knows(p))
+        used.update(mine)
+        spec = dataclasses.replace(spec, overrides=mine)
+        try:
+            spec.method_config(), spec.agent_config()
+        except SmilingError as err:
+            raise SmilingError(f"{err} (in arm {name})") from None
+        scoped[name] = spec.shared_args()
+    for pair in pairs:
+        if pair not in used:  # the arm that knows the most settings lists them best
+            why = max((spec.why_unknown(pair) for spec in arms.values()), key=len)
+            raise SmilingError(
+                f"--set {pair} applies to none of the sweep's arms ({', '.join(arms)}): {why}"
+            )
+    return scoped

@@ -3,7 +3,7 @@
 The policy is SAC's tanh-Gaussian actor, so BC's policy is evaluated, saved and loaded exactly
 like every other learner's. Two losses:
 
-- ``mle``: ``-mean log pi(a_E | s_E)`` under the tanh-Gaussian (the paper's BC, spec section 8);
+- ``mle``: ``-mean log pi(a_E | s_E)`` under the tanh-Gaussian (the SMILING paper's BC baseline);
 - ``mse``: ``mean ||tanh(mu(s_E)) - a_E||^2``, the deterministic action the evaluation uses.
 
 BC takes no environment steps: its step unit is the gradient step (its registry entry says so),

@@ -1,4 +1,4 @@
-"""DAC: SAC on a discriminator's reward (the GAN-style baseline of spec section 8).
+"""DAC: SAC on a discriminator's reward (the GAN-style baseline of the SMILING paper).
 
 Same loop, same SAC and same data schedule as SMILING's learner score model; only the objective
 differs. Every ``update_every`` environment steps the discriminator (warm-started, never
@@ -64,7 +64,7 @@ class DACConfig(Config):
 
 
 DAC_PRESETS: dict[str, DACConfig] = {
-    "paper": DACConfig(),  # the paper's DAC (spec section 8), with the agent's paper preset
+    "paper": DACConfig(),  # the SMILING paper's DAC, with the agent's paper preset
     "fast": DACConfig(),  # the same discriminator (it costs little), with the agent's fast preset
     # The smallest settings that run every code path in seconds (tests, trying a setup).
     "debug": DACConfig(

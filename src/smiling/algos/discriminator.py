@@ -5,8 +5,8 @@
     L = 0.5 * (BCE(D(x_learner), 0) + BCE(D(x_expert), 1))
         + gp_weight * E_u (||grad_x D(u x_expert + (1 - u) x_learner)||_2 - 1)^2,  u ~ U(0, 1)
 
-(spec section 8). The reward the policy maximises is ``-log(1 - sigmoid(D) + 1e-8)`` ("gail") or
-``D`` itself ("airl").
+(the SMILING paper's DAC baseline, arXiv 2410.13855). The reward the policy maximises is
+``-log(1 - sigmoid(D) + 1e-8)`` ("gail") or ``D`` itself ("airl").
 """
 
 from __future__ import annotations

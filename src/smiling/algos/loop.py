@@ -57,6 +57,7 @@ from smiling.recorder import RunRecorder
 from smiling.rewards import NOTHING, MethodStep, RewardFn
 from smiling.rl.agent import Agent, AgentEntry, Replay
 from smiling.rl.registry import DEFAULT_AGENT, get_agent
+from smiling.runs import RunDir
 
 # Evaluation episode i of a run with seed s starts from env seed s + EVAL_SEED_OFFSET + i, far
 # from the training episodes' seeds (s + 1, s + 2, ...), so the two never share a start.
@@ -130,7 +131,14 @@ class TrainingLoop:
         self.curve: list[list[float]] = []
         self.last_metrics: dict[str, float] = {}
         self._prepared = False
+        # Updates wait until this step: after a continuation from a compact checkpoint (no
+        # replay), the agent first refills its replay by acting (see persistence).
+        self.refill_until = 0
         self._recorder: RunRecorder | None = None
+        # The run directory this learner was restored from or last wrote: learn() may continue
+        # it; any other directory holding a run is refused.
+        self._run_path: Path | None = None
+        self._progress_mode: bool | None = None
         self.setup()
 
     @property
@@ -259,15 +267,29 @@ class TrainingLoop:
         return cbs
 
     def learn(
-        self, steps: int, run_dir: str | Path | None = None, progress: bool | None = None
+        self,
+        steps: int,
+        run_dir: str | Path | None = None,
+        progress: bool | None = None,
+        overwrite: bool = False,
     ) -> dict[str, Any]:
         """Train until ``steps`` steps in total (the method's unit); returns the summary.
 
-        With ``run_dir``, writes the run directory (see :mod:`smiling.runs`). ``progress=None``
-        shows a progress bar on a terminal and log lines otherwise (``False``: log lines).
+        With ``run_dir``, writes the run directory (see :mod:`smiling.runs`). A directory that
+        already holds a run is refused, as ``smiling train --out`` refuses it, unless it is this
+        learner's own: the run it was restored from (``Learner.restore(run_dir)``: how a run is
+        resumed) or the one its previous ``learn`` wrote (training on). ``overwrite=True``
+        deletes the run found there first (only the run's files). ``progress=None`` shows a
+        progress bar on a terminal and log lines otherwise (``False``: log lines).
+
+        Ctrl-C (one press) lets the current episode finish, checkpoints at its end, where a
+        resume continues exactly, and raises :class:`smiling.interrupt.Interrupted`; a second
+        press stops at once.
         """
         if steps < 1:
             raise SettingError("steps", f"must be at least 1, got {steps}")
+        if run_dir is not None:
+            self._claim_run_dir(Path(run_dir), overwrite)
         if (
             self.entry.step_unit == "env"
             and self.env_steps == 0
@@ -286,6 +308,7 @@ class TrainingLoop:
                 write_demos = None if self.demos is None else self.demos.save
                 at = self.steps_done
                 self._recorder.open(steps, at, self.curve, self.config_dict, write_demos)
+                self._run_path = Path(run_dir)
             else:
                 callbacks = [c for c in callbacks if isinstance(c, Evaluation)]
             try:
@@ -294,25 +317,83 @@ class TrainingLoop:
                 if self._recorder is not None:
                     self._recorder.close()
 
+    def _claim_run_dir(self, path: Path, overwrite: bool) -> None:
+        """Refuse (or, with ``overwrite``, clear) a run directory holding another run."""
+        run = RunDir(path)  # a file in the way fails here
+        if not run.exists() or self._owns(path):
+            return
+        if overwrite:
+            run.remove_run()
+            return
+        run.refuse_existing(
+            f"choose another run_dir, continue it with {type(self).__name__}.restore"
+            f"({str(path)!r}) and learn(), or pass overwrite=True to replace it"
+        )
+
+    def _owns(self, path: Path) -> bool:
+        """Whether ``path`` is the run this learner was restored from or last wrote."""
+        if self._run_path is None:
+            return False
+        return self._run_path.resolve() == path.resolve()
+
+    def phase_progress(self, phase: str, total: int, unit: str = "update") -> Progress:
+        """A progress display for a phase of its own before the environment steps (SMILING's
+        expert score-model pre-training), shown the way the run's progress is."""
+        return Progress(
+            f"{self.label} {self.env_id}", total, bar=self._progress_mode, unit=unit, phase=phase
+        )
+
     def _loop(self, steps: int, callbacks: list[Callback], progress: bool | None) -> dict[str, Any]:
+        self._progress_mode = progress
         if not self._prepared:
             self.prepare(None if self._recorder is None else self._recorder.path)
             self._prepared = True
         t0 = time.perf_counter() - self.wall_seconds
-        self._bar = Progress(f"{self.label} {self.env_id}", steps, self.steps_done, bar=progress)
+        env_unit = self.entry.step_unit == "env"
+        self._bar = Progress(
+            f"{self.label} {self.env_id}",
+            steps,
+            self.steps_done,
+            bar=progress,
+            warmup=self.agent.warmup_steps if env_unit else 0,
+            unit="step" if env_unit else f"{self.entry.step_unit} step",
+        )
         self.begin(steps)
         while self.steps_done < steps:
-            interrupt.check()
+            if interrupt.requested() and self._may_stop_here():
+                self._stop_for_interrupt()
             nexts = [n for c in callbacks if (n := c.next_due(self.steps_done)) is not None]
+            # Pause where a progress line falls due (an offline method's chunks stay as they
+            # were: its random draws follow them).
+            if env_unit:
+                nexts.append(self._bar.next_line_step())
+            before = self.steps_done
             self.advance(min([steps, *nexts]))
             self.wall_seconds = time.perf_counter() - t0
+            if self.steps_done == before:
+                continue  # stopped at once for Ctrl-C: this step's callbacks have run
             last = self.steps_done >= steps
             for callback in callbacks:
                 if callback.is_due(self.steps_done, last):
                     callback.run(self, last)
+            self._bar.tick()
         self._bar.close()
         self.wall_seconds = time.perf_counter() - t0
         return self._finish()
+
+    def _may_stop_here(self) -> bool:
+        """Whether Ctrl-C may stop the run now: at an episode's end (no environment step of
+        the new one taken yet), where a checkpoint resumes exactly; anywhere without a run
+        directory, as there is nothing to keep. (A method without episodes, BC, is always at
+        one between its chunks.)"""
+        return self._recorder is None or self.episode_steps == 0
+
+    def _stop_for_interrupt(self) -> None:
+        """Ctrl-C was pressed and the run is at a safe point: keep it in a checkpoint (the
+        message then names its step), then stop with :class:`smiling.interrupt.Interrupted`."""
+        if self._recorder is not None:
+            self.save_checkpoint()
+        interrupt.check()
 
     def begin(self, steps: int) -> None:
         """Begin a training session: the replay, the episode and the current reward.
@@ -340,7 +421,8 @@ class TrainingLoop:
         """Environment steps (with the agent's updates) until ``until`` steps in total."""
         agent, log_every = self.agent, self.loop.log_every
         while self.env_steps < until:
-            interrupt.check()  # between environment steps: no XLA work is half done here
+            if interrupt.requested() and self._may_stop_here():
+                return  # Ctrl-C: the loop checkpoints here and stops (between steps, no XLA work)
             obs = self._obs
             self.state = agent.observe(self.state, obs)  # e.g. running observation statistics
             if self.env_steps < agent.warmup_steps:
@@ -365,7 +447,10 @@ class TrainingLoop:
                 self.last_metrics.update(step.metrics)
             if step.reward_changed:
                 self._reward = self.reward_fn()
-            for _ in range(agent.updates_due(self.env_steps)):
+            updates = (
+                agent.updates_due(self.env_steps) if self.env_steps >= self.refill_until else 0
+            )
+            for _ in range(updates):
                 self.key, up_key = jax.random.split(self.key)
                 batch = agent.sample(self.replay, self.rng)
                 self.state, metrics = agent.update(self.state, batch, up_key, self._reward)
@@ -387,6 +472,7 @@ class TrainingLoop:
             "rng": self.rng.bit_generator.state,
             "curve": self.curve,
             "prepared": self._prepared,
+            "refill_until": self.refill_until,
         }
 
     def restore_progress(self, progress: dict[str, Any]) -> None:
@@ -403,6 +489,7 @@ class TrainingLoop:
         self._obs = None
         self.curve = [list(row) for row in progress["curve"]]
         self._prepared = bool(progress["prepared"])
+        self.refill_until = int(progress.get("refill_until", 0))
 
     def save(self, directory: str | Path) -> None:
         """Write the learner to ``directory`` (the run's ``model/`` at the end of a run)."""

@@ -12,6 +12,7 @@ older shapes are translated by :mod:`smiling.algos.legacy` before anything else 
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,10 @@ from smiling.rl.registry import get_agent
 from smiling.runs import RunDir
 
 AGENT_STATE = "state"  # the agent's state in checkpoints and models: state.msgpack
+AGENT_WEIGHTS = "weights"  # a compact checkpoint's agent file instead: weights.msgpack
 REPLAY_FILE = "buffer.npz"
+# The run's small files a compact copy carries (the learning curve, the kept actor, the data).
+COMPACT_COPIES = ("config.json", "eval.csv", "metrics.jsonl", "actor.msgpack", "demos.npz")
 
 
 class Learner(TrainingLoop):
@@ -85,6 +89,7 @@ class Learner(TrainingLoop):
             learner.load_checkpoint(run.path, total)
         else:
             warn(f"'{run.path}' has no checkpoint yet; starting it again from step 0")
+        learner._run_path = run.path  # its own run: learn(run_dir=...) continues it
         finished = run.read_summary() is not None
         at = learner.steps_done
         if at > total or (at == total and finished):
@@ -139,7 +144,15 @@ class Learner(TrainingLoop):
     def _read_state_files(self, d: Path) -> None:
         """Inverse of :meth:`_state_files`."""
         self.state = self.agent.from_bytes((d / f"{AGENT_STATE}.msgpack").read_bytes())
-        extra = {p.stem: p.read_bytes() for p in d.glob("*.msgpack") if p.stem != AGENT_STATE}
+        self._read_method_files(d, AGENT_STATE)
+
+    def _read_weights(self, d: Path) -> None:
+        """The agent's weights and the method's state of a compact checkpoint."""
+        self.state = self.agent.from_weights((d / f"{AGENT_WEIGHTS}.msgpack").read_bytes())
+        self._read_method_files(d, AGENT_WEIGHTS)
+
+    def _read_method_files(self, d: Path, agent_file: str) -> None:
+        extra = {p.stem: p.read_bytes() for p in d.glob("*.msgpack") if p.stem != agent_file}
         self.restore_method_state(extra)
 
     # ------------------------------------------------------------ checkpoints
@@ -165,11 +178,46 @@ class Learner(TrainingLoop):
         is loaded into a replay made for that step budget.
         """
         self._checkpointer = Checkpointer(path)
+        self._run_path = Path(path)  # the run it continues, which learn() may then write
         return self._checkpointer.load(lambda folder, p: self._read_checkpoint(folder, p, budget))
+
+    @classmethod
+    def compact_copy(cls, run_dir: str | Path, directory: str | Path) -> int:
+        """Copy the run in ``run_dir`` at its newest checkpoint into ``directory``, compactly:
+        a run directory of its own whose checkpoint holds the agent's weights only
+        (:meth:`Agent.weights_bytes`: no optimiser moments, no target copies) and no replay.
+        Returns the step copied.
+
+        Why: a long run's full checkpoint is mostly replay (a 1M-step buffer) and optimiser
+        moments, too big for git, and a machine's disk is not forever. A compact copy is small
+        enough to commit at milestones, and ``smiling resume`` continues it anywhere. The
+        continuation is not exact: the optimisers restart, target networks restart from the
+        networks they track, and the replay starts empty, so the agent first acts for its
+        warm-up length (``warmup_steps``) with its own policy, without updating, to refill it.
+        """
+        source, dest = Path(run_dir), Path(directory)
+        if dest.exists() and any(dest.iterdir()):
+            raise SmilingError(f"'{dest}' is not empty; choose a new folder for the copy")
+        learner = cls.from_dir(source)
+        learner.load_checkpoint(source, budget=None)
+        dest.mkdir(parents=True, exist_ok=True)
+        for name in COMPACT_COPIES:
+            if (source / name).is_file():
+                shutil.copy2(source / name, dest / name)
+        files = {f"{AGENT_WEIGHTS}.msgpack": learner.agent.weights_bytes(learner.state)}
+        files.update({f"{k}.msgpack": v for k, v in learner.method_state().items()})
+        progress = learner.progress()
+        refill = learner.env_steps + learner.agent.warmup_steps
+        progress["refill_until"] = max(learner.refill_until, refill)
+        Checkpointer(dest).save(files, progress)
+        return learner.env_steps
 
     def _read_checkpoint(self, folder: Path, progress: dict[str, Any], budget: int | None) -> None:
         try:
-            self._read_state_files(folder)
+            if (folder / f"{AGENT_WEIGHTS}.msgpack").is_file():  # a compact checkpoint
+                self._read_weights(folder)
+            else:
+                self._read_state_files(folder)
             if budget is not None:
                 self.replay = self.agent.make_replay(budget)
                 if (folder / REPLAY_FILE).exists():

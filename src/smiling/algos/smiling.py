@@ -1,4 +1,5 @@
-"""SMILING: SAC on the diffusion-score reward (spec section 4).
+"""SMILING: SAC on the diffusion-score reward, in the loop of the paper's reference
+implementation (docs/smiling.md, "How it works").
 
 1. Pre-train the expert score model g_e on the expert states (cached in the run directory).
 2. Repeat: environment steps of SAC whose sampled batches are relabelled, inside the jitted
@@ -58,13 +59,13 @@ class SmilingConfig(Config):
 
 
 SMILING_PRESETS: dict[str, SmilingConfig] = {
-    # The paper's numbers exactly (spec sections 2-5).
+    # The paper's numbers exactly (arXiv 2410.13855 and its reference implementation).
     "paper": SmilingConfig(
         reward=RewardConfig(num_timesteps=500, antithetic=False, weighting="simple"),
     ),
-    # CPU default, chosen from benchmarks/results/reward_estimator.* and smiling_learning.*:
-    # (with the agent's fast preset, SAC 256x2) K = 8 on a stratified (randomly shifted) grid,
-    # fewer pre-training steps.
+    # CPU default, chosen from benchmarks/results/reward_estimator/reward_estimator.* and
+    # smiling_learning.*: (with the agent's fast preset, SAC 256x2) K = 8 on a stratified (randomly
+    # shifted) grid, fewer pre-training steps.
     "fast": SmilingConfig(
         reward=RewardConfig(num_timesteps=8, stratified=True, weighting="simple"),
         expert_pretrain_steps=5000,
@@ -122,12 +123,16 @@ class SMILING(Learner):
             self.expert_score = self.score_model.from_bytes(cache.read_bytes())
             return
         self.key, key = jax.random.split(self.key)
-        self.expert_score, losses = self.score_model.fit(
-            self.visited.expert_inputs(self.train_demos),
-            self.config.expert_pretrain_steps,
-            key,
-            batch_size=self.config.score_batch,
-        )
+        steps = self.config.expert_pretrain_steps
+        # A phase of its own, with its own progress: it takes a while before the first step.
+        with self.phase_progress("expert score-model pre-training", steps) as shown:
+            self.expert_score, losses = self.score_model.fit(
+                self.visited.expert_inputs(self.train_demos),
+                steps,
+                key,
+                batch_size=self.config.score_batch,
+                on_progress=shown.update,
+            )
         self.last_metrics["losses/expert_score_train"] = float(np.mean(losses[-100:]))
         if self.val_demos is not None:
             self.key, key = jax.random.split(self.key)

@@ -8,8 +8,8 @@ import numpy as np
 class ObservationFIFO:
     """Keeps the most recent ``capacity`` states; the learner score model samples from it.
 
-    The paper's loop (spec section 4) puts every visited state here, the random seed steps
-    included, and draws 100k states with replacement per learner-model update.
+    The loop of the paper's reference implementation puts every visited state here, the random seed
+    steps included, and draws 100k states with replacement per learner-model update.
     """
 
     def __init__(self, dim: int, capacity: int):

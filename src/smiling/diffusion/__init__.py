@@ -1,4 +1,5 @@
-"""Diffusion score models and the SMILING reward built from them (spec sections 2-3).
+"""Diffusion score models and the SMILING reward built from them (docs/smiling.md,
+"How it works").
 
 ``schedule`` holds the DDPM noise schedules, ``score_net`` the noise-prediction network and its
 trainer, ``reward`` the per-state cost estimator that the RL learner maximises (as a reward).

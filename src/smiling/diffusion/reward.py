@@ -1,4 +1,5 @@
-"""The SMILING reward: learner denoising loss minus expert denoising loss (spec section 3).
+"""The SMILING reward: learner denoising loss minus expert denoising loss (docs/smiling.md,
+"How it works").
 
 For a state ``s`` (or ``[s, a]``), with K timesteps on the grid ``t_k = k * T // K`` and one
 ``eps_k ~ N(0, I)`` per (state, timestep) given to BOTH models (common random numbers)::
@@ -79,7 +80,7 @@ class RewardConfig:
     num_timesteps: K, evaluations per state (grid timesteps x noise signs).
     antithetic: use a K/2 grid and both ``+eps`` and ``-eps`` at the SAME timestep; the pair's
         errors are negatively correlated, which lowers the noise at equal cost (pairing across
-        adjacent timesteps measured no gain, spec section 3).
+        adjacent timesteps measured no gain when the project was planned).
     weighting: ``'simple'`` (w = 1, the reference implementation's DDPM loss) or ``'score'``
         (w = 1 / sigma_t^2, the theory's DS divergence on true score differences).
     normalize: per batch ``(r - mean) / (std + 1e-6) * target_std`` as the reference (population
@@ -89,8 +90,8 @@ class RewardConfig:
         to ``ROBUST_CLIP`` of those units; :func:`normalize_rewards`). On cheetah-run the MLP
         score models' reward is heavy-tailed: a few far-off states get very negative rewards,
         and the std they inflate leaves the middle half of the states 0.09 std apart
-        (benchmarks/results/reward_diagnosis_cheetah.md); the robust scale gives the bulk its
-        spread.
+        (benchmarks/results/reward_diagnosis/reward_diagnosis_cheetah.md); the robust scale gives
+        the bulk its spread.
     target_std: the std of the normalised rewards; 0.1 is the reference's, tuned for SAC (whose
         temperature adapts to any scale). DreamerV3 divides its returns by ``max(1, S)``, ``S``
         their 5th-95th percentile range, so returns whose range is below 1 are not scaled up and

@@ -51,7 +51,7 @@ def schedule_from_betas(betas: np.ndarray) -> NoiseSchedule:
 
 
 def linear_schedule(T: int = 5000, beta_1: float = 1e-4, beta_T: float = 0.02) -> NoiseSchedule:
-    """The DDPM linear schedule the paper uses (spec section 2): betas evenly spaced."""
+    """The DDPM linear schedule the SMILING paper uses (arXiv 2410.13855): betas evenly spaced."""
     if T < 1:
         raise SmilingError(f"a noise schedule needs T >= 1 steps, got {T}")
     return schedule_from_betas(np.linspace(beta_1, beta_T, T))

@@ -1,6 +1,6 @@
 """Noise-prediction (score) network, its denoising loss and a small AdamW trainer.
 
-The network is the reference architecture (spec section 2)::
+The network is the SMILING paper's reference architecture (arXiv 2410.13855, its code)::
 
     temb = Dense(temb_dim)(act(Dense(temb_hidden)(sinusoid(t))))
     h    = Dense(hidden)([x_t, temb])            # first layer
@@ -226,11 +226,14 @@ class ScoreModel:
         state: ScoreModelState | None = None,
         batch_size: int = 1024,
         steps_per_call: int = 50,
+        on_progress: Callable[[int], None] | None = None,
     ) -> tuple[ScoreModelState, np.ndarray]:
         """Train for ``steps`` minibatches drawn epoch by epoch (shuffled, without replacement).
 
         Starts from ``state`` (warm start, as the learner's model is never re-initialised) or from
         a fresh initialisation. Returns the trained state and the per-step loss history.
+        ``on_progress(done)`` hears the steps done after each jitted chunk (a long fit, the
+        expert pre-training, shows its progress with it).
         """
         states = np.asarray(states, np.float32)
         if states.ndim != 2 or states.shape[1] != self.dim or len(states) == 0:
@@ -250,6 +253,8 @@ class ScoreModel:
             batches = states[idx].reshape(n, batch_size, self.dim)
             state, loss = self.train_steps(state, batches, jax.random.fold_in(k_train, start))
             losses.append(np.asarray(loss))
+            if on_progress is not None:
+                on_progress(start + n)
         history = np.concatenate(losses) if losses else np.zeros(0, np.float32)
         return state, history
 

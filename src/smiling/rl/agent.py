@@ -97,6 +97,16 @@ class Agent(Protocol):
         """A state that acts with the policy of :meth:`policy_bytes` (an expert's)."""
         ...
 
+    def weights_bytes(self, state: Any) -> bytes:
+        """What the agent has learnt, without what it can rebuild (optimiser moments, target
+        networks): a compact checkpoint's agent file (:func:`weights_only`)."""
+        ...
+
+    def from_weights(self, data: bytes) -> Any:
+        """A state holding the weights of :meth:`weights_bytes`, with fresh optimiser moments
+        and target networks copied from the networks they track (:func:`with_weights`)."""
+        ...
+
 
 @dataclasses.dataclass(frozen=True)
 class AgentEntry:
@@ -116,3 +126,36 @@ class AgentEntry:
 
     def build(self, obs_dim: int, act_dim: int, config: Any) -> Agent:
         return self.cls(obs_dim, act_dim, config)
+
+
+def weights_only(state: Any, fields: tuple[str, ...]) -> bytes:
+    """``fields`` of the (flax dataclass) ``state``, serialised: the learnt part of a state.
+
+    Why: a full state is about three times its weights (Adam's two moments per parameter,
+    target copies), and a checkpoint that must live in git (a long run's milestones, so that a
+    fresh machine can continue it) should be no larger than what cannot be recomputed.
+    """
+    import flax.serialization
+
+    whole = flax.serialization.to_state_dict(state)
+    return flax.serialization.msgpack_serialize({name: whole[name] for name in fields})
+
+
+def with_weights(
+    fresh: Any, data: bytes, fields: tuple[str, ...], copies: dict[str, str] | None = None
+) -> Any:
+    """``fresh`` (a newly initialised state) with ``fields`` read from :func:`weights_only`'s
+    bytes, then each ``copies`` target field set to its source (a target network starts as the
+    network it tracks, as at initialisation)."""
+    import flax.serialization
+
+    saved = flax.serialization.msgpack_restore(data)
+    missing = [name for name in fields if name not in saved]
+    if missing:
+        raise ValueError(f"weights lack {', '.join(missing)}")
+    parts = {
+        name: flax.serialization.from_state_dict(getattr(fresh, name), saved[name])
+        for name in fields
+    }
+    state = fresh.replace(**parts)
+    return state.replace(**{dst: getattr(state, src) for dst, src in (copies or {}).items()})

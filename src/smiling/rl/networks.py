@@ -1,6 +1,6 @@
 """Flax networks for SAC: a tanh-squashed Gaussian actor and a double-Q critic.
 
-Both follow the pytorch_sac conventions the paper uses (spec section 5): ReLU MLPs, orthogonal
+Both follow the pytorch_sac conventions the SMILING paper uses: ReLU MLPs, orthogonal
 initialisation, and a log-std squashed into ``[log_std_min, log_std_max]`` with tanh so the policy's
 entropy stays bounded without clipping gradients away.
 """

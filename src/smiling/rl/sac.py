@@ -27,7 +27,7 @@ import optax
 from smiling.config import Config, check_range
 from smiling.data.replay import ReplayBuffer
 from smiling.rewards import RewardFn, as_traced, relabel
-from smiling.rl.agent import AgentEntry, Batch
+from smiling.rl.agent import AgentEntry, Batch, weights_only, with_weights
 from smiling.rl.networks import Actor, DoubleCritic, sample_tanh_gaussian
 from smiling.termination import absorbing_value
 
@@ -79,7 +79,7 @@ class SACConfig(SACCoreConfig):
 
 
 PRESETS: dict[str, SACConfig] = {
-    # Exactly the paper's SAC (spec section 5).
+    # Exactly the SMILING paper's SAC (pytorch_sac conventions, 1024x2, batch 1024).
     "paper": SACConfig(
         hidden=(1024, 1024),
         batch_size=1024,
@@ -93,7 +93,7 @@ PRESETS: dict[str, SACConfig] = {
     ),
     # The CPU default: 256x2 and batch 256 cost ~40x less per update than the paper preset;
     # lr 3e-4 and a target update every step learn faster per step at this width (see
-    # benchmarks/results/expert_curves.*).
+    # benchmarks/results/expert_curves/expert_curves.*).
     "fast": SACConfig(),
     # The smallest SAC that runs every code path in seconds: for tests and for trying a setup.
     "debug": SACConfig(hidden=(32, 32), batch_size=32, seed_steps=100),
@@ -191,6 +191,16 @@ class SAC:
 
     def from_bytes(self, data: bytes) -> SACState:
         return flax.serialization.from_bytes(self.init(jax.random.PRNGKey(0)), data)
+
+    # What a compact checkpoint keeps (the rest is rebuilt: see ``Agent.from_weights``).
+    WEIGHTS: ClassVar[tuple[str, ...]] = ("actor_params", "critic_params", "log_alpha", "step")
+
+    def weights_bytes(self, state: SACState) -> bytes:
+        return weights_only(state, self.WEIGHTS)
+
+    def from_weights(self, data: bytes) -> SACState:
+        fresh = self.init(jax.random.PRNGKey(0))
+        return with_weights(fresh, data, self.WEIGHTS, {"target_critic_params": "critic_params"})
 
     def policy_bytes(self, state: SACState) -> bytes:
         return flax.serialization.to_bytes(state.actor_params)

@@ -245,6 +245,8 @@ class Simba(SAC):
     def from_bytes(self, data: bytes) -> SimbaState:
         return flax.serialization.from_bytes(self.init(jax.random.PRNGKey(0)), data)
 
+    WEIGHTS: ClassVar[tuple[str, ...]] = (*SAC.WEIGHTS, "obs_mean", "obs_var", "obs_count")
+
     def policy_bytes(self, state: SimbaState) -> bytes:
         """The actor and the statistics it acts with."""
         return flax.serialization.to_bytes(_policy_part(state))

@@ -28,7 +28,7 @@ import optax
 
 from smiling.config import Config, check_range
 from smiling.rewards import RewardFn, as_traced, relabel
-from smiling.rl.agent import AgentEntry, Batch
+from smiling.rl.agent import AgentEntry, Batch, weights_only, with_weights
 from smiling.rl.dreamerv3.behavior import (
     CLIP_GRADIENTS,
     Actor,
@@ -64,7 +64,7 @@ class DreamerV3Config(Config):
     # Posterior states imagination starts from, drawn at random from the batch's; 0: all of
     # them (DreamerV3's). Imagination is most of a train step's cost on a CPU, so fewer starts
     # let the world model train on larger batches at little extra cost
-    # (docs/dreamer_cartpole.md, fifth round).
+    # (docs/notes/dreamer_cartpole.md, fifth round).
     imag_starts: int = 0
     discount: float = 0.997  # 1 - 1/333
     lam: float = 0.95  # lambda of the returns
@@ -75,7 +75,7 @@ class DreamerV3Config(Config):
     wm_eps: float = 1e-8
     wm_clip: float = 1000.0
     ac_lr: float = 3e-5  # the actor's
-    # The critic's own learning rate: how fast values propagate (docs/dreamer_cartpole.md).
+    # The critic's own learning rate: how fast values propagate (docs/notes/dreamer_cartpole.md).
     critic_lr: float = 3e-5
     ac_eps: float = 1e-5
     ac_clip: float = 100.0
@@ -359,6 +359,18 @@ class DreamerV3:
 
     def from_bytes(self, data: bytes) -> DreamerV3State:
         return flax.serialization.from_bytes(self.init(jax.random.PRNGKey(0)), data)
+
+    # What a compact checkpoint keeps (the rest is rebuilt: see ``Agent.from_weights``).
+    WEIGHTS: ClassVar[tuple[str, ...]] = (
+        "wm_params", "actor_params", "critic_params", "return_scale", "step",
+    )  # fmt: skip
+
+    def weights_bytes(self, state: DreamerV3State) -> bytes:
+        return weights_only(state, self.WEIGHTS)
+
+    def from_weights(self, data: bytes) -> DreamerV3State:
+        fresh = self.init(jax.random.PRNGKey(0))
+        return with_weights(fresh, data, self.WEIGHTS, {"slow_critic_params": "critic_params"})
 
     def policy_bytes(self, state: DreamerV3State) -> bytes:
         """The world model (acting filters observations through it) and the actor."""
