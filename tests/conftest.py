@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
+import jax
 import numpy as np
 import pytest
 
 from smiling.data.demos import Demonstrations
+
+OURS = "SMILING_TESTS_JAX_CACHE"  # names the cache a test session made, as opposed to a user's
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One JAX compilation cache for this test session (each ``pytest -n`` worker its own):
+    tests build many agents, runs and ``smiling`` subprocesses whose compiled code is the same,
+    and without it each compiles it again. Loading a compiled program gives the program itself,
+    so results are bit-identical. A cache the user already set is used instead."""
+    # A worker inherits its controller's environment: only a cache not made here is the user's.
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR", OURS) != os.environ.get(OURS, OURS):
+        return
+    cache = tempfile.mkdtemp(prefix="smiling-tests-jax-cache-")
+    config.add_cleanup(lambda: shutil.rmtree(cache, ignore_errors=True))
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = os.environ[OURS] = cache  # subprocesses' too
+    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+    jax.config.update("jax_compilation_cache_dir", cache)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
 def make_demos(

@@ -12,9 +12,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import pickle
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
+import flax
 import jax
 import numpy as np
 import pytest
@@ -59,21 +61,103 @@ def make(method: str, agent: str, loop: LoopConfig = LOOP) -> Learner:
     return METHODS[method].cls(ENV, demos, preset="debug", seed=3, loop=loop, agent=agent)
 
 
+class Finished(NamedTuple):
+    """A pair's uninterrupted run: its directory and the learner that wrote it, still in memory
+    so that what was saved can be compared with what was trained."""
+
+    run: Path
+    learner: Learner
+
+
 @pytest.fixture(scope="module")
-def finished(tmp_path_factory) -> dict[tuple[str, str], Path]:
-    """One uninterrupted run of every pair, to STEPS."""
+def finished(tmp_path_factory) -> Callable[[str, str], Finished]:
+    """A pair's uninterrupted run to STEPS, made on first use and kept for the module.
+
+    Made per pair rather than all at once, so that a worker of ``pytest -n`` (the tests of a
+    pair share an ``xdist_group``, see :func:`per_pair`) trains only the pairs it runs.
+    """
     root = tmp_path_factory.mktemp("contract")
-    runs = {}
-    for method, agent in pairs():
-        run = root / f"{method}-{agent}"
-        make(method, agent).learn(STEPS, run_dir=run, progress=False)
-        runs[(method, agent)] = run
-    return runs
+    runs: dict[tuple[str, str], Finished] = {}
+
+    def get(method: str, agent: str) -> Finished:
+        if (method, agent) not in runs:
+            run = root / f"{method}-{agent}"
+            learner = make(method, agent)
+            learner.learn(STEPS, run_dir=run, progress=False)
+            runs[(method, agent)] = Finished(run, learner)
+        return runs[(method, agent)]
+
+    return get
 
 
-@pytest.mark.parametrize("method, agent", pairs())
+def per_pair() -> list:
+    """:func:`pairs` as parameters, each pair's tests in one ``xdist_group``: with
+    ``--dist loadgroup`` one worker runs them all, so each pair trains and compiles once.
+
+    Each may be the first of its pair to run (``-k`` picks any), so each may make the pair's
+    run and compile its code: IQ-Learn over SimBa's update alone takes over a CPU-minute to
+    compile, minutes of wall time on a loaded machine, hence a longer hang guard than 300 s.
+    """
+    return [
+        pytest.param(
+            m, a, marks=[pytest.mark.xdist_group(f"contract-{m}-{a}"), pytest.mark.timeout(600)]
+        )
+        for m, a in pairs()
+    ]
+
+
+OBS = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)  # Pendulum observations
+
+
+def actions(learner: Learner, deterministic: bool = True) -> np.ndarray:
+    """``learner``'s actions for :data:`OBS` from a fresh carry, drawn with one fixed key (not
+    the learner's own, which :meth:`Learner.predict` would advance and a resume then reuses)."""
+    carry = learner.agent.initial_carry()
+    key = jax.random.PRNGKey(7)
+    return np.asarray(learner.agent.act(learner.state, OBS, key, carry, deterministic)[0])
+
+
+def arrays(tree: Any) -> list[tuple[str, np.ndarray]]:
+    """``tree``'s arrays by path, its dicts' keys sorted: a state read back from a file keeps
+    the key order of the template it was read into, which is not part of the state."""
+    leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
+    return [(jax.tree_util.keystr(path), np.asarray(leaf)) for path, leaf in leaves]
+
+
+def assert_same_arrays(got: Any, want: Any, what: str) -> None:
+    """The same paths, dtypes and values, bit for bit."""
+    got, want = arrays(got), arrays(want)
+    assert [p for p, _ in got] == [p for p, _ in want], what
+    for (path, x), (_, y) in zip(got, want, strict=True):
+        assert x.dtype == y.dtype, f"{what}{path}: {x.dtype} != {y.dtype}"
+        np.testing.assert_array_equal(x, y, err_msg=f"{what}{path}")
+
+
+def assert_same_learner(got: Learner, want: Learner) -> None:
+    """``got`` holds ``want``'s trained state and acts as it does.
+
+    Compared: the agent's state and the method's (every array, bit for bit; the method's as it
+    saves it), the deterministic actions, and the stochastic ones (the whole policy, not only
+    its mean).
+    """
+    assert_same_arrays(got.state, want.state, "agent state")
+    got_method, want_method = got.method_state(), want.method_state()
+    assert got_method.keys() == want_method.keys(), "method state"
+    for name, blob in want_method.items():
+        saved = flax.serialization.msgpack_restore
+        assert_same_arrays(saved(got_method[name]), saved(blob), f"method state {name}")
+    np.testing.assert_array_equal(actions(got), actions(want))
+    np.testing.assert_array_equal(actions(got, False), actions(want, False))
+
+
+def assert_acts_differently(a: Learner, b: Learner) -> None:
+    """The comparison above can fail for these two: they do not act alike."""
+    assert not np.array_equal(actions(a), actions(b))
+
+
+@pytest.mark.parametrize("method, agent", per_pair())
 def test_learn_writes_a_valid_run_directory(finished, method, agent):
-    run = RunDir(finished[(method, agent)])
+    run = RunDir(finished(method, agent).run)
     config, summary = run.read_config(), run.read_summary()
     assert config["agent"]["name"] == agent and config["algo"] == method
     assert (
@@ -87,12 +171,12 @@ def test_learn_writes_a_valid_run_directory(finished, method, agent):
     json.loads(run.summary_path.read_text(), parse_constant=pytest.fail)  # no NaN/Infinity
 
 
-@pytest.mark.parametrize("method, agent", pairs())
+@pytest.mark.parametrize("method, agent", per_pair())
 def test_the_run_directory_is_the_one_smiling_runs_describes(finished, method, agent):
     """smiling.runs is the one description of a run directory: every file, config and summary
     key and metric a real run writes is declared there, and every metric it says this pair
     always logs is logged."""
-    run = RunDir(finished[(method, agent)])
+    run = RunDir(finished(method, agent).run)
     files = sorted(p.name for p in run.path.iterdir())
     assert [f for f in files if not is_run_entry(f)] == []
     assert sorted(run.read_config()) == sorted(CONFIG_KEYS)
@@ -105,24 +189,33 @@ def test_the_run_directory_is_the_one_smiling_runs_describes(finished, method, a
     assert sorted(logged - always - sometimes) == [], "logged, not in smiling.runs.METRICS"
 
 
-@pytest.mark.parametrize("method, agent", pairs())
+@pytest.mark.parametrize("method, agent", per_pair())
 def test_save_load_predict_equal(finished, method, agent):
-    model = finished[(method, agent)] / "model"
-    a, b = Learner.load(model), Learner.load(model)
-    obs = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
-    np.testing.assert_array_equal(a.predict(obs)[0], b.predict(obs)[0])
-    assert type(a) is METHODS[method].cls and a.agent_name == agent
+    """The saved model is the trained learner (as Stable-Baselines3's ``test_save_load``
+    compares the trained model's predictions with the loaded one's), and it is not what a
+    load that skipped the saved state would give: a fresh learner of the same config."""
+    run, trained = finished(method, agent)
+    loaded = Learner.load(run / "model")
+    assert type(loaded) is METHODS[method].cls and loaded.agent_name == agent
+    assert loaded.env_steps == trained.env_steps and loaded.steps_done == trained.steps_done
+    assert_same_learner(loaded, trained)
+    assert_acts_differently(Learner.from_dir(run / "model"), trained)
 
 
-@pytest.mark.parametrize("method, agent", pairs())
+@pytest.mark.parametrize("method, agent", per_pair())
 def test_checkpoint_then_resume_continues_the_same_curve(tmp_path, finished, method, agent):
+    """The restored learner is the one that wrote the checkpoint, and it continues the very
+    curve of the uninterrupted run."""
     run = tmp_path / "run"
-    make(method, agent).learn(HALF, run_dir=run, progress=False)
+    first = make(method, agent)
+    first.learn(HALF, run_dir=run, progress=False)  # its last checkpoint is at HALF: its end
     learner, steps = Learner.restore(run, STEPS)
     assert learner.steps_done == HALF and steps == STEPS
+    assert_same_learner(learner, first)
+    assert_acts_differently(Learner.from_dir(run), first)
     learner.learn(steps, run_dir=run, progress=False)
     resumed = np.asarray(RunDir(run).read_curve())[:, :2]
-    whole = np.asarray(RunDir(finished[(method, agent)]).read_curve())[:, :2]
+    whole = np.asarray(RunDir(finished(method, agent).run).read_curve())[:, :2]
     np.testing.assert_allclose(resumed, whole, rtol=1e-5)
 
 

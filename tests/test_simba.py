@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from smiling.algos import LoopConfig
+from smiling.algos.iq_learn import IQLearnConfig, iq_agent
 from smiling.algos.registry import METHODS
 from smiling.rl.simba import NORM_EPS, NORM_PRIOR, PRESETS, Simba, SimbaConfig, update_moments
 
@@ -110,3 +111,27 @@ def test_the_loop_feeds_every_training_observation_to_the_statistics(tmp_path):
     assert np.all(np.abs(rl.state.obs_mean) > 0)
     loaded = type(rl).load(tmp_path / "run" / "model")
     np.testing.assert_array_equal(loaded.state.obs_mean, rl.state.obs_mean)
+
+
+def test_iq_learn_over_simba_shares_the_compiled_update_of_equal_settings():
+    """IQ-Learn over SimBa keys its compiled update by SimBa's config and IQ-Learn's (its
+    compile is the suite's slowest): equal settings share it; other settings, an IQ-Learn over
+    an agent that does not key its code, and a subclass each compile their own."""
+    expert = {"obs": np.zeros((4, OBS)), "actions": np.zeros((4, ACT))}
+    expert |= {"next_obs": np.zeros((4, OBS)), "terminated": np.zeros(4)}
+    IQSimba, config = iq_agent(Simba), PRESETS["debug"]
+    a, b = (IQSimba(OBS, ACT, config, IQLearnConfig(), expert) for _ in range(2))
+    assert a._update is b._update and a._update is not Simba(OBS, ACT, config)._update
+    other = IQSimba(OBS, ACT, config, IQLearnConfig(chi2_weight=1.0), expert)
+    assert other._update is not a._update
+
+    class Unkeyed(Simba):
+        pass
+
+    class Sub(IQSimba):
+        pass
+
+    for cls in (iq_agent(Unkeyed), Sub):
+        assert cls(OBS, ACT, config, IQLearnConfig(), expert)._update is not (
+            cls(OBS, ACT, config, IQLearnConfig(), expert)._update
+        )

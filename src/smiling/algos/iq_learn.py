@@ -149,11 +149,20 @@ class IQCritic:
         self.expert = {k: jnp.asarray(v, jnp.float32) for k, v in expert.items()}
 
     def compile_key(self) -> Hashable | None:
-        """SAC's key and IQ-Learn's config: the expert transitions reach the update as an
-        argument, so IQ-Learn runs with the same settings share one compiled update."""
-        if type(self) is not IQSAC:  # IQ-Learn over another agent keeps its own
+        """The base agent's key and IQ-Learn's config: the expert transitions reach the update
+        as an argument, so IQ-Learn runs with the same settings share one compiled update.
+
+        Only for a class :func:`iq_agent` made from a base that keys its own compiled code by
+        ``(obs_dim, act_dim, config)`` (SAC, SimBa); any other class keeps its own. Without
+        this every IQ-Learn over SimBa (each run, restore and test) compiled its update anew,
+        the slowest compile of the test suite.
+        """
+        cls = type(self)
+        base = cls.__bases__[-1]
+        made = cls.__bases__ == (IQCritic, base) and iq_agent(base) is cls
+        if not made or "compile_key" not in vars(base):
             return None
-        return (IQSAC, self.obs_dim, self.act_dim, self.config, self.iq)
+        return (type(self), self.obs_dim, self.act_dim, self.config, self.iq)
 
     def update(self, state: SACState, batch: Batch, key: jax.Array, reward_fn=None):
         """One IQ-Learn update; ``reward_fn`` must be None (the reward is implicit in Q)."""
