@@ -257,7 +257,9 @@ def test_export_refuses_to_replace(tmp_path):
     assert (tmp_path / "precious" / "thesis.tex").exists()
     with pytest.raises(DemonstrationsError, match="not a Minari dataset id"):
         demos.to_minari("no version", tmp_path / "q")
-    with pytest.raises(DemonstrationsError, match="observations of size 3"):
+    with pytest.raises(
+        DemonstrationsError, match="observations have size 3; .dmc:cartpole-swingup. has 5"
+    ):
         dataclasses.replace(demos, env_id="dmc:cartpole-swingup").to_minari("c-v0", tmp_path / "c")
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shlex
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from smiling import settings
@@ -43,17 +45,21 @@ def check_at_least_one(value: int | None, flag: str) -> None:
         raise SmilingError(f"{flag} must be at least 1, got {value}")
 
 
-def check_new_run_dir(path: str | Path, taken: str | None = None) -> None:
-    """``path`` can become a new run directory: not a file, not a run already (``taken``: the
-    message for one; ``None`` lets an existing run pass), not a folder of other files, and
-    creatable."""
+def check_new_run_dir(path: str | Path, refuse: Callable[[RunDir], None] | None = None) -> None:
+    """``path`` can become a new run directory: not a file, not a run already (``refuse``
+    raises the caller's error for one; ``None`` lets an existing run pass), not a folder of
+    other files, and creatable."""
     run = RunDir(path)  # a file where the folder (or a parent) would be: one error here
     if run.exists():
-        if taken is not None:
-            raise SmilingError(taken)
+        if refuse is not None:
+            refuse(run)
         return
     run.check_unmixed()
     check_creatable(run.path)
+
+
+def _refuse(message: str) -> None:
+    raise SmilingError(message)
 
 
 def check_creatable(path: Path) -> None:
@@ -102,8 +108,9 @@ def _train(args: argparse.Namespace) -> None:
         what = "is a directory, not a .npz file" if Path(args.demos).is_dir() else "does not exist"
         raise DemonstrationsError(f"demonstrations file '{args.demos}' {what}")
     if args.out:
-        taken = f"run directory '{args.out}' already exists; choose another --out"
-        check_new_run_dir(args.out, taken)
+        # train's own sentence (cli._train, Learner.learn): one rule, one message
+        how = f"choose another --out, or continue it with: smiling resume {shlex.quote(args.out)}"
+        check_new_run_dir(args.out, lambda run: run.refuse_existing(how))
     else:
         check_creatable(Path("runs"))
 
@@ -121,7 +128,7 @@ def _expert(args: argparse.Namespace) -> None:
             raise ExpertError(f"{out}: no checkpoint to resume from")
         return
     taken = f"{out} already holds an expert; use --resume to continue it or choose a new --out"
-    check_new_run_dir(out, taken)
+    check_new_run_dir(out, lambda _run: _refuse(taken))
 
 
 def _resume(args: argparse.Namespace) -> None:

@@ -25,8 +25,11 @@ from smiling.video import write_video
 class RunRecorder:
     """Records one training session into the run directory ``path``."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, replacing: bool = False):
+        """``replacing``: the folder held a run that was just cleared for this one, so files of
+        the user's beside it are not a reason to refuse it (they were beside a run already)."""
         self.run = RunDir(path)
+        self._replacing = replacing
 
     @property
     def path(self) -> Path:
@@ -47,7 +50,8 @@ class RunRecorder:
         """
         existed = self.run.exists()
         if not existed:
-            self.run.check_unmixed()
+            if not self._replacing:
+                self.run.check_unmixed()
             try:
                 self.path.mkdir(parents=True, exist_ok=True)
             except OSError as err:  # /proc/..., a read-only /sys/...: one line, not a traceback

@@ -291,8 +291,7 @@ class TrainingLoop:
         """
         if steps < 1:
             raise SettingError("steps", f"must be at least 1, got {steps}")
-        if run_dir is not None:
-            self._claim_run_dir(Path(run_dir), overwrite)
+        replaced = run_dir is not None and self._claim_run_dir(Path(run_dir), overwrite)
         if (
             self.entry.step_unit == "env"
             and self.env_steps == 0
@@ -308,7 +307,7 @@ class TrainingLoop:
         callbacks = self.callbacks()
         # Ctrl-C stops at a check(); one pressed before this scope stops it before any write.
         with interrupt.deferred(run_dir, lambda: self.steps_done):
-            self._recorder = None if run_dir is None else RunRecorder(run_dir)
+            self._recorder = None if run_dir is None else RunRecorder(run_dir, replaced)
             if self._recorder is not None:
                 write_demos = None if self.demos is None else self.demos.save
                 at = self.steps_done
@@ -322,14 +321,15 @@ class TrainingLoop:
                 if self._recorder is not None:
                     self._recorder.close()
 
-    def _claim_run_dir(self, path: Path, overwrite: bool) -> None:
-        """Refuse (or, with ``overwrite``, clear) a run directory holding another run."""
+    def _claim_run_dir(self, path: Path, overwrite: bool) -> bool:
+        """Refuse (or, with ``overwrite``, clear) a run directory holding another run; whether
+        a run was cleared (the folder's other files, kept, were already beside a run)."""
         run = RunDir(path)  # a file in the way fails here
         if not run.exists() or self._owns(path):
-            return
+            return False
         if overwrite:
             run.remove_run()
-            return
+            return True
         run.refuse_existing(
             f"choose another run_dir, continue it with {type(self).__name__}.restore"
             f"({str(path)!r}) and learn(), or pass overwrite=True to replace it"
