@@ -379,6 +379,21 @@ def _synthetic_run(
     return run.path
 
 
+def test_report_never_pools_two_versions_of_one_preset(tmp_path):
+    """A run recorded before preset versions used version 1; a newer version of the same preset
+    ran other numbers, so its seeds are no replicates of the old ones."""
+    steps, values = [100, 200], [0.2, 0.8]
+    old = _synthetic_run(tmp_path / "runs", "smiling", "Pendulum-v1", 0, steps, values)
+    new = _synthetic_run(tmp_path / "runs", "smiling", "Pendulum-v1", 1, steps, values)
+    for path, extra in ((old, {}), (new, {"preset_version": 2})):
+        RunDir(path).write_config({**RunDir(path).read_config(), "preset": "fast", **extra})
+    assert load_run(old).preset_version == 1 and load_run(new).preset_version == 2
+    with pytest.raises(SmilingError, match="two versions of the 'fast' preset"):
+        group_runs([load_run(old), load_run(new)])
+    RunDir(new).write_config({**RunDir(new).read_config(), "preset_version": 1})
+    assert len(group_runs([load_run(old), load_run(new)])[("Pendulum-v1", "smiling")]) == 2
+
+
 def test_report_refuses_to_overwrite_and_names_unfinished_runs(tmp_path, capsys):
     steps, values = [100, 200], [0.2, 0.8]
     done = _synthetic_run(tmp_path / "runs", "smiling", "Pendulum-v1", 0, steps, values)

@@ -22,6 +22,17 @@ PRESETS: dict[str, str] = {
     "debug": "tiny, for trying a setup",
 }
 
+# Each preset name's version: bumped whenever the numbers behind that name change in any method
+# or agent, so a run's config says which numbers it used (``preset_version``) and a report never
+# pools two versions of one preset as replicates. CHANGELOG.md says what each version changed.
+# Runs recorded before versions existed used version 1 (:func:`preset_version`).
+PRESET_VERSIONS: dict[str, int] = {"fast": 1, "paper": 1, "debug": 1}
+
+
+def preset_version(config: dict[str, Any]) -> int:
+    """The preset version a run's ``config.json`` records; 1 for runs from before versions."""
+    return int(config.get("preset_version", 1))
+
 
 def parse_value(text: str, current: Any, key: str) -> Any:
     """``text`` converted to the type of ``current``."""

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from smiling.config import preset_version
 from smiling.errors import SmilingError
 from smiling.io import atomic_write, write_json
 from smiling.runs import RunDir
@@ -83,6 +84,10 @@ class RunCurve:
     normalized: np.ndarray
     returns: np.ndarray
     steps_per_second: float
+    # The preset and its version (smiling.config.PRESET_VERSIONS): runs of two versions of one
+    # preset ran different numbers, so they are not replicates.
+    preset: str = ""
+    preset_version: int = 1
     # Set on curves rebuilt from a report (benchmarks/archive.py): the seed's own late value, which
     # the rebuilt curve (per-step order statistics of its group) does not determine.
     late: float | None = None
@@ -114,6 +119,8 @@ def load_run(path: str | Path) -> RunCurve:
         normalized=rows[:, 3],
         returns=rows[:, 1],
         steps_per_second=float(rows[-1, 5]),
+        preset=str(config.get("preset", "")),
+        preset_version=preset_version(config),
     )
 
 
@@ -125,11 +132,19 @@ def group_runs(runs: Iterable[RunCurve]) -> dict[tuple[str, str], list[RunCurve]
     """
     groups: dict[tuple[str, str], list[RunCurve]] = defaultdict(list)
     for r in runs:
-        twin = next((o for o in groups[(r.env_id, r.algo)] if o.seed == r.seed), None)
+        group = groups[(r.env_id, r.algo)]
+        twin = next((o for o in group if o.seed == r.seed), None)
         if twin is not None:
             raise SmilingError(
                 f"two runs of {r.algo} on {r.env_id} with seed {r.seed}: '{twin.path}' and "
                 f"'{r.path}'; report them separately"
+            )
+        other = next((o for o in group if o.preset_version != r.preset_version), None)
+        if other is not None and other.preset == r.preset:
+            raise SmilingError(
+                f"runs of {r.algo} on {r.env_id} used two versions of the '{r.preset}' preset: "
+                f"'{other.path}' (version {other.preset_version}) and '{r.path}' (version "
+                f"{r.preset_version}); report them separately"
             )
         groups[(r.env_id, r.algo)].append(r)
     return {k: sorted(v, key=lambda r: r.seed) for k, v in sorted(groups.items())}

@@ -44,8 +44,8 @@ CHECKPOINT, PREVIOUS_CHECKPOINT = "checkpoint", "checkpoint.old"
 # method and agent are the dataclasses' fields: smiling.algos.LoopConfig, each method's and
 # agent's config).
 CONFIG_KEYS = (
-    "algo", "label", "preset", "env_id", "seed", "steps", "obs_dim", "act_dim",
-    "loop", "method", "agent", "demos", "versions",
+    "algo", "label", "preset", "preset_version", "env_id", "seed", "steps", "obs_dim",
+    "act_dim", "loop", "method", "agent", "demos", "versions",
 )  # fmt: skip
 SUMMARY_KEYS = (
     "algo", "label", "agent", "env_id", "seed", "env_steps", "wall_seconds",

@@ -45,7 +45,7 @@ from smiling import interrupt
 from smiling.algos.entry import MethodEntry
 from smiling.algos.loop_config import LoopConfig
 from smiling.callbacks import Callback, Checkpointing, Evaluation, Video
-from smiling.config import pick_preset
+from smiling.config import PRESET_VERSIONS, pick_preset
 from smiling.data.demos import Demonstrations
 from smiling.envs import make_env
 from smiling.errors import SettingError, SmilingError, warn
@@ -204,6 +204,7 @@ class TrainingLoop:
             "env_id": self.env_id,
             "seed": self.seed,
             "preset": self.preset,
+            "preset_version": PRESET_VERSIONS.get(self.preset),
             "obs_dim": self.obs_dim,
             "act_dim": self.act_dim,
             "agent": {"name": self.agent_name, "config": dataclasses.asdict(self.agent_config)},
