@@ -107,6 +107,8 @@ class TrainingLoop:
             loop,
             preset,
         )
+        # The version of the preset's numbers this run uses; a reloaded run keeps its recorded one.
+        self.preset_version: int | None = PRESET_VERSIONS.get(preset)
         repeat = loop.action_repeat
         self.env = make_env(env_id, seed=seed, action_repeat=repeat)
         self.eval_env = make_env(env_id, seed=seed + EVAL_SEED_OFFSET, action_repeat=repeat)
@@ -204,7 +206,7 @@ class TrainingLoop:
             "env_id": self.env_id,
             "seed": self.seed,
             "preset": self.preset,
-            "preset_version": PRESET_VERSIONS.get(self.preset),
+            "preset_version": self.preset_version,
             "obs_dim": self.obs_dim,
             "act_dim": self.act_dim,
             "agent": {"name": self.agent_name, "config": dataclasses.asdict(self.agent_config)},

@@ -22,6 +22,7 @@ from smiling.algos.loop import TrainingLoop
 from smiling.algos.loop_config import LoopConfig
 from smiling.algos.registry import get_method
 from smiling.checkpoint import Checkpointer
+from smiling.config import preset_version
 from smiling.errors import CheckpointError, SmilingError, warn
 from smiling.io import atomic_write, write_json
 from smiling.rl.registry import get_agent
@@ -126,7 +127,7 @@ class Learner(TrainingLoop):
             agent_config = agent.config_type.from_dict(config["agent"]["config"])
         except (TypeError, KeyError) as err:
             raise SmilingError(f"{d / 'config.json'}: unreadable settings ({err})") from None
-        return entry.cls(
+        learner = entry.cls(
             config["env_id"],
             legacy.run_demos(d, config),
             preset=config.get("preset", "fast"),
@@ -136,6 +137,8 @@ class Learner(TrainingLoop):
             agent=agent.name,
             agent_config=agent_config,
         )
+        learner.preset_version = preset_version(config)  # the numbers it ran, not today's
+        return learner
 
     def _state_files(self) -> dict[str, bytes]:
         """The agent's state and the method's, as ``<name>.msgpack`` contents."""
