@@ -309,3 +309,42 @@ def test_no_press_no_stop_and_other_handlers_are_left_alone(default_sigint):
             assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # not replaced
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_inside_a_bc_chunk_checkpoints_there_and_resumes_exactly(tmp_path, default_sigint):
+    """BC's budget counts gradient steps in jitted chunks: Ctrl-C between two chunks of one
+    stretch between cadences keeps a checkpoint at that chunk's end, and the resumed run ends
+    with the weights of a run never stopped."""
+    import jax
+    import numpy as np
+
+    from smiling import bundled_demos
+    from smiling.algos import BC, Learner, LoopConfig
+
+    demos = bundled_demos("Pendulum-v1")
+    loop = LoopConfig(eval_every=100_000, eval_episodes=1, checkpoint_every=100_000)
+    whole = BC("Pendulum-v1", demos, preset="debug", loop=loop)
+    whole.learn(2000, run_dir=tmp_path / "whole", progress=False)
+
+    stopped = BC("Pendulum-v1", demos, preset="debug", loop=loop)
+    train, chunks = stopped._train, []
+
+    def train_then_press(*args):
+        chunks.append(len(chunks))
+        out = train(*args)
+        if len(chunks) == 2:  # after 2 of the 4 chunks of 500 steps
+            _press()
+        return out
+
+    stopped._train = train_then_press
+    run = tmp_path / "stopped"
+    with pytest.raises(interrupt.Interrupted) as stop:
+        stopped.learn(2000, run_dir=run, progress=False)
+    assert stop.value.step == 1000 and len(chunks) == 2
+
+    resumed, steps = Learner.restore(run, 2000)
+    assert resumed.gradient_steps == 1000  # the checkpoint at the press, not at the start
+    resumed.learn(steps, run_dir=run, progress=False)
+    leaves = jax.tree_util.tree_leaves
+    for a, b in zip(leaves(whole.state), leaves(resumed.state), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

@@ -90,11 +90,17 @@ class BC(Learner):
         state, (losses, _) = scan_steps(loss, self.tx, state, (obs, actions), key)
         return state.params, state.opt_state, losses
 
-    def train_steps(self, steps: int) -> float:
-        """``steps`` Adam steps on minibatches drawn with replacement; the mean loss."""
+    def train_steps(self, steps: int) -> float | None:
+        """Up to ``steps`` Adam steps on minibatches drawn with replacement; their mean loss
+        (``None`` if none were taken).
+
+        After Ctrl-C it returns early, at the end of a jitted chunk: the loop then checkpoints
+        there and stops. The chunks start at the same steps whether or not a run was stopped
+        and resumed in between, so the resumed run draws the same minibatches."""
         b, losses = self.config.batch_size, []
         for start in range(0, steps, _STEPS_PER_CALL):
-            interrupt.check()  # between jitted chunks: Ctrl-C stops a long BC run here
+            if interrupt.requested():
+                break
             n = min(_STEPS_PER_CALL, steps - start)
             idx = self.rng.integers(0, len(self.demos.observations), n * b)
             obs = self.agent.encode(self.state, self.demos.observations[idx])
@@ -105,8 +111,8 @@ class BC(Learner):
             )
             self.state = self.state.replace(actor_params=params)
             losses.append(np.asarray(loss))
-        self.gradient_steps += steps
-        return float(np.mean(np.concatenate(losses)))
+            self.gradient_steps += n
+        return float(np.mean(np.concatenate(losses))) if losses else None
 
     @property
     def steps_done(self) -> int:
@@ -117,7 +123,9 @@ class BC(Learner):
 
     def advance(self, until: int) -> None:
         """Gradient steps until ``until`` in total (the loop ends chunks at its cadences)."""
-        self.last_metrics["losses/bc"] = self.train_steps(until - self.gradient_steps)
+        loss = self.train_steps(until - self.gradient_steps)
+        if loss is not None:
+            self.last_metrics["losses/bc"] = loss
         self.last_metrics["gradient_steps"] = self.gradient_steps
         self._bar.update(self.gradient_steps)
 
