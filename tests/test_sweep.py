@@ -112,16 +112,21 @@ def test_a_rerun_with_other_settings_names_them_and_asks_what_to_do(tmp_path, ca
 
 
 # ------------------------------------------------------------------------- Ctrl-C, for real
-def test_one_ctrl_c_stops_the_sweep_and_names_its_runs(tmp_path):
+@pytest.mark.parametrize("backend", ["local", "ray"])
+def test_one_ctrl_c_stops_the_sweep_and_names_its_runs(tmp_path, backend):
     """SIGINT to the sweep's process group while its first run trains: the run finishes its
     episode and keeps a checkpoint there, the second never starts, exit 130, and the message
-    names both and says how to continue."""
+    names both and says how to continue. Through Ray too (a local Ray instance that the sweep
+    starts): the press reaches the run through the stop file, not through Ray's processes."""
+    if backend == "ray":
+        pytest.importorskip("ray")
     out = tmp_path / "sweep"
     env = dict(os.environ)
     src = str(Path(__file__).resolve().parents[1] / "src")
     env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
     args = [*BASE, "--algo", "smiling", "--seeds", "0-1", "--steps", "600", "--workers", "1"]
     args += ["--eval-every", "600", "--eval-episodes", "1", "--out", str(out)]
+    args += ["--backend", backend]
     proc = subprocess.Popen(
         [sys.executable, "-m", "smiling.cli", *args],
         stdout=subprocess.PIPE,
