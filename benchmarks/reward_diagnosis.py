@@ -36,6 +36,7 @@ import json
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from common import note_arg, provenance, results_dir
 
@@ -48,6 +49,7 @@ from smiling.diffusion import (
     fast_reward,
     linear_schedule,
 )
+from smiling.diffusion.reward import ROBUST_CLIP, SCALES, normalize_rewards
 
 HOME = results_dir("reward_diagnosis")  # where its results go (common.results_dir)
 
@@ -57,6 +59,7 @@ NOISE_KS = (8, 32)
 NOISE_REPEATS = 8
 SLICE = 50_000  # buffer steps per age slice
 SAMPLE = 1024  # states per slice / group
+PRE_FALL = 20  # steps before a terminal that count as "just before a fall"
 QUANTILES = (0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
 
 
@@ -68,44 +71,65 @@ class RunModels:
         self.config = json.loads((run_dir / "config.json").read_text())
         method = self.config["method"]
         reward = method["reward"]
-        if self.config["algo"] != "smiling" or reward["use_actions"] or reward.get("absorbing"):
+        if self.config["algo"] != "smiling" or reward["use_actions"]:
             raise SystemExit(
-                f"{run_dir}: not a state-only SMILING run without absorbing states "
+                f"{run_dir}: not a state-only SMILING run "
                 f"(algo {self.config['algo']}, use_actions {reward['use_actions']})"
             )
+        # A task that terminates: the models' input ends with the absorbing-state indicator.
+        self.absorbing = bool(reward.get("absorbing"))
         steps = method["diffusion_steps"]
         schedule = linear_schedule if method["schedule"] == "linear" else cosine_schedule
         self.schedule = schedule(steps)
         self.net = ScoreNetConfig(**method["net"])
         self.run_k = reward["num_timesteps"]
         self.fifo_capacity = method["fifo_capacity"]
-        model = ScoreModel(self.config["obs_dim"], self.net, self.schedule)
+        model = ScoreModel(self.config["obs_dim"] + self.absorbing, self.net, self.schedule)
         ckpt = run_dir / "checkpoint"
         self.expert = model.from_bytes((ckpt / "expert_score.msgpack").read_bytes()).params
         self.learner = model.from_bytes((ckpt / "learner_score.msgpack").read_bytes()).params
         self.progress = json.loads((ckpt / "progress.json").read_text())
 
-    def reward(self, states: np.ndarray, k: int, seed: int) -> np.ndarray:
-        """One unnormalised estimate per state at K = ``k`` (stratified grid)."""
-        config = RewardConfig(num_timesteps=k, stratified=True, normalize=False)
+    def reward(
+        self, states: np.ndarray, k: int, seed: int, absorbing_state: bool = False
+    ) -> np.ndarray:
+        """One unnormalised estimate per state at K = ``k`` (stratified grid); with
+        ``absorbing_state``, of the absorbing state instead, once per row of ``states``."""
+        config = RewardConfig(
+            num_timesteps=k, stratified=True, normalize=False, absorbing=self.absorbing
+        )
+        rows = np.full(SAMPLE, absorbing_state) if self.absorbing else None
         out = []
         for i in range(0, len(states), SAMPLE):  # bounded memory and one compiled shape
             chunk = _pad(states[i : i + SAMPLE], SAMPLE)
             key = jax.random.fold_in(jax.random.PRNGKey(seed), i)
-            r = _reward_fn(config, self.net)(self.expert, self.learner, chunk, key, self.schedule)
+            r = _reward_fn(config, self.net)(
+                self.expert, self.learner, chunk, key, self.schedule, rows
+            )
             out.append(np.asarray(r)[: len(states) - i])
         return np.concatenate(out)
 
-    def reference(self, states: np.ndarray) -> np.ndarray:
-        runs = [self.reward(states, REFERENCE_K, 10_000 + s) for s in range(REFERENCE_REPEATS)]
+    def reference(self, states: np.ndarray, absorbing_state: bool = False) -> np.ndarray:
+        runs = [
+            self.reward(states, REFERENCE_K, 10_000 + s, absorbing_state)
+            for s in range(REFERENCE_REPEATS)
+        ]
         return np.mean(runs, axis=0)
 
 
 @functools.cache
 def _reward_fn(config: RewardConfig, net: ScoreNetConfig):
     return jax.jit(
-        lambda expert, learner, s, key, schedule: fast_reward(
-            expert, learner, s, None, key, schedule=schedule, config=config, net_config=net
+        lambda expert, learner, s, key, schedule, absorbing: fast_reward(
+            expert,
+            learner,
+            s,
+            None,
+            key,
+            schedule=schedule,
+            config=config,
+            net_config=net,
+            absorbing=absorbing,
         )
     )
 
@@ -129,6 +153,70 @@ def load_buffer(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
         if pos not in (size, 0):  # 0: exactly full, never wrapped
             raise SystemExit(f"{run_dir}: the replay buffer wrapped; its order is lost")
         return data["obs"][:size], data["rewards"][:size]
+
+
+def steps_to_terminal(run_dir: Path) -> np.ndarray:
+    """Per buffer step, the steps until its episode terminates (inf: it ended by time limit or
+    is still running). Episodes are cut where a transition's next state is not the next row's
+    state; a terminal transition is its episode's last."""
+    with np.load(run_dir / "checkpoint" / "buffer.npz", allow_pickle=False) as data:
+        size = int(data["size"])
+        obs, next_obs = data["obs"][:size], data["next_obs"][:size]
+        terminated = data["terminated"][:size] > 0
+    ends = np.append(np.any(next_obs[:-1] != obs[1:], axis=1) | terminated[:-1], True)
+    out = np.full(size, np.inf)
+    left, falls = np.inf, False
+    for i in range(size - 1, -1, -1):  # backwards: the distance to the end of the episode
+        if ends[i]:
+            left, falls = 0.0, bool(terminated[i])
+        else:
+            left += 1
+        out[i] = left if falls else np.inf
+    return out
+
+
+def scale_shapes(models: RunModels, obs: np.ndarray, to_end: np.ndarray, idx: np.ndarray) -> dict:
+    """What each per-batch scale makes of the same rewards (``idx``: a uniform sample of the
+    buffer, standardised as one batch), in the agent's units (target std 0.1): the share the
+    robust scale clips, where its clip lies in std units, and on a task that terminates, the
+    reward of the states just before a fall and of the absorbing state (after the agent's clip
+    to the batch's mean -+ one std, smiling.rewards.relabel) against the other states."""
+    ref = models.reference(obs[idx])
+    out: dict = {}
+    mean, std = float(ref.mean()), float(ref.std())
+    q25, median, q75 = np.quantile(ref, [0.25, 0.5, 0.75])
+    unit = (q75 - q25) / 1.349
+    out["robust_clip_in_std_units"] = [
+        float((median - ROBUST_CLIP * unit - mean) / std),
+        float((median + ROBUST_CLIP * unit - mean) / std),
+    ]
+    near = to_end[idx] <= PRE_FALL
+    out["pre_fall_share"] = float(np.mean(near))
+    absorbing_ref = (
+        float(models.reference(obs[idx[:SAMPLE]], absorbing_state=True).mean())
+        if models.absorbing
+        else None
+    )
+    edge = ROBUST_CLIP * 0.1 - 1e-6  # the robust clip in the agent's units (target std 0.1)
+    for scale in SCALES:
+        z = np.asarray(normalize_rewards(jnp.asarray(ref), None, scale))
+        row = {
+            "mean": float(z.mean()),
+            "std": float(z.std()),
+            "clipped_low": float(np.mean(z <= -edge)) if scale == "robust" else 0.0,
+            "clipped_high": float(np.mean(z >= edge)) if scale == "robust" else 0.0,
+            "pre_fall": float(z[near].mean()) if near.any() else None,
+            "other": float(z[~near].mean()),
+        }
+        if absorbing_ref is not None:
+            # the absorbing row standardised with the real rows' statistics, then clipped
+            batch = jnp.asarray(np.append(ref, absorbing_ref))
+            flags = jnp.asarray(np.append(np.zeros(len(ref), bool), True))
+            r_abs = float(np.asarray(normalize_rewards(batch, flags, scale))[-1])
+            row["absorbing_raw"] = r_abs
+            row["absorbing"] = float(np.clip(r_abs, z.mean() - z.std(), z.mean() + z.std()))
+        out[scale] = row
+    return out
 
 
 def diagnose(run_dir: Path, rng: np.random.Generator) -> dict:
@@ -192,7 +280,9 @@ def diagnose(run_dir: Path, rng: np.random.Generator) -> dict:
             "median_noise_to_iqr": float(np.median(sd) / iqr),
             "corr_single_vs_reference": float(np.mean([np.corrcoef(r, ref_u)[0, 1] for r in runs])),
         }
+    shapes = scale_shapes(models, obs, steps_to_terminal(run_dir), uniform)
     return {
+        "scales": shapes,
         "run": str(run_dir),
         "label": run_dir.name,
         "env_steps": models.progress["step"],
@@ -260,6 +350,34 @@ def to_markdown(results: list[dict], note: str) -> str:
             f"| {r['label']} | {qs} | {r['iqr_over_std']:.3f} | {r['true_reward_lowest5']:.3f} "
             f"| {r['true_reward_other95']:.3f} |"
         )
+    lines += [
+        "",
+        "What each per-batch scale makes of the same reference rewards (a uniform sample of the "
+        "buffer standardised as one batch; the agent's units, target std 0.1): the share the "
+        f"robust scale clips, the mean reward of the states at most {PRE_FALL} steps before a "
+        "fall and of the others, and the absorbing state's reward after the agent's clip to "
+        "the batch's mean -+ one std (unclipped in brackets):",
+        "",
+        "| run | scale | robust clip (std units) | clipped low / high | pre-fall share "
+        "| pre-fall mean | other mean | absorbing |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        sh = r["scales"]
+        lo, hi = sh["robust_clip_in_std_units"]
+        for scale in SCALES:
+            row = sh[scale]
+            pre = "-" if row["pre_fall"] is None else f"{row['pre_fall']:+.3f}"
+            absorbing = (
+                f"{row['absorbing']:+.3f} ({row['absorbing_raw']:+.2f})"
+                if "absorbing" in row
+                else "-"
+            )
+            lines.append(
+                f"| {r['label']} | {scale} | {lo:+.2f} / {hi:+.2f} "
+                f"| {row['clipped_low']:.3f} / {row['clipped_high']:.3f} "
+                f"| {sh['pre_fall_share']:.3f} | {pre} | {row['other']:+.3f} | {absorbing} |"
+            )
     for r in results:
         lines += [
             "",
