@@ -13,7 +13,6 @@ from smiling.diffusion.reward import (
     make_reward_fn,
     naive_reward,
     network_predictor,
-    normalize_rewards,
     timestep_weights,
 )
 from smiling.diffusion.schedule import (
@@ -55,7 +54,6 @@ __all__ = [
     "make_reward_fn",
     "naive_reward",
     "network_predictor",
-    "normalize_rewards",
     "schedule_from_betas",
     "sinusoidal_embedding",
     "time_bias",
