@@ -83,8 +83,9 @@ class RewardConfig:
     scale: how ``normalize`` measures the batch: ``'std'`` (mean and std, the reference) or
         ``'robust'`` (median and IQR / 1.349, the std of a normal with that IQR, then clipped
         to ``ROBUST_CLIP`` of those units; :func:`smiling.rewards.normalize_rewards`). On
-        cheetah-run the MLP score models' reward is heavy-tailed: a few far-off states get very negative rewards,
-        and the std they inflate leaves the middle half of the states 0.09 std apart
+        cheetah-run the MLP score models' reward is heavy-tailed: a few far-off states get very
+        negative rewards, and the std they inflate leaves the middle half of the states 0.09 std
+        apart
         (benchmarks/results/reward_diagnosis/reward_diagnosis_cheetah.md); the robust scale gives
         the bulk its spread.
     target_std: the std of the normalised rewards; 0.1 is the reference's, tuned for SAC (whose
