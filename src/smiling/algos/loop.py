@@ -1,6 +1,6 @@
 """The one training loop every method shares, and the hooks by which a method differs.
 
-A learner is an environment, an *agent* (the RL learner, injected by name from
+A learner is an environment, an *agent* (the RL algorithm, injected by name from
 :mod:`smiling.rl.registry`: SAC first) and a *method* (a subclass, declared by its
 :class:`~smiling.algos.entry.MethodEntry`: how states become rewards, and what the method learns
 to make them). The loop only loops: act, store, let the method see the step, update the agent

@@ -2,7 +2,7 @@
 "How it works").
 
 ``schedule`` holds the DDPM noise schedules, ``score_net`` the noise-prediction network and its
-trainer, ``reward`` the per-state cost estimator that the RL learner maximises (as a reward).
+trainer, ``reward`` the per-state cost estimator that the RL agent maximises (as a reward).
 """
 
 from smiling.diffusion.reward import (
