@@ -13,7 +13,7 @@ import pytest
 
 import smiling
 from smiling.algos import RL, Learner, LoopConfig, TrueReward
-from smiling.algos.legacy import report_label, run_label, upgrade_config, upgrade_summary
+from smiling.algos.legacy import method_name, report_label, run_label, upgrade_config
 from smiling.algos.registry import get_method
 from smiling.cli import build_parser
 from smiling.errors import SmilingError
@@ -104,7 +104,7 @@ def test_old_shapes_translate_to_todays():
     assert before_agents["method"] == {"name": "rl", "config": {}}  # sac named the rl method
     assert before_agents["agent"] == {"name": "sac", "config": {"tau": 0.01}}
     assert run_label({"algo": "sac"}) == "rl" and run_label(old) == "smiling+linear"
-    assert upgrade_summary({"algo": "dac", "env_steps": 5}) == {"method": "dac", "env_steps": 5}
+    assert method_name({"algo": "dac"}) == method_name({"method": "dac"}) == "dac"  # summaries
     assert report_label({"algo": "bc"}) == "bc"
     assert report_label({"label": "bc@simba", "algo": "bc"}) == "bc@simba"
 

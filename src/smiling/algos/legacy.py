@@ -65,15 +65,6 @@ def run_label(config: dict[str, Any]) -> str:
     return str(config.get("label") or method_name(config))
 
 
-def upgrade_summary(summary: dict[str, Any]) -> dict[str, Any]:
-    """A ``summary.json`` or evaluation result in today's shape: ``method`` for ``algo``."""
-    if OLD_METHOD_KEY not in summary:
-        return summary
-    upgraded = {k: v for k, v in summary.items() if k != OLD_METHOD_KEY}
-    upgraded["method"] = method_name(summary)
-    return upgraded
-
-
 def report_label(row: dict[str, Any]) -> str:
     """The label of a row of a report's table or curves (``report.json``); reports written
     before it was called the label name it ``algo``."""
