@@ -103,7 +103,7 @@ def test_old_shapes_translate_to_todays():
     before_agents = upgrade_config({"algo": "sac", "sac": {"tau": 0.01}}, Path("c.json"))
     assert before_agents["method"] == {"name": "rl", "config": {}}  # sac named the rl method
     assert before_agents["agent"] == {"name": "sac", "config": {"tau": 0.01}}
-    assert run_label({"algo": "sac"}) == "rl" and run_label(old) == "smiling+linear"
+    assert run_label({"algo": "sac"}) == "sac" and run_label(old) == "smiling+linear"  # as recorded
     assert method_name({"algo": "dac"}) == method_name({"method": "dac"}) == "dac"  # summaries
     assert report_label({"algo": "bc"}) == "bc"
     assert report_label({"label": "bc@simba", "algo": "bc"}) == "bc@simba"

@@ -47,22 +47,29 @@ def upgrade_config(config: dict[str, Any], where: Path) -> dict[str, Any]:
     return config
 
 
-def method_name(record: dict[str, Any]) -> str:
-    """The registered name of the method a ``config.json``, ``summary.json`` or evaluation
-    result records, in any shape ("" when it records none): ``method: {name, ...}`` (config),
-    ``method: NAME`` (summary), or ``algo: NAME`` (older runs; ``sac`` meant ``rl``)."""
+def recorded_method(record: dict[str, Any]) -> str:
+    """The method's name as a ``config.json``, ``summary.json`` or evaluation result records it,
+    in any shape ("" when it records none): ``method: {name, ...}`` (config), ``method: NAME``
+    (summary), or ``algo: NAME`` (older runs)."""
     recorded = record.get("method")
     if isinstance(recorded, dict):
         recorded = recorded.get("name")
     if not isinstance(recorded, str):
         recorded = record.get(OLD_METHOD_KEY)
-    name = str(recorded or "")
+    return str(recorded or "")
+
+
+def method_name(record: dict[str, Any]) -> str:
+    """The registered name of the method a record names (:func:`recorded_method`; ``sac``, the
+    true-reward method's old name, is ``rl``)."""
+    name = recorded_method(record)
     return ALIASES.get(name, name)
 
 
 def run_label(config: dict[str, Any]) -> str:
-    """The label a run's ``config.json`` records; runs written before labels: its method."""
-    return str(config.get("label") or method_name(config))
+    """The label a run's ``config.json`` records; runs written before labels: its method as
+    recorded (an old ``sac`` run reports as ``sac``, beside the old runs that record that label)."""
+    return str(config.get("label") or recorded_method(config))
 
 
 def report_label(row: dict[str, Any]) -> str:
