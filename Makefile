@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/smiling train --algo smiling --env Pendulum-v1 --steps 20000 --eval-every 2500
+	$(BIN)/smiling train --method smiling --env Pendulum-v1 --steps 20000 --eval-every 2500
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

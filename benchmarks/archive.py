@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from smiling.algos.legacy import report_label
 from smiling.errors import SmilingError
 from smiling.report import RunCurve, aggregate
 
@@ -34,7 +35,7 @@ def rebuild_runs(payload: dict[str, Any], source: str | Path) -> list[RunCurve]:
     """
     source = Path(source)
     try:
-        rows = {(r["env_id"], r["algo"]): r for r in payload["table"]}
+        rows = {(r["env_id"], report_label(r)): r for r in payload["table"]}
         return [run for c in payload["curves"] for run in _rebuild_group(c, rows, source)]
     except (KeyError, TypeError, IndexError) as err:
         raise SmilingError(f"{source}: not a report's JSON ({type(err).__name__}: {err})") from None
@@ -44,13 +45,14 @@ def _rebuild_group(
     c: dict[str, Any], rows: dict[tuple[str, str], dict[str, Any]], source: Path
 ) -> list[RunCurve]:
     """One group of :func:`rebuild_runs`: its curve ``c`` and table rows ``rows``."""
-    where = f"{source}: {c['algo']} on {c['env_id']}"
+    label = report_label(c)
+    where = f"{source}: {label} on {c['env_id']}"
     n = set(c["n"])
-    if (c["env_id"], c["algo"]) not in rows or len(n) != 1 or not 1 <= min(n) <= 3:
+    if (c["env_id"], label) not in rows or len(n) != 1 or not 1 <= min(n) <= 3:
         raise SmilingError(f"{where}: cannot rebuild (needs 1-3 seeds at every step)")
     lo, hi, mean = (np.asarray(c[k], float) for k in ("ci_low", "ci_high", "mean"))
     per_rank = {1: [mean], 2: [lo, hi], 3: [lo, 3 * mean - lo - hi, hi]}[min(n)]
-    row = rows[(c["env_id"], c["algo"])]
+    row = rows[(c["env_id"], label)]
     by_final = np.argsort(row["final_per_seed"], kind="stable")
     steps = np.asarray(c["env_steps"], int)
     normalized = c["metric"] == "normalized_return"
@@ -58,7 +60,7 @@ def _rebuild_group(
     group = [
         RunCurve(
             path=Path(f"{source}#{Path(row['run_dirs'][i]).name}"),  # the lost run's name
-            algo=c["algo"],
+            label=label,
             env_id=c["env_id"],
             seed=int(row["seeds"][i]),
             steps=steps,

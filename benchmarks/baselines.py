@@ -39,6 +39,7 @@ from common import (
     run_report_cli,
 )
 
+from smiling.algos.legacy import report_label
 from smiling.algos.registry import get_method
 from smiling.bundled import slug
 from smiling.cli import main as smiling_main
@@ -83,15 +84,15 @@ FIGURES = {
 
 def _demos(spec: str) -> str:
     """What of the demonstrations an arm reads: "actions" or "states" (the docs' demos column)."""
-    algo, variants = parse_spec(spec)
-    return "actions" if get_method(algo).always_actions or "actions" in variants else "states"
+    method, variants = parse_spec(spec)
+    return "actions" if get_method(method).always_actions or "actions" in variants else "states"
 
 
-def _steps(value: int | None, algo: str, missing: str) -> str:
+def _steps(value: int | None, spec: str, missing: str) -> str:
     """A step count in thousands, saying so where the method's budget counts gradient steps."""
     if value is None:
         return missing
-    unit = get_method(parse_spec(algo)[0]).step_unit
+    unit = get_method(parse_spec(spec)[0]).step_unit
     return f"{value // 1000}k" + (" (gradient steps)" if unit == "gradient" else "")
 
 
@@ -110,26 +111,26 @@ def docs_table(table: list[dict]) -> str:
     order."""
     methods = FIGURES["methods"][1]
     order = [*methods, *(arm for arm in ARMS if arm not in methods)]  # methods, then variants
-    rows = {(r["env_id"], r["algo"]): r for r in table}
+    rows = {(r["env_id"], report_label(r)): r for r in table}
     lines = [
         "| task | arm | demos | seeds | final normalised return "
         "| mean over the last 20% (120k-150k) | reached 0.9 | kept from |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for env_id in ENVS:
-        for algo in order:
-            r = rows.get((env_id, algo))
+        for arm in order:
+            r = rows.get((env_id, arm))
             if r is None:
                 continue
             cells = [
                 env_id.split(":", 1)[1],
-                algo,
-                _demos(algo),
+                arm,
+                _demos(arm),
                 str(len(r["seeds"])),
                 _per_seed(r["final_per_seed"], r["final_iqm"], r["final_iqm_ci95"]),
                 _per_seed(r["late_per_seed"], r["late_iqm"], r["late_iqm_ci95"]),
-                _steps(r["first_env_steps_iqm_at_least_0.9"], algo, "not reached"),
-                _steps(r["env_steps_iqm_stays_at_least_0.9"], algo, "not kept"),
+                _steps(r["first_env_steps_iqm_at_least_0.9"], arm, "not reached"),
+                _steps(r["env_steps_iqm_stays_at_least_0.9"], arm, "not kept"),
             ]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -150,7 +151,7 @@ def update_doc(table: list[dict], doc: Path = DOC) -> None:
 def run(args: argparse.Namespace) -> None:
     for seed in args.seeds:
         for env_id in args.envs:
-            cmd = ["sweep", "--algo", ",".join(args.arms), "--env", env_id, "--seeds", str(seed)]
+            cmd = ["sweep", "--method", ",".join(args.arms), "--env", env_id, "--seeds", str(seed)]
             cmd += ["--steps", str(args.steps), *SETTINGS, "--out", str(SWEEP)]
             if args.workers:
                 cmd += ["--workers", str(args.workers)]
@@ -183,8 +184,8 @@ def report(args: argparse.Namespace) -> None:
     update_doc(payload["table"])
     groups = group_runs(runs)
     # The colours baselines.png gives the full grid (sorted labels), in every figure.
-    every_arm = sorted({algo for _, algo in groups})
-    colors = {algo: f"C{i}" for i, algo in enumerate(every_arm)}
+    every_arm = sorted({label for _, label in groups})
+    colors = {label: f"C{i}" for i, label in enumerate(every_arm)}
     for name, (title, arms) in FIGURES.items():
         shown = {key: runs for key, runs in groups.items() if key[1] in arms}
         if shown:

@@ -86,7 +86,7 @@ def seed_rows(curves: list[RunCurve]) -> list[dict]:
     late value, and its wall clock. The IQM table cannot answer that claim: the IQM over seeds
     smooths a dip that one seed takes."""
     rows = []
-    for c in sorted(curves, key=lambda c: (c.algo, c.seed)):
+    for c in sorted(curves, key=lambda c: (c.label, c.seed)):
         hits = (c.normalized >= SOLVED).nonzero()[0]
         first = int(hits[0]) if hits.size else None
         after = c.normalized[first + 1 :] if first is not None else c.normalized[:0]
@@ -96,7 +96,7 @@ def seed_rows(curves: list[RunCurve]) -> list[dict]:
         wall = record.get("wall_seconds") if whole else None
         rows.append(
             {
-                "algo": c.algo,
+                "label": c.label,
                 "seed": c.seed,
                 "env_steps": int(c.steps[-1]),
                 "first_at_least_solved": int(c.steps[first]) if first is not None else None,
@@ -121,7 +121,7 @@ def write_seed_table(curves: list[RunCurve], stem: str) -> None:
         first = r["first_at_least_solved"]
         low, wall = r["lowest_after_first"], r["wall_seconds"]
         cells = [
-            r["algo"],
+            r["label"],
             str(r["seed"]),
             str(r["env_steps"]),
             f"{first // 1000}k" if first is not None else "never",
@@ -151,7 +151,7 @@ def report(args: argparse.Namespace) -> None:
 
 
 def probe(args: argparse.Namespace) -> None:
-    arms = {f"smiling-{name}": ["--algo", "smiling", *PROBES[name]] for name in args.probes}
+    arms = {f"smiling-{name}": ["--method", "smiling", *PROBES[name]] for name in args.probes}
     records = records_dir(PROBE_BENCHMARK, BENCHMARK)
     run_grid(PROBE_BENCHMARK, ENV, arms, args.seeds, args.steps, SETTINGS, records)
 
@@ -172,7 +172,7 @@ def probe_report(args: argparse.Namespace) -> None:
     probes = []
     for name in PROBES:
         for curve in recorded_runs(PROBE_BENCHMARK, f"smiling-{name}-*", archived=False):
-            probes.append(dataclasses.replace(curve, algo=f"smiling [{name}]"))
+            probes.append(dataclasses.replace(curve, label=f"smiling [{name}]"))
     seeds = {c.seed for c in probes}
     grid = [c for c in recorded_runs(BENCHMARK, archived=False) if c.seed in seeds]
     runs = [_cut(c, PROBE_STEPS) for c in [*probes, *grid]]

@@ -266,7 +266,7 @@ def expert_curve(env_id: str) -> RunCurve:
     normalized = (returns - demos.random_return) / (demos.expert_return - demos.random_return)
     return RunCurve(
         path=EXPERT_CURVES,
-        algo=EXPERT_LABEL,
+        label=EXPERT_LABEL,
         env_id=env_id,
         seed=int(entry["seed"]),
         steps=np.asarray(entry["steps"], int),

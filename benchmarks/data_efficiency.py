@@ -52,13 +52,15 @@ from pathlib import Path
 from baselines import ENVS, SETTINGS, STEPS  # the default runs' tasks, budget, settings
 from common import recorded_runs, records_dir, report_runs, results_dir, run_grid, run_report_cli
 
+from smiling.algos.legacy import upgrade_config
 from smiling.report import RunCurve
 
 BENCHMARK = "data_efficiency"  # the name of its folder and records (common.results_dir)
 HOME = results_dir(BENCHMARK)
 DEMO_EPISODES = 1
 ARMS = {
-    algo: ["--algo", algo, "--demo-episodes", str(DEMO_EPISODES)] for algo in ("smiling", "dac")
+    method: ["--method", method, "--demo-episodes", str(DEMO_EPISODES)]
+    for method in ("smiling", "dac")
 }
 # The benchmark that recorded each method's default runs on these tasks, and their run names.
 DEFAULTS = {"smiling": ("smiling_learning", "smiling-fast-*"), "dac": ("baselines", "dac-*")}
@@ -67,9 +69,9 @@ DEFAULTS = {"smiling": ("smiling_learning", "smiling-fast-*"), "dac": ("baseline
 ARCHIVED_EPISODES = {"smiling": 5, "dac": 10}
 
 
-def arm_name(algo: str, episode: int = 0) -> str:
+def arm_name(method: str, episode: int = 0) -> str:
     """The arm's run-name prefix: ``smiling-1demo`` (the first episode), ``smiling-1demo-ep1``."""
-    return f"{algo}-{DEMO_EPISODES}demo" + (f"-ep{episode}" if episode else "")
+    return f"{method}-{DEMO_EPISODES}demo" + (f"-ep{episode}" if episode else "")
 
 
 def episode_file(env_id: str, episode: int) -> Path:
@@ -85,13 +87,13 @@ def episode_file(env_id: str, episode: int) -> Path:
     return path
 
 
-def arms_for(env_id: str, algos: list[str], episode: int) -> dict[str, list[str]]:
+def arms_for(env_id: str, methods: list[str], episode: int) -> dict[str, list[str]]:
     """Each arm's ``smiling train`` options: ``--demo-episodes 1`` for the first episode, else
     the one-episode file of ``episode``."""
     if episode == 0:
-        return {arm_name(algo): ARMS[algo] for algo in algos}
+        return {arm_name(m): ARMS[m] for m in methods}
     demos = str(episode_file(env_id, episode))
-    return {arm_name(algo, episode): ["--algo", algo, "--demos", demos] for algo in algos}
+    return {arm_name(m, episode): ["--method", m, "--demos", demos] for m in methods}
 
 
 def run(args: argparse.Namespace) -> None:
@@ -107,10 +109,11 @@ def trained_episodes(curve: RunCurve) -> int:
     less SMILING's held-out validation episodes when it had more than those to hold out."""
     config_path = Path(curve.path) / "config.json"
     if not config_path.exists():  # rebuilt from an archived report
-        return ARCHIVED_EPISODES[curve.algo]
-    config = json.loads(config_path.read_text())
+        return ARCHIVED_EPISODES[curve.label]
+    config = upgrade_config(json.loads(config_path.read_text()), config_path)
     episodes = int(config["demos"]["episodes"])
-    held = int(config["method"].get("val_episodes", 0)) if curve.algo == "smiling" else 0
+    settings = config["method"]["config"]
+    held = int(settings.get("val_episodes", 0)) if curve.label == "smiling" else 0
     return episodes - held if episodes > held else episodes
 
 
@@ -119,24 +122,25 @@ def label(curve: RunCurve) -> RunCurve:
     n = trained_episodes(curve)
     chosen = re.search(rf"-{DEMO_EPISODES}demo-ep(\d+)-", Path(curve.path).name)
     which = f", episode {chosen.group(1)}" if chosen else ""
-    return dataclasses.replace(curve, algo=f"{curve.algo} ({n} demo{'s' if n != 1 else ''}{which})")
+    demos = f"{n} demo{'s' if n != 1 else ''}{which}"
+    return dataclasses.replace(curve, label=f"{curve.label} ({demos})")
 
 
 def default_runs() -> list[RunCurve]:
     """The recorded default runs of each method on ENVS: its benchmark's records, then the runs
     rebuilt from its archive (a seed recorded both ways counts once, as its record)."""
     runs = []
-    for algo, (benchmark, pattern) in DEFAULTS.items():
+    for method, (benchmark, pattern) in DEFAULTS.items():
         kept: dict[tuple[str, int], RunCurve] = {}
         for r in recorded_runs(benchmark, pattern, archived=True):  # records come first
-            if r.algo == algo and r.env_id in ENVS:
+            if r.label == method and r.env_id in ENVS:
                 kept.setdefault((r.env_id, r.seed), r)
         runs += kept.values()
     return runs
 
 
 def one_demo_runs() -> list[RunCurve]:
-    return [r for algo in ARMS for r in recorded_runs(BENCHMARK, f"{arm_name(algo)}-*", False)]
+    return [r for m in ARMS for r in recorded_runs(BENCHMARK, f"{arm_name(m)}-*", False)]
 
 
 def report(args: argparse.Namespace) -> None:

@@ -17,7 +17,7 @@ the checkpoint alone (no training, no environment):
   actually received from there to the end of the episode (truncated there, at the run's
   discount), as a rank correlation, beside the mean of each.
 
-The rewards compared are the environment's (``--algo rl``); for a method that relabels, the
+The rewards compared are the environment's (``--method rl``); for a method that relabels, the
 world model learns the method's reward instead, so its reward error here is the distance
 between the two, not an error. Writes
 benchmarks/results/dreamer_diagnosis/dreamer_diagnosis[_NAME].{json,md}.

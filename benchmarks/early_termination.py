@@ -68,7 +68,7 @@ SETTINGS += ["--checkpoint-every", "25000", "--video-every", "0"]
 
 
 def run(args: argparse.Namespace) -> None:
-    arms = {arm: ["--algo", "smiling", *ARMS[arm]] for arm in args.arms}
+    arms = {arm: ["--method", "smiling", *ARMS[arm]] for arm in args.arms}
     records = records_dir(BENCHMARK, BENCHMARK)
     run_grid(BENCHMARK, ENV, arms, args.seeds, args.steps, SETTINGS, records)
 
@@ -78,7 +78,7 @@ def labelled_runs() -> list[RunCurve]:
     runs = []
     for arm, label in LABELS.items():
         for curve in recorded_runs(BENCHMARK, f"{arm}-{slug(ENV)}-s*", archived=False):
-            runs.append(dataclasses.replace(curve, algo=label))
+            runs.append(dataclasses.replace(curve, label=label))
     return runs
 
 

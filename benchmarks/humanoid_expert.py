@@ -61,7 +61,7 @@ BUDGETS = {
     "smiling/H1-pole-v0": 800_000,
     "smiling/H1-pole-term-v0": 800_000,
 }
-SETTINGS = ["--algo", "rl", "--agent", "simba", "--preset", "fast", "--action-repeat", "2"]
+SETTINGS = ["--method", "rl", "--agent", "simba", "--preset", "fast", "--action-repeat", "2"]
 SETTINGS += ["--keep-best", "--eval-every", "25000", "--eval-episodes", "10"]
 SETTINGS += ["--checkpoint-every", "25000", "--video-every", "0"]
 RUNS = Path(__file__).parent / "runs" / BENCHMARK

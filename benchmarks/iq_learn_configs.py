@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> None:
         for env_id in args.envs:
             for config in args.configs:
                 out = RUNS / _run_name(config, env_id, seed)
-                cmd = ["train", "--algo", "iq-learn", "--env", env_id, "--seed", str(seed)]
+                cmd = ["train", "--method", "iq-learn", "--env", env_id, "--seed", str(seed)]
                 cmd += ["--steps", str(STEPS), *SETTINGS, "--out", str(out)]
                 for pair in CONFIGS[config]:
                     cmd += ["--set", pair]
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> None:
 
 
 def _labelled(run: RunCurve, config: str) -> RunCurve:
-    return dataclasses.replace(run, algo=f"iq-learn[{config}]")
+    return dataclasses.replace(run, label=f"iq-learn[{config}]")
 
 
 def report(args: argparse.Namespace) -> None:
@@ -80,7 +80,7 @@ def report(args: argparse.Namespace) -> None:
     runs += [
         _labelled(r, "default")
         for r in recorded_runs("baselines")
-        if r.algo == "iq-learn" and r.env_id in envs
+        if r.label == "iq-learn" and r.env_id in envs
     ]
     report_runs(runs, HOME, BENCHMARK, args.note)
 

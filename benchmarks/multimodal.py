@@ -67,6 +67,7 @@ from common import (
     run_report_cli,
 )
 
+from smiling.algos.legacy import report_label
 from smiling.bundled import slug
 from smiling.cli import main as smiling_main
 from smiling.data.demos import Demonstrations
@@ -97,9 +98,9 @@ MODE_SEED = 50_000  # the same start states for every run (training evaluations 
 STEPS = 100_000  # SMILING and DAC: environment steps
 BC_STEPS = 20_000  # BC: gradient steps
 ARMS = {
-    "smiling": ["--algo", "smiling", "--set", "val_episodes=4"],
-    "dac": ["--algo", "dac"],
-    "bc": ["--algo", "bc"],
+    "smiling": ["--method", "smiling", "--set", "val_episodes=4"],
+    "dac": ["--method", "dac"],
+    "bc": ["--method", "bc"],
 }
 SETTINGS = ["--preset", "fast", "--eval-every", "5000", "--eval-episodes", "10"]
 SETTINGS += ["--checkpoint-every", "10000", "--video-every", "0"]
@@ -291,7 +292,7 @@ def record_modes(run_dir: Path) -> None:
     if target.exists() and json.loads(target.read_text())["steps"] == record_step(summary):
         return
     learner = Learner.load(run_dir / "model")
-    payload = {"run": run_dir.name, "algo": learner.label, "seed": learner.seed}
+    payload = {"run": run_dir.name, "label": learner.label, "seed": learner.seed}
     payload["steps"] = record_step(summary)
     det = AgentPolicy(learner.agent, learner.state, jax.random.PRNGKey(0), deterministic=True)
     payload["deterministic"] = rollouts(det, MODE_EPISODES, MODE_SEED)
@@ -320,7 +321,7 @@ def expert_curves() -> list[RunCurve]:
         curves.append(
             RunCurve(
                 path=path,
-                algo=EXPERT_LABEL,
+                label=EXPERT_LABEL,
                 env_id=ENV_ID,
                 seed=i,  # two replicates of the group: one per mode
                 steps=rows[:, 0].astype(int),
@@ -336,6 +337,12 @@ def expert_curves() -> list[RunCurve]:
 def mode_rows() -> list[dict]:
     """Every recorded run's modes.json."""
     return [json.loads(p.read_text()) for p in sorted(RECORDS.glob("*/modes.json"))]
+
+
+def _mode_order(row: dict) -> tuple:
+    """A mode row's place in the tables: the arms in ``ARMS`` order, then by label and seed."""
+    label = report_label(row)
+    return ({arm: i for i, arm in enumerate(ARMS)}.get(label, 99), label, row["seed"])
 
 
 def mode_table(rows: list[dict], checks: dict | None) -> str:
@@ -368,22 +375,21 @@ def mode_table(rows: list[dict], checks: dict | None) -> str:
     for mode, check in (checks or {}).items():
         for policy in POLICIES:
             lines.append(line(f"expert {mode}", "0", policy, check[policy]))
-    order = {arm: i for i, arm in enumerate(ARMS)}
-    for row in sorted(rows, key=lambda r: (order.get(r["algo"], 99), r["algo"], r["seed"])):
+    for row in sorted(rows, key=_mode_order):
         for policy in POLICIES:
-            lines.append(line(row["algo"], str(row["seed"]), policy, row[policy]))
+            lines.append(line(report_label(row), str(row["seed"]), policy, row[policy]))
     lines += [
         "",
         "Over seeds: the mean fraction of each mode, and how many seeds' policies take both "
         "routes (each in at least 10% of the episodes).",
         "",
-        "| method | actions | seeds | up | down | none | both routes | mean return |",
+        "| label | actions | seeds | up | down | none | both routes | mean return |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in mode_summary(rows):
         f = r["mean_fractions"]
         lines.append(
-            f"| {r['algo']} | {r['policy']} | {len(r['seeds'])} | {f['up']:.2f} | "
+            f"| {r['label']} | {r['policy']} | {len(r['seeds'])} | {f['up']:.2f} | "
             f"{f['down']:.2f} | {f['none']:.2f} | {r['seeds_with_both_routes']} of "
             f"{len(r['seeds'])} | {r['mean_return']:.1f} |"
         )
@@ -395,13 +401,13 @@ def mode_summary(rows: list[dict]) -> list[dict]:
     policies take both routes (each in at least 10% of episodes)."""
     out = []
     order = {arm: i for i, arm in enumerate(ARMS)}
-    for algo in sorted({r["algo"] for r in rows}, key=lambda a: (order.get(a, 99), a)):
-        runs = [r for r in rows if r["algo"] == algo]
+    for label in sorted({report_label(r) for r in rows}, key=lambda a: (order.get(a, 99), a)):
+        runs = [r for r in rows if report_label(r) == label]
         for policy in POLICIES:
             fr = [r[policy]["fractions"] for r in runs]
             out.append(
                 {
-                    "algo": algo,
+                    "label": label,
                     "policy": policy,
                     "seeds": [r["seed"] for r in runs],
                     "mean_fractions": {m: float(np.mean([f[m] for f in fr])) for m in fr[0]},

@@ -134,18 +134,25 @@ def seeds(n: int) -> str:
     return f"{n} seed" + ("s" if n != 1 else "")
 
 
+def _label(row: dict[str, Any]) -> str:
+    """A report row's label; reports written before it was called the label name it "algo"
+    (smiling.algos.legacy.report_label: the same rule, not imported so that this index needs
+    nothing but the standard library)."""
+    return str(row["label"] if "label" in row else row["algo"])
+
+
 def report_headline(p: dict[str, Any]) -> str:
     """A learning report (smiling.report): per task, the arm with the highest late IQM."""
     best: dict[str, dict[str, Any]] = {}
     for row in p.get("table", []):
-        if row.get("late_iqm") is None or row["algo"].startswith("expert"):
+        if row.get("late_iqm") is None or _label(row).startswith("expert"):
             continue  # an expert's own curve is the reference, not an arm
         if row["env_id"] not in best or row["late_iqm"] > best[row["env_id"]]["late_iqm"]:
             best[row["env_id"]] = row
     if not best:
         return ""
     cells = [
-        f"{env}: {r['algo']} {r['late_iqm']:.2f} ({seeds(len(r['seeds']))})"
+        f"{env}: {_label(r)} {r['late_iqm']:.2f} ({seeds(len(r['seeds']))})"
         for env, r in best.items()
     ]
     return (

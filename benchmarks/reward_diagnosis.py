@@ -40,6 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 from common import note_arg, provenance, results_dir
 
+from smiling.algos.legacy import upgrade_config
 from smiling.data.demos import Demonstrations
 from smiling.diffusion import (
     RewardConfig,
@@ -49,7 +50,7 @@ from smiling.diffusion import (
     fast_reward,
     linear_schedule,
 )
-from smiling.diffusion.reward import ROBUST_CLIP, SCALES, normalize_rewards
+from smiling.rewards import ROBUST_CLIP, SCALES, normalize_rewards
 
 HOME = results_dir("reward_diagnosis")  # where its results go (common.results_dir)
 
@@ -68,13 +69,14 @@ class RunModels:
 
     def __init__(self, run_dir: Path):
         self.run_dir = run_dir
-        self.config = json.loads((run_dir / "config.json").read_text())
-        method = self.config["method"]
+        path = run_dir / "config.json"
+        self.config = upgrade_config(json.loads(path.read_text()), path)
+        name, method = self.config["method"]["name"], self.config["method"]["config"]
         reward = method["reward"]
-        if self.config["algo"] != "smiling" or reward["use_actions"]:
+        if name != "smiling" or reward["use_actions"]:
             raise SystemExit(
                 f"{run_dir}: not a state-only SMILING run "
-                f"(algo {self.config['algo']}, use_actions {reward['use_actions']})"
+                f"(method {name}, use_actions {reward['use_actions']})"
             )
         # A task that terminates: the models' input ends with the absorbing-state indicator.
         self.absorbing = bool(reward.get("absorbing"))
@@ -256,7 +258,7 @@ def diagnose(run_dir: Path, rng: np.random.Generator) -> dict:
             windows[name], refs[name] = window(lo, hi)
 
     demos = Demonstrations.load(run_dir / "demos.npz")
-    val_eps = models.config["method"]["val_episodes"]
+    val_eps = models.config["method"]["config"]["val_episodes"]
     held_out = demos.split(val_eps)[1] if demos.num_episodes > val_eps else demos
     expert_source = (
         f"{held_out.num_episodes} held-out episodes"

@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> None:
                 continue
             for arm in args.arms:
                 out = run_dir(arm, env_id, seed)
-                cmd = ["train", "--algo", "smiling", *ARMS[arm], "--env", env_id]
+                cmd = ["train", "--method", "smiling", *ARMS[arm], "--env", env_id]
                 cmd += ["--seed", str(seed), "--steps", str(task.steps), "--preset", "fast"]
                 cmd += ["--eval-every", str(task.eval_every), "--eval-episodes", "5"]
                 cmd += ["--checkpoint-every", str(task.checkpoint_every), "--video-every", "0"]
@@ -113,7 +113,7 @@ def labelled_runs() -> list[RunCurve]:
     runs = []
     for arm in ARMS:
         for curve in recorded_runs(BENCHMARK, f"{arm}-*", archived=False):
-            runs.append(dataclasses.replace(curve, algo=f"smiling [{arm}]"))
+            runs.append(dataclasses.replace(curve, label=f"smiling [{arm}]"))
     return runs
 
 
@@ -154,7 +154,7 @@ def decision(curves: list[RunCurve]) -> tuple[str, dict]:
     for env_id, task in TASKS.items():
         cells, complete = {}, True
         for arm in ARMS:
-            group = [c for c in curves if c.env_id == env_id and c.algo == f"smiling [{arm}]"]
+            group = [c for c in curves if c.env_id == env_id and c.label == f"smiling [{arm}]"]
             done = [c for c in group if int(c.steps[-1]) >= task.steps]
             complete &= len(done) == len(task.seeds)
             late = iqm(late_value(c.steps, c.normalized) for c in done) if done else None

@@ -2,17 +2,18 @@
 
 Usage:
   python benchmarks/smiling_learning.py run --env Pendulum-v1 --seeds 0 1 2 --steps 20000 \
-      [--algo smiling] [--preset fast] [--eval-every 2500] [--set KEY=VALUE ...]
+      [--method smiling] [--preset fast] [--eval-every 2500] [--set KEY=VALUE ...]
   python benchmarks/smiling_learning.py report [RUN_DIR ...]
 
 ``--benchmark NAME`` (both commands) keeps a separate set of runs under that name: run
 directories in benchmarks/runs/NAME/, records in results/smiling_learning/runs/NAME/ (or where a
 set of that name is committed already), the report as results/smiling_learning/NAME.*; the plug-in
-redesign's re-run of the Pendulum benchmark is ``--benchmark smiling_learning_rerun``. ``--algo``
-takes any ``smiling train --algo`` spec, so DreamerV3's learning benchmark (docs/dreamer.md) is
+redesign's re-run of the Pendulum benchmark is ``--benchmark smiling_learning_rerun``.
+``--method`` takes any ``smiling train --method`` spec (``--algo``, its old name, still works),
+so DreamerV3's learning benchmark (docs/dreamer.md) is
 
   python benchmarks/smiling_learning.py run --benchmark dreamer_learning \
-      --algo smiling@dreamerv3 --env Pendulum-v1 --steps 50000 --eval-every 5000
+      --method smiling@dreamerv3 --env Pendulum-v1 --steps 50000 --eval-every 5000
   python benchmarks/smiling_learning.py report --benchmark dreamer_learning \
       --beside smiling_learning baselines
 
@@ -24,7 +25,7 @@ benchmarks/results/smiling_learning/runs/smiling_learning/;
 records existed, rebuilt from results/smiling_learning/archive/smiling_learning_66a5ec9.json (or on
 the run directories given), written as
 benchmarks/results/smiling_learning/smiling_learning.{png,md,csv,json} with the machine and
-versions: per (env, algo) the mean curve of normalised return with a 95% bootstrap band, and the
+versions: per (env, label) the mean curve of normalised return with a 95% bootstrap band, and the
 final IQM with a bootstrap 95% CI.
 """
 
@@ -59,8 +60,8 @@ def _runs(benchmark: str) -> Path:
 
 def run(args: argparse.Namespace) -> None:
     for seed in args.seeds:
-        out = _runs(args.benchmark) / f"{args.algo}-{args.preset}-{slug(args.env)}-s{seed}"
-        cmd = ["train", "--algo", args.algo, "--env", args.env, "--preset", args.preset]
+        out = _runs(args.benchmark) / f"{args.method}-{args.preset}-{slug(args.env)}-s{seed}"
+        cmd = ["train", "--method", args.method, "--env", args.env, "--preset", args.preset]
         cmd += ["--seed", str(seed), "--steps", str(args.steps), "--out", str(out)]
         cmd += ["--eval-every", str(args.eval_every)]
         cmd += ["--eval-episodes", str(args.eval_episodes)]
@@ -84,10 +85,10 @@ def report(args: argparse.Namespace) -> None:
         beside += [r for r in recorded_runs(other) if r.env_id in {c.env_id for c in runs}]
     # A benchmark of the same method with other settings (``--set``) would share its groups
     # with the runs beside it: name its own after the benchmark instead.
-    taken = {(r.env_id, r.algo) for r in beside}
+    taken = {(r.env_id, r.label) for r in beside}
     runs = [
-        dataclasses.replace(r, algo=f"{r.algo} [{args.benchmark}]")
-        if (r.env_id, r.algo) in taken
+        dataclasses.replace(r, label=f"{r.label} [{args.benchmark}]")
+        if (r.env_id, r.label) in taken
         else r
         for r in runs
     ]
@@ -101,7 +102,8 @@ def _benchmark_arg(p: argparse.ArgumentParser) -> None:
 def _run_args(p: argparse.ArgumentParser) -> None:
     _benchmark_arg(p)
     p.add_argument("--env", required=True)
-    p.add_argument("--algo", default="smiling")
+    p.add_argument("--method", default="smiling", help="a `smiling train --method` spec")
+    p.add_argument("--algo", dest="method", help=argparse.SUPPRESS)  # its old name
     p.add_argument("--preset", default="fast")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--steps", type=int, required=True)

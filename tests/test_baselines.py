@@ -30,7 +30,7 @@ from smiling.cli import _method_config, build_parser, main
 from smiling.data.demos import Demonstrations
 from smiling.rl.sac import SAC, SACConfig
 
-SUMMARY_KEYS = {"algo", "env_id", "seed", "env_steps", "wall_seconds", "eval_return"}
+SUMMARY_KEYS = {"method", "env_id", "seed", "env_steps", "wall_seconds", "eval_return"}
 
 
 def _cli_args(tmp_path, algo: str, demos: Demonstrations, steps: int = 200) -> list[str]:
@@ -135,8 +135,8 @@ def test_cli_train_dac_end_to_end_and_reload(tmp_path):
     run = tmp_path / "run"
     summary = json.loads((run / "summary.json").read_text())
     assert SUMMARY_KEYS <= summary.keys() and summary["env_steps"] == 200
-    assert summary["algo"] == "dac" and math.isfinite(summary["normalized_return"])
-    config = json.loads((run / "config.json").read_text())["method"]
+    assert summary["method"] == "dac" and math.isfinite(summary["normalized_return"])
+    config = json.loads((run / "config.json").read_text())["method"]["config"]
     assert config["use_actions"] and config["net"]["linear"] and config["update_every"] == 100
     metrics = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
     assert 0.0 <= metrics["charts/discriminator_accuracy"] <= 1.0
@@ -257,7 +257,7 @@ def test_cli_train_iq_learn_end_to_end_and_reload(tmp_path):
     assert main(args) == 0
     run = tmp_path / "run"
     summary = json.loads((run / "summary.json").read_text())
-    assert SUMMARY_KEYS <= summary.keys() and summary["algo"] == "iq-learn"
+    assert SUMMARY_KEYS <= summary.keys() and summary["method"] == "iq-learn"
     assert summary["env_steps"] == 200 and math.isfinite(summary["normalized_return"])
     loaded = Learner.load(run / "model")
     assert isinstance(loaded, IQLearn) and loaded.config.use_target
@@ -306,7 +306,7 @@ def test_cli_train_bc_end_to_end_and_reload(tmp_path):
     assert main(args) == 0
     run = tmp_path / "run"
     summary = json.loads((run / "summary.json").read_text())
-    assert SUMMARY_KEYS <= summary.keys() and summary["algo"] == "bc"
+    assert SUMMARY_KEYS <= summary.keys() and summary["method"] == "bc"
     assert summary["env_steps"] == 0 and summary["gradient_steps"] == 60
     lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert [x["gradient_steps"] for x in lines] == [30, 60]
@@ -344,10 +344,10 @@ def test_variant_flags_set_the_config(algo):
 def test_algo_specs_and_labels():
     assert variants.parse_spec("dac+linear+actions") == ("dac", ("actions", "linear"))
     assert variants.canonical_spec("smiling+linear+actions") == "smiling+actions+linear"
-    assert variants.spec_args("smiling+linear") == ["--algo", "smiling", "--linear"]
-    assert variants.spec_args("bc") == ["--algo", "bc"]
+    assert variants.spec_args("smiling+linear") == ["--method", "smiling", "--linear"]
+    assert variants.spec_args("bc") == ["--method", "bc"]
     for spec, message in [
-        ("dreamer", "unknown algo 'dreamer'"),
+        ("dreamer", "unknown method 'dreamer'"),
         ("bc+linear", "bc has no variant '+linear' (it offers: none)"),
         ("smiling+wide", "smiling has no variant '+wide'"),
         ("dac+linear+linear", "repeated"),
@@ -384,10 +384,10 @@ def test_cli_train_smiling_with_actions(tmp_path):
         ("dac", ["--use-actions"], True, "needs expert actions"),
         ("bc", [], True, "needs expert actions"),
         ("iq-learn", [], True, "needs expert actions"),
-        ("iq-learn", ["--linear"], False, "--linear is not supported by --algo iq-learn"),
-        ("bc", ["--linear"], False, "--linear is not supported by --algo bc"),
-        ("sac", ["--linear"], False, "--linear is not supported by --algo sac"),
-        ("sac", ["--use-actions"], False, "--use-actions is not supported by --algo sac"),
+        ("iq-learn", ["--linear"], False, "--linear is not supported by --method iq-learn"),
+        ("bc", ["--linear"], False, "--linear is not supported by --method bc"),
+        ("sac", ["--linear"], False, "--linear is not supported by --method rl"),
+        ("sac", ["--use-actions"], False, "--use-actions is not supported by --method rl"),
     ],
 )
 def test_cli_unsupported_variants(tmp_path, capsys, algo, flags, state_only, message):

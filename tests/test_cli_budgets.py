@@ -68,7 +68,7 @@ def test_train_accepts_an_algo_spec_and_records_the_agent(tmp_path):
     args += ["--eval-every", "150", "--eval-episodes", "1"]
     assert main(args) == 0
     config = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert config["label"] == "smiling+linear" and config["method"]["net"]["linear"]
+    assert config["label"] == "smiling+linear" and config["method"]["config"]["net"]["linear"]
     assert config["agent"]["name"] == "sac" and config["agent"]["config"]["hidden"] == [32, 32]
 
 

@@ -49,7 +49,7 @@ def _cases(tmp: Path) -> list[tuple[list[str], str]]:
     train = ["train", "--env", "Pendulum-v1"]
     return [
         ([*train, "--seed", "-1", "--out", new], "--seed must be 0 or more, got -1"),
-        ([*train, "--algo", "gail", "--out", new], "unknown algo 'gail' in 'gail'"),
+        ([*train, "--algo", "gail", "--out", new], "unknown method 'gail' in 'gail'"),
         ([*train, "--agent", "ppo", "--out", new], "unknown agent 'ppo'; known agents: sac"),
         ([*train, "--algo", "rl@ppo", "--out", new], "unknown agent 'ppo'"),
         ([*train, "--steps", "0", "--out", new], "--steps must be at least 1, got 0"),

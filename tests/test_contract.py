@@ -159,7 +159,7 @@ def assert_acts_differently(a: Learner, b: Learner) -> None:
 def test_learn_writes_a_valid_run_directory(finished, method, agent):
     run = RunDir(finished(method, agent).run)
     config, summary = run.read_config(), run.read_summary()
-    assert config["agent"]["name"] == agent and config["algo"] == method
+    assert config["agent"]["name"] == agent and config["method"]["name"] == method
     assert (
         summary["label"]
         == config["label"]
@@ -415,7 +415,7 @@ def test_learn_refuses_a_directory_holding_another_run(tmp_path, monkeypatch):
     with pytest.raises(SmilingError) as refused:
         rl(5).learn(HALF, run_dir=run, progress=False)
     assert str(refused.value).startswith(f"run directory '{run}' already exists and holds a run;")
-    assert "TrueReward.restore(" in str(refused.value) and "overwrite=True" in str(refused.value)
+    assert "RL.restore(" in str(refused.value) and "overwrite=True" in str(refused.value)
     assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
 
     learner, steps = Learner.restore(run, STEPS)  # the explicit way to continue it

@@ -33,10 +33,10 @@ from smiling.diffusion import (
     make_reward_fn,
     naive_reward,
     network_predictor,
-    normalize_rewards,
     schedule_from_betas,
 )
 from smiling.errors import SmilingError
+from smiling.rewards import normalize_rewards
 
 SMALL_NET = ScoreNetConfig(hidden=32, temb_dim=16, temb_hidden=32)
 SCHEDULE = linear_schedule()

@@ -489,6 +489,6 @@ def test_cli_trains_dreamerv3_into_a_valid_run_directory(tmp_path, algo):
     assert main(args) == 0
     config = json.loads((out / "config.json").read_text())
     summary = json.loads((out / "summary.json").read_text(), parse_constant=pytest.fail)
-    assert config["agent"]["name"] == "dreamerv3" and config["algo"] == algo
+    assert config["agent"]["name"] == "dreamerv3" and config["method"]["name"] == algo
     assert summary["env_steps"] == 200 and (out / "actor.msgpack").is_file()
     assert np.isfinite(summary["final_return"] if "final_return" in summary else 0.0)

@@ -26,7 +26,7 @@ TINY = SmilingConfig(
     val_episodes=1,
 )
 SUMMARY_KEYS = {
-    "algo",
+    "method",
     "env_id",
     "seed",
     "env_steps",
@@ -48,13 +48,13 @@ def test_learn_writes_run_dir_and_reloads(tmp_path):
     )
     summary = agent.learn(300, run_dir=tmp_path / "run", progress=False)
     assert SUMMARY_KEYS <= summary.keys()
-    assert summary["env_steps"] == 300 and summary["algo"] == "smiling"
+    assert summary["env_steps"] == 300 and summary["method"] == "smiling"
     assert math.isfinite(summary["normalized_return"])
     assert summary["normalized_return"] == pytest.approx(demos.normalize(summary["eval_return"]))
     on_disk = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert on_disk == json.loads(json.dumps(summary))
     config = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert config["method"]["reward"]["num_timesteps"] == 4
+    assert config["method"]["config"]["reward"]["num_timesteps"] == 4
     lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["env_steps"] for line in lines] == [150, 300]
     assert "losses/learner_score" in json.loads(lines[-1])

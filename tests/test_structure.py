@@ -86,7 +86,7 @@ def test_the_expert_reader_and_the_parser_load_no_loop():
 def test_a_method_class_takes_its_name_and_presets_from_its_entry():
     for name, entry in METHODS.items():
         assert entry.cls.entry is entry and entry.name == name
-        assert "algo" not in vars(entry.cls) and "presets" not in vars(entry.cls)
+        assert "method" not in vars(entry.cls) and "presets" not in vars(entry.cls)
 
     class Unregistered(Learner):
         pass
@@ -181,18 +181,18 @@ def test_sweep_runs_get_the_sweep_settings(tmp_path):
 
     flags = ["--eval-every", "300", "--keep-best", "--action-repeat", "2", "--set", "x=1"]
     args = cli.build_parser().parse_args(["sweep", "--env", "Pendulum-v1", *flags])
-    shared = cli._spec(args, algo="dac+linear", env="Pendulum-v1").shared_args()
+    shared = cli._spec(args, method_spec="dac+linear", env="Pendulum-v1").shared_args()
     (job,) = plan(["dac+linear"], ["Pendulum-v1"], [4], tmp_path, 300, shared)
     spec = cli._spec(cli.build_parser().parse_args(list(job.args)))
     assert spec.loop == LoopConfig(eval_every=300, keep_best=True, action_repeat=2)
-    assert (spec.algo, spec.variants, spec.seed) == ("dac", ("linear",), 4)
+    assert (spec.method, spec.variants, spec.seed) == ("dac", ("linear",), 4)
     assert spec.overrides == ("x=1",)
 
 
 def test_expert_is_train_rl_keep_best():
     args = cli.build_parser().parse_args(["expert", "--env", "Pendulum-v1", "--steps", "10"])
     spec = cli._spec(args)
-    assert (spec.algo, spec.agent, spec.loop.keep_best, spec.loop.eval_every) == (
+    assert (spec.method, spec.agent, spec.loop.keep_best, spec.loop.eval_every) == (
         "rl",
         DEFAULT_AGENT,
         True,

@@ -35,11 +35,11 @@ def finished(run: Path, steps: int = 10) -> None:
 
 def test_set_goes_only_to_the_arms_it_applies_to():
     arms = {
-        a: RunSpec(algo=a, env_id=ENV, preset="debug", overrides=pairs)
+        a: RunSpec(method=a, env_id=ENV, preset="debug", overrides=pairs)
         for a, pairs in [("smiling", ()), ("rl", ())]
     }
     pairs = ("reward.num_timesteps=4", "sac.batch_size=16", "agent.seed_steps=50")
-    arms = {a: RunSpec(algo=a, env_id=ENV, preset="debug", overrides=pairs) for a in arms}
+    arms = {a: RunSpec(method=a, env_id=ENV, preset="debug", overrides=pairs) for a in arms}
     scoped = {a: settings_of(args) for a, args in scoped_args(arms).items()}
     assert scoped["smiling"]["--set reward.num_timesteps"] == "4"
     assert "--set reward.num_timesteps" not in scoped["rl"]  # the method setting: SMILING's only

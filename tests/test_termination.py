@@ -15,15 +15,10 @@ from smiling.algos.smiling import SMILING, SmilingConfig
 from smiling.algos.visited import VisitedStates
 from smiling.data.demos import Demonstrations
 from smiling.diffusion import RewardConfig, ScoreModel, ScoreNetConfig, linear_schedule
-from smiling.diffusion.reward import (
-    fast_reward,
-    naive_reward,
-    network_predictor,
-    normalize_rewards,
-)
+from smiling.diffusion.reward import fast_reward, naive_reward, network_predictor
 from smiling.envs import make_env
 from smiling.evaluation import random_policy, record_episodes
-from smiling.rewards import relabel, takes_absorbing, uses_absorbing
+from smiling.rewards import normalize_rewards, relabel, takes_absorbing, uses_absorbing
 from smiling.rl.registry import get_agent
 from smiling.rl.sac import SACConfig, bellman_target
 from smiling.termination import AbsorbingState, absorbing_value, can_terminate, with_indicator

@@ -205,7 +205,7 @@ def test_corrupted_checkpoint_falls_back_then_fails_clearly(finished_run, tmp_pa
     (run / "checkpoint" / "state.msgpack").write_bytes(b"\x00garbage")
     learner, steps = Learner.restore(run, steps=400)
     err = capsys.readouterr().err
-    assert learner.env_steps == 200 and steps == 400 and learner.algo == "smiling"
+    assert learner.env_steps == 200 and steps == 400 and learner.method == "smiling"
     assert err.count("\n") == 1 and "warning" in err
     assert str(run / "checkpoint" / "state.msgpack") in err and "checksum" in err
     assert learner.curve[-1][0] == 150  # the previous checkpoint's own curve
@@ -302,7 +302,7 @@ def test_sweep_plan_and_seeds(tmp_path):
     assert plan(["bc"], ["Pendulum-v1"], [0], tmp_path, 300)[0].action == "skip"
     (arm,) = plan(["dac+linear+actions"], ["Pendulum-v1"], [1], tmp_path, 300)
     assert arm.run_dir.name == "dac+actions+linear-Pendulum-v1-s1"
-    assert arm.args[:5] == ("train", "--algo", "dac", "--use-actions", "--linear")
+    assert arm.args[:5] == ("train", "--method", "dac", "--use-actions", "--linear")
 
 
 def _free_port() -> int:
@@ -469,7 +469,7 @@ def test_report_groups_runs_with_different_grids(tmp_path, capsys):
     assert "| 100 | 300 | 0.97 [0.97, 0.97] |" in table
     payload = json.loads((out / "report.json").read_text())
     row = next(
-        r for r in payload["table"] if r["algo"] == "smiling" and r["env_id"] == "Pendulum-v1"
+        r for r in payload["table"] if r["label"] == "smiling" and r["env_id"] == "Pendulum-v1"
     )
     assert row["final_iqm"] == pytest.approx(0.6)
     lo, hi = row["final_iqm_ci95"]
@@ -480,7 +480,7 @@ def test_report_groups_runs_with_different_grids(tmp_path, capsys):
     assert row["late_per_seed"] == pytest.approx(late_expected, abs=1e-4)
     assert row["late_iqm"] == pytest.approx(iqm(late_expected), abs=1e-4)
     curve = next(
-        c for c in payload["curves"] if c["algo"] == "smiling" and c["env_id"] == "Pendulum-v1"
+        c for c in payload["curves"] if c["label"] == "smiling" and c["env_id"] == "Pendulum-v1"
     )
     assert curve["env_steps"][0] == 100 and curve["n"][0] == 2  # 250-grid runs start later
     assert curve["n"][-1] == 5 and curve["mean"][-1] == pytest.approx(np.mean(finals))
@@ -526,8 +526,8 @@ def test_rebuilt_runs_give_the_same_report_and_pool_with_new_seeds(tmp_path):
     first = write_report(old, tmp_path / "a")
     rebuilt = rebuild_runs(json.loads((tmp_path / "a" / "report.json").read_text()), "old.json")
     assert all(r.rebuilt for r in rebuilt) and not load_run(old[0]).rebuilt
-    assert sorted((r.algo, r.seed) for r in rebuilt) == sorted(
-        (load_run(d).algo, load_run(d).seed) for d in old
+    assert sorted((r.label, r.seed) for r in rebuilt) == sorted(
+        (load_run(d).label, load_run(d).seed) for d in old
     )
     again = write_report(rebuilt, tmp_path / "b")
     _same_curves(again["curves"], first["curves"])
@@ -643,7 +643,7 @@ def test_pre_training_has_a_progress_of_its_own(capsys):
         (["train", "--env", "Pendulum-v1", "--eval-every", "0"], "--eval-every must be at least 1"),
         (["train", "--env", "Pendulum-v1", "--video-every", "-1"], "--video-every must be at"),
         (["train", "--env", "Pendulum-v1", "--action-repeat", "0"], "--action-repeat must be"),
-        (["sweep", "--algo", "dreamer", "--env", "Pendulum-v1"], "unknown algo 'dreamer'"),
+        (["sweep", "--algo", "dreamer", "--env", "Pendulum-v1"], "unknown method 'dreamer'"),
         (["sweep", "--env", "NoSuchEnv-v0"], "unknown environment 'NoSuchEnv-v0'"),
         (["sweep", "--env", "Pendulum-v1", "--seeds", "x"], "--seeds x"),
         (["resume", "{tmp}/missing"], "not a run directory"),

@@ -2,7 +2,8 @@
 # For the `device` tool (issue 17): the paper preset's train step on a GPU, and two short
 # paper-preset learning runs on dmc:cartpole-swingup (true reward and SMILING).
 # Usage: bash benchmarks/gpu/learn_paper.sh SECONDS, with carry [".whl"] (setup.sh).
-# ALGOS (default: both) and SEEDS (default: 0) choose the runs, all side by side on the one GPU;
+# METHODS (method specs, default: both; ALGOS, its old name, is read too) and SEEDS (default: 0)
+# choose the runs, all side by side on the one GPU;
 # TIMING=none skips the train step's timing (recorded once already: results/dreamer_timing/dreamer_timing.jsonl).
 set -u
 LEARN_S=${1:-380}
@@ -15,12 +16,12 @@ if [ "${TIMING:-paper}" != none ]; then
 fi
 # The learning runs side by side, each bounded by `timeout`.
 mkdir -p runs
-for algo in ${ALGOS:-rl@dreamerv3 smiling@dreamerv3}; do
+for method in ${METHODS:-${ALGOS:-rl@dreamerv3 smiling@dreamerv3}}; do
   for seed in ${SEEDS:-0}; do
-    timeout -s INT $LEARN_S $PY -m smiling.cli train --algo $algo --env dmc:cartpole-swingup \
+    timeout -s INT $LEARN_S $PY -m smiling.cli train --method $method --env dmc:cartpole-swingup \
       --preset ${PRESET:-paper} --seed $seed --steps ${STEPS:-300000} --eval-every 10000 \
-      --eval-episodes 3 --checkpoint-every 1000000 --out runs/gpu-$algo-s$seed \
-      > $OUT/log-${algo%@*}-s$seed.txt 2>&1 &
+      --eval-episodes 3 --checkpoint-every 1000000 --out runs/gpu-$method-s$seed \
+      > $OUT/log-${method%@*}-s$seed.txt 2>&1 &
   done
 done
 wait

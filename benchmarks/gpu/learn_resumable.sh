@@ -17,7 +17,7 @@
 # Example: the fast model on DreamerV3's own DMC data schedule (its 2023 `dmc_proprio`: 16 x 64
 # batches, train ratio 512 per decision, action repeat 2), cartpole-swingup, true reward;
 # --steps counts decisions (50000: 100k simulator steps):
-#   bash benchmarks/gpu/learn_resumable.sh 420 dv3-fast-proprio-s0 --algo rl --agent dreamerv3 \
+#   bash benchmarks/gpu/learn_resumable.sh 420 dv3-fast-proprio-s0 --method rl --agent dreamerv3 \
 #     --preset fast --action-repeat 2 --env dmc:cartpole-swingup --seed 0 --steps 50000 \
 #     --eval-every 2500 --eval-episodes 5 --checkpoint-every 2500 --set agent.batch_length=64 \
 #     --set agent.train_ratio=512

@@ -1,7 +1,8 @@
 """smiling: imitation learning by score matching (SMILING, arXiv 2410.13855).
 
 Public API: the learners (:class:`SMILING`, the baselines :class:`DAC`, :class:`IQLearn` and
-:class:`BC`, :class:`TrueReward`), environments (:func:`make_env`), demonstrations
+:class:`BC`; :class:`RL`, the agent on the true reward, also importable by its old name
+:class:`TrueReward`), environments (:func:`make_env`), demonstrations
 (:class:`Demonstrations`, :func:`bundled_demos`), and the RL agents (:mod:`smiling.rl.registry`;
 SAC in :mod:`smiling.rl.sac`).
 
@@ -23,6 +24,7 @@ _HOMES = {
     "DAC": "smiling.algos",
     "IQLearn": "smiling.algos",
     "BC": "smiling.algos",
+    "RL": "smiling.algos",
     "TrueReward": "smiling.algos",
     "Demonstrations": "smiling.data.demos",
     "DemonstrationsError": "smiling.errors",
@@ -36,6 +38,7 @@ __all__ = [
     "DAC",
     "IQLearn",
     "BC",
+    "RL",
     "TrueReward",
     "Demonstrations",
     "DemonstrationsError",
@@ -46,7 +49,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from smiling.algos import BC, DAC, SMILING, IQLearn, TrueReward
+    from smiling.algos import BC, DAC, RL, SMILING, IQLearn, TrueReward
     from smiling.bundled import bundled_demos
     from smiling.data.demos import Demonstrations
     from smiling.envs import make_env

@@ -29,7 +29,7 @@ from smiling.variants import VARIANT_FLAGS
 
 
 def _expert(args: argparse.Namespace) -> None:
-    """``smiling expert``: ``smiling train --algo rl --keep-best`` with an expert's defaults
+    """``smiling expert``: ``smiling train --method rl --keep-best`` with an expert's defaults
     (the directory experts/<env>, an evaluation every 10,000 steps, a required budget), and
     ``--resume``: ``smiling resume`` of that directory once it is known to be the same expert."""
     from smiling.algos.legacy import upgrade_config
@@ -56,7 +56,7 @@ def _expert(args: argparse.Namespace) -> None:
                 f"{out}: checkpoint is for {saved['env_id']} / {saved['preset']}, "
                 f"not {spec.env_id} / {spec.preset}"
             )
-        learner, steps = get_method(spec.algo).cls.restore(out, args.steps)
+        learner, steps = get_method(spec.method).cls.restore(out, args.steps)
     else:
         if run.exists():
             raise ExpertError(
@@ -70,23 +70,25 @@ def _expert(args: argparse.Namespace) -> None:
     )
 
 
-def _spec(args: argparse.Namespace, algo: str | None = None, env: str | None = None):
-    """The run specification of a training command's flags (an algo spec may carry variants
-    and an agent: ``smiling+linear``, ``smiling@sac``; the flags add to it). ``algo`` and
-    ``env`` replace the flags' (a sweep's spec is that of its first run); flags a command
+def _spec(args: argparse.Namespace, method_spec: str | None = None, env: str | None = None):
+    """The run specification of a training command's flags (a method spec may carry variants
+    and an agent: ``smiling+linear``, ``smiling@sac``; the flags add to it). ``method_spec``
+    and ``env`` replace the flags' (a sweep's spec is that of its first run); flags a command
     does not have keep their defaults."""
     from smiling.runspec import RunSpec
     from smiling.variants import parse_full_spec
 
-    algo = algo or args.algo
-    algo_name, spec_variants, spec_agent = parse_full_spec(algo)
+    method_spec = method_spec or args.method
+    method, spec_variants, spec_agent = parse_full_spec(method_spec)
     flag_agent = getattr(args, "agent", None)
     if spec_agent and flag_agent and spec_agent != flag_agent:
-        raise SmilingError(f"--algo {algo} names agent '{spec_agent}' but --agent is {flag_agent}")
+        raise SmilingError(
+            f"--method {method_spec} names agent '{spec_agent}' but --agent is {flag_agent}"
+        )
     switched = [v for v, flag in VARIANT_FLAGS.items() if getattr(args, flag.dest, False)]
     optional = {k: getattr(args, k, None) for k in _OPTIONAL_SPEC_FLAGS}
     return RunSpec(
-        algo=algo_name,
+        method=method,
         env_id=env or args.env,
         agent=spec_agent or flag_agent or DEFAULT_AGENT,
         preset=args.preset,
@@ -113,7 +115,7 @@ def _train(args: argparse.Namespace) -> None:
     learner = build_learner(spec)  # every problem with the spec fails here, before any write
     steps = default_steps(spec.env_id, args.steps)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    out = Path(args.out or f"runs/{args.algo}-{slug(args.env)}-s{args.seed}-{stamp}")
+    out = Path(args.out or f"runs/{args.method}-{slug(args.env)}-s{args.seed}-{stamp}")
     RunDir(out).refuse_existing(  # RunDir(out) fails first if a file stands in the way
         f"choose another --out, or continue it with: smiling resume {shlex.quote(str(out))}"
     )
@@ -127,7 +129,7 @@ def _report_training(s: dict, out: Path) -> None:
         if "gradient_steps" in s
         else f"{s['env_steps']} env steps ({s['env_steps_per_second']:.1f} steps/s)"
     )
-    label = s.get("label") or s["algo"]  # the arm, as the progress line names it (rl@dreamerv3)
+    label = s["label"]  # the arm, as the progress line names it (rl@dreamerv3)
     print(f"\n{label} on {s['env_id']}: {done} in {s['wall_seconds']:.0f} s")
     if s["eval_return"] is None:
         print("  no evaluation was made")
@@ -171,7 +173,7 @@ def _resume(args: argparse.Namespace) -> None:
         raise SmilingError(f"--steps must be at least 1, got {args.steps}")
     learner, steps = Learner.restore(args.run_dir, args.steps)
     print(
-        f"resuming {learner.algo} on {learner.env_id} (seed {learner.seed}) in {args.run_dir} "
+        f"resuming {learner.label} on {learner.env_id} (seed {learner.seed}) in {args.run_dir} "
         f"from step {learner.env_steps} of {steps}",
         flush=True,
     )
@@ -200,19 +202,19 @@ def _sweep(args: argparse.Namespace) -> None:
     from smiling.sweep import parse_seeds, plan, record_settings, scoped_args, sweep
     from smiling.variants import canonical_spec
 
-    algos = [canonical_spec(a) for a in args.algo.split(",") if a.strip()]  # fails if unknown
+    arms = [canonical_spec(a) for a in args.method.split(",") if a.strip()]  # fails if unknown
     envs = [e.strip() for e in args.env.split(",") if e.strip()]
     for env_id in envs:
         make_env(env_id).close()  # an unknown env id fails here, before anything runs
     if args.workers is not None and args.workers < 1:
         raise SmilingError("--workers must be at least 1")
-    if not algos or not envs:
-        raise SmilingError(f"--{'algo' if not algos else 'env'} names nothing to run")
-    algos = _sweep_arms(args, algos)
+    if not arms or not envs:
+        raise SmilingError(f"--{'method' if not arms else 'env'} names nothing to run")
+    arms = _sweep_arms(args, arms)
     # Each arm's settings as a run spec (the loop's are checked here, once), its --set pairs
     # only those that apply to it.
-    arm_args = scoped_args({algo: _spec(args, algo=algo, env=envs[0]) for algo in algos})
-    jobs = plan(algos, envs, parse_seeds(args.seeds), args.out, args.steps, arm_args, args.changed)
+    arm_args = scoped_args({arm: _spec(args, method_spec=arm, env=envs[0]) for arm in arms})
+    jobs = plan(arms, envs, parse_seeds(args.seeds), args.out, args.steps, arm_args, args.changed)
     record_settings(args.out, jobs)
 
     def report(outcome) -> None:
@@ -242,19 +244,19 @@ def _sweep(args: argparse.Namespace) -> None:
     print(f"next: smiling report {args.out}/*/ --out {args.out}-report")
 
 
-def _sweep_arms(args: argparse.Namespace, algos: list[str]) -> list[str]:
+def _sweep_arms(args: argparse.Namespace, method_specs: list[str]) -> list[str]:
     """The sweep's arms with ``--agent`` folded in (an arm's own ``@agent`` must agree with it),
     so each arm's run directories and commands name the agent that drives it."""
     from smiling.variants import canonical_spec, parse_full_spec
 
     if not args.agent:
-        return algos
+        return method_specs
     arms = []
-    for algo in algos:
-        own = parse_full_spec(algo)[2]
+    for spec in method_specs:
+        own = parse_full_spec(spec)[2]
         if own and own != args.agent:
-            raise SmilingError(f"--algo {algo} names agent '{own}' but --agent is {args.agent}")
-        arms.append(algo if own or args.agent == DEFAULT_AGENT else f"{algo}@{args.agent}")
+            raise SmilingError(f"--method {spec} names agent '{own}' but --agent is {args.agent}")
+        arms.append(spec if own or args.agent == DEFAULT_AGENT else f"{spec}@{args.agent}")
     return [canonical_spec(a) for a in arms]
 
 
@@ -307,7 +309,7 @@ def _report(args: argparse.Namespace) -> None:
         lo, hi = row["final_iqm_ci95"]
         late_lo, late_hi = row["late_iqm_ci95"]
         print(
-            f"{row['algo']} on {row['env_id']}: final {row['metric']} IQM {row['final_iqm']:.2f} "
+            f"{row['label']} on {row['env_id']}: final {row['metric']} IQM {row['final_iqm']:.2f} "
             f"[{lo:.2f}, {hi:.2f}], IQM of the last {LATE:.0%} {row['late_iqm']:.2f} "
             f"[{late_lo:.2f}, {late_hi:.2f}] over seeds {row['seeds']}"
         )
@@ -447,7 +449,7 @@ def _train_epilog() -> str:
     from smiling.algos.registry import METHODS
     from smiling.runspec import DEFAULT_STEPS
 
-    lines = ["methods (--algo):"]
+    lines = ["methods (--method):"]
     for entry in METHODS.values():
         extra = f" [variants: {', '.join(entry.variants)}]" if entry.variants else ""
         lines.append(f"  {entry.name:<10} {entry.summary}{extra}")
@@ -484,6 +486,13 @@ def _add_preset(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", default="fast", choices=list(PRESETS), help=described)
 
 
+def _add_method(p: argparse.ArgumentParser, help: str) -> None:
+    """``--method``, and ``--algo``: its name before it was called the method everywhere, hidden
+    from the help but accepted (the same option), so recorded commands keep working."""
+    p.add_argument("--method", default="smiling", metavar="METHOD_SPEC", help=help)
+    p.add_argument("--algo", dest="method", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
 def _add_agent(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--agent", help=f"the RL agent the method drives (default: {DEFAULT_AGENT}); see below"
@@ -504,7 +513,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "expert",
-        help="train an expert on the true reward (= train --algo rl --keep-best)",
+        help="train an expert on the true reward (= train --method rl --keep-best)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _epilog_on_help(p, _agents_epilog)
@@ -517,7 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_flags(p, LoopConfig, defaults={"eval_every": 10_000}, exclude=["keep_best"])
     _add_set(p)
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
-    p.set_defaults(func=_expert, algo="rl", keep_best=True)
+    p.set_defaults(func=_expert, method="rl", keep_best=True)
 
     p = sub.add_parser(
         "train",
@@ -525,11 +534,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _epilog_on_help(p, _train_epilog)
-    p.add_argument(
-        "--algo",
-        default="smiling",
-        help="method, optionally with variants and an agent: smiling, dac+linear, rl@sac, ... "
-        "(sac = rl, kept for recorded commands); see the list below",
+    _add_method(
+        p,
+        "the method spec: a method, optionally with variants and an agent: smiling, "
+        "dac+linear, rl@dreamerv3, ... (default: smiling); see the list below",
     )
     _add_agent(p)
     p.add_argument("--env", required=True, help="Gymnasium id or dmc:<domain>-<task>")
@@ -561,7 +569,7 @@ def build_parser() -> argparse.ArgumentParser:
         "that takes none (see below); default: the task's budget, see below",
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", help="run directory (default runs/<algo>-<env>-s<seed>-<time>)")
+    p.add_argument("--out", help="run directory (default runs/<method spec>-<env>-s<seed>-<time>)")
     _add_variants(p)
     settings.add_flags(p, LoopConfig)
     _add_set(p)
@@ -585,15 +593,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "sweep",
-        help="train a grid of algos x envs x seeds (local pool or Ray)",
+        help="train a grid of methods x envs x seeds (local pool or Ray)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _epilog_on_help(p, _agents_epilog)
-    p.add_argument(
-        "--algo",
-        default="smiling",
-        help="algorithm(s), comma-separated, each with optional variants: e.g. "
-        "smiling,smiling+actions,dac+linear,iq-learn,bc",
+    _add_method(
+        p,
+        "method spec(s), comma-separated, each with optional variants and agent: e.g. "
+        "smiling,smiling+actions,dac+linear,iq-learn,bc (default: smiling)",
     )
     p.add_argument("--env", required=True, help="environment id(s), comma-separated")
     p.add_argument("--seeds", default="0-4", help="e.g. 0-4 or 0,1,5 (default 0-4)")
@@ -616,7 +623,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_sweep)
 
     p = sub.add_parser("report", help="learning curves and a results table from run dirs")
-    p.add_argument("run_dirs", nargs="+", type=Path, help="run directories (any algos, envs)")
+    p.add_argument("run_dirs", nargs="+", type=Path, help="run directories (any methods, envs)")
     p.add_argument("--out", type=Path, default=Path("report"), help="folder for the report")
     p.add_argument("--overwrite", action="store_true", help="replace the report already in --out")
     p.set_defaults(func=_report)

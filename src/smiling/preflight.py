@@ -82,24 +82,24 @@ def _loop_settings(args: argparse.Namespace) -> None:
     settings.from_args(LoopConfig, args)
 
 
-def check_names(algo_spec: str, agent: str | None) -> None:
+def check_names(method_spec: str, agent: str | None) -> None:
     """The method and agent names exist: looked up in the registries' tables, which name them
     without importing them (a method's variants and agents are checked when it is built)."""
     from smiling.algos.registry import ALIASES, METHODS
     from smiling.rl.registry import AGENTS
 
-    body, at, spec_agent = algo_spec.strip().partition("@")
+    body, at, spec_agent = method_spec.strip().partition("@")
     name = body.split("+")[0]
     if ALIASES.get(name, name) not in METHODS:
         known = ", ".join(METHODS)
-        raise SmilingError(f"unknown algo '{name}' in '{algo_spec}'; choose from {known}")
+        raise SmilingError(f"unknown method '{name}' in '{method_spec}'; choose from {known}")
     for named in (spec_agent if at else None, agent):
         if named is not None and named not in AGENTS:
             raise SmilingError(f"unknown agent '{named}'; known agents: {', '.join(AGENTS)}")
 
 
 def _train(args: argparse.Namespace) -> None:
-    check_names(args.algo, args.agent)
+    check_names(args.method, args.agent)
     check_seed(args.seed)
     check_at_least_one(args.steps, "--steps")
     check_at_least_one(args.demo_episodes, "--demo-episodes")
@@ -118,7 +118,7 @@ def _train(args: argparse.Namespace) -> None:
 def _expert(args: argparse.Namespace) -> None:
     from smiling.bundled import slug
 
-    check_names(args.algo, args.agent)
+    check_names(args.method, args.agent)
     check_seed(args.seed)
     check_at_least_one(args.steps, "--steps")
     _loop_settings(args)

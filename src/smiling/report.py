@@ -1,11 +1,12 @@
 """``smiling report``: learning curves and a results table from run directories.
 
-Runs are grouped by (environment, label), the label being the algorithm with its variants
-(``smiling+linear``, see smiling.variants); seeds are the replicates. Following the project's
-reporting convention (design.md), the table gives the final normalised return of every seed, its
-mean, and its interquartile mean (IQM) with a 95% percentile-bootstrap confidence interval, and
-the same IQM and interval of each seed's mean over the last fifth of its steps (less swayed by one
-evaluation); the plot gives the mean curve across seeds with a 95% bootstrap band of the mean.
+Runs are grouped by (environment, label), the label being the method with its variants and a
+non-default agent (``smiling+linear``, ``rl@dreamerv3``; see smiling.variants); seeds are the
+replicates. Following the project's reporting convention (design.md), the table gives the final
+normalised return of every seed, its mean, and its interquartile mean (IQM) with a 95%
+percentile-bootstrap confidence interval, and the same IQM and interval of each seed's mean over
+the last fifth of its steps (less swayed by one evaluation); the plot gives the mean curve across
+seeds with a 95% bootstrap band of the mean.
 
 Runs of one group need not share an evaluation grid (a different ``--eval-every``, a resumed run
 with a longer budget): curves are linearly interpolated onto the union of their evaluation steps,
@@ -31,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from smiling.algos import legacy
 from smiling.config import preset_version
 from smiling.errors import SmilingError
 from smiling.io import atomic_write, write_json
@@ -77,7 +79,7 @@ class RunCurve:
     """One run's learning curve: normalised return (or raw return) against env steps."""
 
     path: Path
-    algo: str  # the run's label: its algorithm and variants (smiling.variants.label)
+    label: str  # the run's label: its method, variants and agent (smiling.variants.label)
     env_id: str
     seed: int
     steps: np.ndarray
@@ -112,7 +114,7 @@ def load_run(path: str | Path) -> RunCurve:
     rows = rows[np.argsort(rows[:, 0], kind="stable")]
     return RunCurve(
         path=run.path,
-        algo=str(config.get("label") or config.get("algo")),  # runs before labels: their algo
+        label=legacy.run_label(config),  # runs written before labels: their method
         env_id=str(config.get("env_id")),
         seed=int(config.get("seed", 0)),
         steps=rows[:, 0].astype(int),
@@ -125,28 +127,28 @@ def load_run(path: str | Path) -> RunCurve:
 
 
 def group_runs(runs: Iterable[RunCurve]) -> dict[tuple[str, str], list[RunCurve]]:
-    """Runs by (env_id, algo), each group sorted by seed, groups in sorted order.
+    """Runs by (env_id, label), each group sorted by seed, groups in sorted order.
 
     Two runs of one group with the same seed are an error: they are not replicates, and
     counting both would narrow the interval for nothing.
     """
     groups: dict[tuple[str, str], list[RunCurve]] = defaultdict(list)
     for r in runs:
-        group = groups[(r.env_id, r.algo)]
+        group = groups[(r.env_id, r.label)]
         twin = next((o for o in group if o.seed == r.seed), None)
         if twin is not None:
             raise SmilingError(
-                f"two runs of {r.algo} on {r.env_id} with seed {r.seed}: '{twin.path}' and "
+                f"two runs of {r.label} on {r.env_id} with seed {r.seed}: '{twin.path}' and "
                 f"'{r.path}'; report them separately"
             )
         other = next((o for o in group if o.preset_version != r.preset_version), None)
         if other is not None and other.preset == r.preset:
             raise SmilingError(
-                f"runs of {r.algo} on {r.env_id} used two versions of the '{r.preset}' preset: "
+                f"runs of {r.label} on {r.env_id} used two versions of the '{r.preset}' preset: "
                 f"'{other.path}' (version {other.preset_version}) and '{r.path}' (version "
                 f"{r.preset_version}); report them separately"
             )
-        groups[(r.env_id, r.algo)].append(r)
+        group.append(r)
     return {k: sorted(v, key=lambda r: r.seed) for k, v in sorted(groups.items())}
 
 
@@ -226,7 +228,7 @@ def summarize(runs: list[RunCurve]) -> dict[str, Any]:
     late_lo, late_hi = bootstrap_ci(late)
     return {
         "env_id": runs[0].env_id,
-        "algo": runs[0].algo,
+        "label": runs[0].label,
         "metric": metric,
         "seeds": [r.seed for r in runs],
         "final_env_steps": [int(r.steps[-1]) for r in runs],
@@ -258,10 +260,10 @@ def plot_curves(
     title: str = "",
     colors: dict[str, str] | None = None,
 ) -> None:
-    """One panel per environment, one colour per algorithm: thin per-seed curves, the mean
-    across seeds, and its 95% bootstrap band (rebuilt curves, which are not one seed's, get no
-    thin line). ``title`` goes before the figure's caption; ``colors`` (algorithm -> matplotlib
-    colour) keeps an arm's colour across several figures."""
+    """One panel per environment, one colour per label: thin per-seed curves, the mean across
+    seeds, and its 95% bootstrap band (rebuilt curves, which are not one seed's, get no thin
+    line). ``title`` goes before the figure's caption; ``colors`` (label -> matplotlib colour)
+    keeps an arm's colour across several figures."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -269,22 +271,22 @@ def plot_curves(
     from matplotlib.ticker import FuncFormatter
 
     envs = sorted({env for env, _ in groups})
-    algos = sorted({algo for _, algo in groups})
+    labels = sorted({label for _, label in groups})
     fig, axes = plt.subplots(1, len(envs), figsize=(5 * len(envs), 3.6), squeeze=False)
     for ax, env in zip(axes[0], envs, strict=True):
         metric = "return"
-        for (g_env, algo), runs in groups.items():
+        for (g_env, label), runs in groups.items():
             if g_env != env:
                 continue
-            color = (colors or {}).get(algo, f"C{algos.index(algo)}")
+            color = (colors or {}).get(label, f"C{labels.index(label)}")
             values, metric = _values(runs)
             for r, v in zip(runs, values, strict=True):
                 if not r.rebuilt:
                     ax.plot(r.steps, v, color=color, alpha=0.25, lw=0.8)
             c = aggregate(runs)
-            label = f"{algo} ({len(runs)} seed{'s' if len(runs) > 1 else ''})"
+            legend = f"{label} ({len(runs)} seed{'s' if len(runs) > 1 else ''})"
             marker = "o" if len(c["env_steps"]) < 3 else None
-            ax.plot(c["env_steps"], c["mean"], color=color, lw=2, marker=marker, label=label)
+            ax.plot(c["env_steps"], c["mean"], color=color, lw=2, marker=marker, label=legend)
             ax.fill_between(c["env_steps"], c["ci_low"], c["ci_high"], color=color, alpha=0.2)
         if metric == "normalized_return":
             ax.axhline(1.0, color="gray", ls="--", lw=1)
@@ -306,7 +308,7 @@ def plot_curves(
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
-    """The results table in Markdown: one line per (environment, algorithm).
+    """The results table in Markdown: one line per (environment, label).
 
     Besides the final values, the first evaluation step at which the IQM curve reaches
     ``SOLVED`` and the step from which it stays there to the end: arms that all end near the
@@ -314,7 +316,7 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     The last column is the IQM (and CI) of each seed's mean over the last ``LATE`` of its steps.
     """
     lines = [
-        "| env | algo | seeds | env steps | final per seed | mean | IQM | IQM 95% CI "
+        "| env | label | seeds | env steps | final per seed | mean | IQM | IQM 95% CI "
         f"| IQM first >= {SOLVED} | IQM >= {SOLVED} from | IQM of last {LATE:.0%} [CI] |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
@@ -333,7 +335,7 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
             held = "not kept" if kept is None else str(kept)
         late_lo, late_hi = r["late_iqm_ci95"]
         lines.append(
-            f"| {r['env_id']} | {r['algo']}{metric} | {len(r['seeds'])} | {shown} | {per_seed} "
+            f"| {r['env_id']} | {r['label']}{metric} | {len(r['seeds'])} | {shown} | {per_seed} "
             f"| {r['final_mean']:.2f} | {r['final_iqm']:.2f} | [{lo:.2f}, {hi:.2f}] | {reached} "
             f"| {held} | {r['late_iqm']:.2f} [{late_lo:.2f}, {late_hi:.2f}] |"
         )
@@ -360,18 +362,18 @@ def write_report(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     table = [summarize(runs) for runs in groups.values()]
-    curves = [{"env_id": e, "algo": a, **aggregate(runs)} for (e, a), runs in groups.items()]
+    curves = [{"env_id": e, "label": a, **aggregate(runs)} for (e, a), runs in groups.items()]
     plot_curves(groups, out / f"{stem}.png")
     markdown = markdown_table(table)
     atomic_write(out / f"{stem}.md", lambda f: f.write(markdown), mode="w")
 
     def write_csv(f) -> None:
         w = csv.writer(f)
-        w.writerow(["env_id", "algo", "seed", "env_steps", "metric", "final", "late", "run_dir"])
+        w.writerow(["env_id", "label", "seed", "env_steps", "metric", "final", "late", "run_dir"])
         for row in table:
             for i, seed in enumerate(row["seeds"]):
                 w.writerow(
-                    [row["env_id"], row["algo"], seed, row["final_env_steps"][i], row["metric"]]
+                    [row["env_id"], row["label"], seed, row["final_env_steps"][i], row["metric"]]
                     + [row["final_per_seed"][i], row["late_per_seed"][i], row["run_dirs"][i]]
                 )
 

@@ -19,6 +19,11 @@ the batch's rewards and the absorbing state's reward (None for every other hook)
 
 A method says when its reward model changed by returning ``MethodStep(reward_changed=True)`` from
 its per-step hook; only then does the loop ask it for a new reward function.
+
+A method whose raw rewards have no fixed scale may standardise each batch with
+:func:`normalize_rewards` (SMILING does by default; DAC's discriminator with
+``normalize_reward=True``): one function, so both methods' rewards reach an agent on the same
+scale.
 """
 
 from __future__ import annotations
@@ -44,6 +49,40 @@ def as_traced(reward_fn: RewardFn | None) -> RewardFn | None:
     if reward_fn is None or isinstance(reward_fn, Partial):
         return reward_fn
     return Partial(reward_fn)
+
+
+# How a method standardises each batch of rewards (:func:`normalize_rewards`; SMILING's and DAC's
+# rewards both go through it, so it belongs to the contract, not to either method).
+SCALES = ("std", "robust")
+# The robust scale's clip, in its std-like units: where a normal's rows end (99.7% inside), so
+# a reward without heavy tails is hardly touched and a far outlier counts as three units.
+ROBUST_CLIP = 3.0
+_IQR_PER_STD = 1.349  # the interquartile range of a standard normal
+
+
+def normalize_rewards(
+    r: jax.Array, absorbing: jax.Array | None = None, scale: str = "std", target_std: float = 0.1
+) -> jax.Array:
+    """Per-batch standardisation to mean 0 and std ``target_std`` (0.1: the reference's scale).
+
+    ``scale='robust'`` centres on the median and divides by IQR / 1.349 instead, then clips to
+    ``+-ROBUST_CLIP`` before the factor ``target_std``: the same numbers as ``'std'`` for a
+    normal batch, but a few extreme rows neither set the scale nor dominate the returns.
+
+    Rows marked ``absorbing`` are standardised with the statistics of the other rows, so the
+    absorbing state's reward is on the batch's scale without moving it.
+    """
+    if scale == "robust":
+        rows = r if absorbing is None else jnp.where(absorbing.astype(bool), jnp.nan, r)
+        q25, median, q75 = jnp.nanquantile(rows, jnp.array([0.25, 0.5, 0.75]))
+        z = (r - median) / ((q75 - q25) / _IQR_PER_STD + 1e-6)
+        return jnp.clip(z, -ROBUST_CLIP, ROBUST_CLIP) * target_std
+    if absorbing is None:
+        return (r - jnp.mean(r)) / (jnp.std(r) + 1e-6) * target_std
+    real = 1.0 - absorbing.astype(r.dtype)
+    mean = jnp.sum(real * r) / jnp.sum(real)
+    std = jnp.sqrt(jnp.sum(real * (r - mean) ** 2) / jnp.sum(real))
+    return (r - mean) / (std + 1e-6) * target_std
 
 
 # Absorbing-state rows evaluated beside every batch; their mean is r(s_a). With K = 8 noise draws

@@ -70,7 +70,7 @@ def evaluate_run(
     tag = f"step{step}_seed{start}"
     result: dict[str, Any] = {
         "run_dir": str(run.path),
-        "algo": learner.algo,
+        "method": learner.method,
         "label": learner.label,
         "env_id": learner.env_id,
         "policy": source,

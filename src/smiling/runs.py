@@ -40,15 +40,16 @@ EVAL_HEADER = (
 CHECKPOINT, PREVIOUS_CHECKPOINT = "checkpoint", "checkpoint.old"
 
 
-# The top-level keys of config.json and summary.json (the settings inside config.json's loop,
-# method and agent are the dataclasses' fields: smiling.algos.LoopConfig, each method's and
-# agent's config).
+# The top-level keys of config.json and summary.json. config.json's method and agent are each
+# {"name", "config"}; the settings in their configs and in loop are the dataclasses' fields
+# (smiling.algos.LoopConfig, each method's and agent's config). Runs written before the method
+# was called the method record "algo" instead (read through smiling.algos.legacy).
 CONFIG_KEYS = (
-    "algo", "label", "preset", "preset_version", "env_id", "seed", "steps", "obs_dim",
-    "act_dim", "loop", "method", "agent", "demos", "versions",
+    "method", "label", "preset", "preset_version", "env_id", "seed", "steps", "obs_dim",
+    "act_dim", "loop", "agent", "demos", "versions",
 )  # fmt: skip
 SUMMARY_KEYS = (
-    "algo", "label", "agent", "env_id", "seed", "env_steps", "wall_seconds",
+    "method", "label", "agent", "env_id", "seed", "env_steps", "wall_seconds",
     "env_steps_per_second", "eval_return", "eval_episodes", "normalized_return",
     "best_eval_return", "expert_return", "random_return",
 )  # fmt: skip
@@ -71,8 +72,9 @@ RUN_FILES: tuple[RunFile, ...] = (
         "config.json",
         "all `smiling resume` needs: "
         + ", ".join(CONFIG_KEYS)
-        + " (`steps`: the step budget; `loop`, `method`, `agent`: every setting; `demos`: "
-        "the demonstrations used; `versions`: the packages')",
+        + " (`method`, `agent`: each a name and its every setting; `label`: the method with its "
+        "variants and a non-default agent; `steps`: the step budget; `loop`: the loop's "
+        "settings; `demos`: the demonstrations used; `versions`: the packages')",
     ),
     RunFile("demos.npz", "the demonstrations the run learns from, so it resumes anywhere"),
     RunFile("metrics.jsonl", "one JSON object per evaluation: the step and every metric below"),

@@ -37,9 +37,10 @@ AGENT_PREFIX = "agent."  # --set agent.<field>=V sets a field of whichever agent
 
 @dataclasses.dataclass(frozen=True)
 class RunSpec:
-    """Everything that defines a training run before it starts."""
+    """Everything that defines a training run before it starts. ``method`` is a registered
+    method's name (its variants and agent are fields of their own)."""
 
-    algo: str
+    method: str
     env_id: str
     agent: str = DEFAULT_AGENT
     preset: str = "fast"
@@ -72,7 +73,7 @@ class RunSpec:
 
     def train_args(self) -> list[str]:
         """All ``smiling train`` arguments of this spec (but ``--steps`` and ``--out``)."""
-        args = ["--algo", self.algo, *(variants.FLAGS[v] for v in self.variants)]
+        args = ["--method", self.method, *(variants.FLAGS[v] for v in self.variants)]
         args += [] if self.agent == DEFAULT_AGENT else ["--agent", self.agent]
         args += ["--env", self.env_id, "--seed", str(self.seed)]
         return [*args, *self.shared_args()]
@@ -89,8 +90,8 @@ class RunSpec:
         """The method's preset with the variants and overrides applied."""
         from smiling.config import pick_preset
 
-        entry = get_method(self.algo)
-        variants.check(self.algo, self.variants)
+        entry = get_method(self.method)
+        variants.check(self.method, self.variants)
         config = pick_preset(entry.presets, self.preset)
         config = variants.apply(entry.name, config, self.variants)
         return apply_overrides(config, self.method_overrides())
@@ -128,7 +129,7 @@ class RunSpec:
     def _method_base(self) -> Any:
         from smiling.config import pick_preset
 
-        entry = get_method(self.algo)
+        entry = get_method(self.method)
         config = pick_preset(entry.presets, self.preset)
         return variants.apply(entry.name, config, self.variants)
 
@@ -144,7 +145,7 @@ def build_learner(spec: RunSpec) -> Learner:
     from smiling.envs import make_env
 
     make_env(spec.env_id).close()  # an unknown env id fails here, before anything is built
-    entry = get_method(spec.algo)
+    entry = get_method(spec.method)
     entry.check_agent(spec.agent)
     config = spec.method_config()
     agent_config = spec.agent_config()
@@ -162,7 +163,7 @@ def build_learner(spec: RunSpec) -> Learner:
         if demos is None:
             raise SmilingError(
                 "--expert-return / --random-return set the ends of the demonstrations' "
-                f"normalised return, and this run has no demonstrations ({spec.algo} on "
+                f"normalised return, and this run has no demonstrations ({spec.method} on "
                 f"'{spec.env_id}' without --demos); pass --demos, or leave them out"
             )
         demos = demos.with_returns(expert=spec.expert_return, random=spec.random_return)

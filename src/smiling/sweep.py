@@ -1,7 +1,8 @@
-"""``smiling sweep``: every (algo, env, seed) of a grid as its own ``smiling train`` process.
+"""``smiling sweep``: every (method, env, seed) of a grid as its own ``smiling train`` process.
 
-An algo is an algo spec (smiling.variants): a method with optional variants, ``dac+linear``.
-Each run gets a deterministic directory ``<out>/<algo spec>-<env slug>-s<seed>``, so a sweep can be
+Each arm is a method spec (smiling.variants): a method with optional variants and agent,
+``dac+linear``, ``smiling@dreamerv3``. Each run gets a deterministic directory
+``<out>/<method spec>-<env slug>-s<seed>``, so a sweep can be
 started again with the same command: finished runs (``summary.json`` at the step budget) are
 skipped, unfinished or failed ones continue from their checkpoints with ``smiling resume``
 (or start again when they never reached one), and new ones are trained. A run's output goes to
@@ -44,7 +45,7 @@ SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_thr
 class Job:
     """One run of the sweep: where it lives and the ``smiling`` arguments that (re)start it."""
 
-    algo: str  # algo spec, canonical: smiling+actions
+    method_spec: str  # canonical: smiling+actions
     env_id: str
     seed: int
     run_dir: Path
@@ -125,9 +126,9 @@ def parse_seeds(text: str) -> list[int]:
     return sorted(set(seeds))
 
 
-def run_dir_name(algo: str, env_id: str, seed: int) -> str:
-    """``<algo>-<env slug>-s<seed>``: the same name for the same run in every sweep."""
-    return f"{algo}-{slug(env_id)}-s{seed}"
+def run_dir_name(method_spec: str, env_id: str, seed: int) -> str:
+    """``<method spec>-<env slug>-s<seed>``: the same name for the same run in every sweep."""
+    return f"{method_spec}-{slug(env_id)}-s{seed}"
 
 
 SETTINGS_FILE = "sweep.json"  # in the sweep's folder: the settings each run was started with
@@ -182,7 +183,7 @@ def record_settings(out: Path, jobs: Sequence[Job]) -> None:
 
 
 def plan(
-    algos: Sequence[str],
+    method_specs: Sequence[str],
     envs: Sequence[str],
     seeds: Sequence[int],
     out: Path,
@@ -192,9 +193,9 @@ def plan(
 ) -> list[Job]:
     """The jobs of the grid, each with what it needs now: nothing, ``resume`` or ``train``.
 
-    ``algos`` are algo specs (``dac+linear``); ``train_args`` are the ``smiling train`` options
-    of the runs (preset, --set, ...): the same for all, or per canonical algo spec (a ``--set``
-    goes only to the arms it applies to).
+    ``method_specs`` are the arms (``dac+linear``); ``train_args`` are the ``smiling train``
+    options of the runs (preset, --set, ...): the same for all, or per canonical method spec (a
+    ``--set`` goes only to the arms it applies to).
 
     A run directory made earlier with other settings (recorded in ``out/sweep.json``) is a
     :class:`SmilingError` naming the differences, unless ``changed`` says what to do: ``"new"``
@@ -204,12 +205,12 @@ def plan(
     """
     recorded = read_settings(out)
     jobs, clashes = [], []
-    for algo in [canonical_spec(a) for a in algos]:
-        shared = tuple(train_args.get(algo, ()) if isinstance(train_args, Mapping) else train_args)
+    for arm in [canonical_spec(a) for a in method_specs]:
+        shared = tuple(train_args.get(arm, ()) if isinstance(train_args, Mapping) else train_args)
         wanted = settings_of(shared)
         for env_id in envs:
             for seed in seeds:
-                name = run_dir_name(algo, env_id, seed)
+                name = run_dir_name(arm, env_id, seed)
                 before = recorded.get(name)
                 diff = [] if before is None else differences(before, wanted)
                 if diff and changed == "new":
@@ -227,9 +228,9 @@ def plan(
                 elif status == "resume":
                     args = ("resume", str(run.path), *budget)
                 else:
-                    args = ("train", *spec_args(algo), "--env", env_id, "--seed", str(seed))
+                    args = ("train", *spec_args(arm), "--env", env_id, "--seed", str(seed))
                     args += ("--out", str(run.path), *budget, *shared)
-                jobs.append(Job(algo, env_id, seed, run.path, args, wanted))
+                jobs.append(Job(arm, env_id, seed, run.path, args, wanted))
     if clashes:
         raise SmilingError(
             f"{len(clashes)} run(s) in '{out}' were made with other settings: "
@@ -394,7 +395,7 @@ def sweep(
 def scoped_args(arms: Mapping[str, RunSpec]) -> dict[str, list[str]]:
     """Each arm's ``smiling train`` settings, with only the ``--set`` pairs that apply to it.
 
-    ``arms`` maps each canonical algo spec to its run spec with every ``--set`` pair of the
+    ``arms`` maps each canonical method spec to its run spec with every ``--set`` pair of the
     sweep. A pair applies to an arm whose method or agent has that setting (``sac.batch_size``
     to the arms driving SAC, ``reward.num_timesteps`` to SMILING's); one that applies to no arm,
     or a value an arm cannot take, is a :class:`SmilingError` before any run starts.

@@ -1,11 +1,11 @@
-"""Algo specs and run labels: ``<algo>[+variant...][@agent]``, from the method registry.
+"""Method specs and run labels: ``<method>[+variant...][@agent]``, from the method registry.
 
 A variant changes what a method's model sees (``actions``: ``[s, a]`` instead of ``s``) or its
 function class (``linear``: no activations). Runs of one method with different variants, or
 driving another agent, are different experimental arms, so every run carries a *label*
 (``smiling+linear``, ``smiling@dreamerv3``), which reports group by and sweeps name run
-directories after. The same string, an *algo spec*, is what ``smiling train --algo`` and
-``smiling sweep --algo`` accept. Which variants a method has and how each maps onto its config
+directories after. The same string, a *method spec*, is what ``smiling train --method`` and
+``smiling sweep --method`` accept. Which variants a method has and how each maps onto its config
 is the method's registry entry's business (:mod:`smiling.algos.entry`); this module only parses.
 """
 
@@ -47,49 +47,49 @@ VARIANT_FLAGS: dict[str, VariantFlag] = {
 FLAGS = {name: v.flag for name, v in VARIANT_FLAGS.items()}  # variant -> its flag
 
 
-def _entry(algo: str):
+def _entry(method: str):
     from smiling.algos.registry import get_method
 
-    return get_method(algo)
+    return get_method(method)
 
 
-def check(algo: str, variants: tuple[str, ...] | list[str]) -> None:
-    """Raise a :class:`SmilingError` naming the first variant ``algo`` does not have
+def check(method: str, variants: tuple[str, ...] | list[str]) -> None:
+    """Raise a :class:`SmilingError` naming the first variant ``method`` does not have
     (``--use-actions`` is accepted as a no-op by methods that always read actions)."""
-    entry = _entry(algo)
+    entry = _entry(method)
     for v in variants:
         if v not in entry.variants and not (v == "actions" and entry.always_actions):
-            raise SmilingError(f"{FLAGS.get(v, v)} is not supported by --algo {algo}")
+            raise SmilingError(f"{FLAGS.get(v, v)} is not supported by --method {entry.name}")
 
 
-def apply(algo: str, config: Any, variants: tuple[str, ...] | list[str]) -> Any:
+def apply(method: str, config: Any, variants: tuple[str, ...] | list[str]) -> Any:
     """``config`` (a method config dataclass) with ``variants`` switched on."""
-    check(algo, variants)
-    entry = _entry(algo)
+    check(method, variants)
+    entry = _entry(method)
     for v in variants:
         if v in entry.variants:
             config = entry.variants[v].apply(config)
     return config
 
 
-def reads_actions(algo: str, config: Any) -> bool:
+def reads_actions(method: str, config: Any) -> bool:
     """Whether the method, configured so, reads the expert's actions."""
-    return _entry(algo).reads_actions(config)
+    return _entry(method).reads_actions(config)
 
 
-def label(algo: str, config: Any | None, agent: str | None = None) -> str:
-    """The run label of ``algo`` configured as ``config`` (``None``: the algo itself)."""
+def label(method: str, config: Any | None, agent: str | None = None) -> str:
+    """The run label of ``method`` configured as ``config`` (``None``: the method itself)."""
     if config is None:
-        return algo
-    return _entry(algo).label(config, *(() if agent is None else (agent,)))
+        return method
+    return _entry(method).label(config, *(() if agent is None else (agent,)))
 
 
 def parse_spec(spec: str) -> tuple[str, tuple[str, ...]]:
     """``"dac+linear"`` -> ``("dac", ("linear",))``; a clear error for anything else.
 
     An ``@agent`` suffix is split off by :func:`parse_full_spec`."""
-    algo, variants, _ = parse_full_spec(spec)
-    return algo, variants
+    method, variants, _ = parse_full_spec(spec)
+    return method, variants
 
 
 def parse_full_spec(spec: str) -> tuple[str, tuple[str, ...], str | None]:
@@ -97,32 +97,33 @@ def parse_full_spec(spec: str) -> tuple[str, tuple[str, ...], str | None]:
     from smiling.algos.registry import METHODS, get_method
 
     body, at, agent = spec.strip().partition("@")
-    algo, *variants = body.split("+")
+    method, *variants = body.split("+")
     try:
-        entry = get_method(algo)
+        entry = get_method(method)
     except SmilingError:
         known = ", ".join(METHODS)
-        raise SmilingError(f"unknown algo '{algo}' in '{spec}'; choose from {known}") from None
+        raise SmilingError(f"unknown method '{method}' in '{spec}'; choose from {known}") from None
     for v in variants:
         if v not in entry.variants:
             offered = ", ".join(f"+{o}" for o in entry.variants) or "none"
-            raise SmilingError(f"'{spec}': {algo} has no variant '+{v}' (it offers: {offered})")
+            raise SmilingError(f"'{spec}': {method} has no variant '+{v}' (it offers: {offered})")
     if len(set(variants)) != len(variants):
         raise SmilingError(f"'{spec}': a variant is repeated")
     if at:
         entry.check_agent(agent)
     canonical = tuple(v for v in entry.variants if v in variants)
-    return algo, canonical, (agent if at else None)
+    return method, canonical, (agent if at else None)
 
 
 def spec_args(spec: str) -> list[str]:
-    """The ``smiling train`` arguments of an algo spec: ``--algo A``, its variant flags and
+    """The ``smiling train`` arguments of a method spec: ``--method M``, its variant flags and
     ``--agent``."""
-    algo, variants, agent = parse_full_spec(spec)
-    return ["--algo", algo, *(FLAGS[v] for v in variants)] + (["--agent", agent] if agent else [])
+    method, variants, agent = parse_full_spec(spec)
+    flags = ["--method", method, *(FLAGS[v] for v in variants)]
+    return flags + (["--agent", agent] if agent else [])
 
 
 def canonical_spec(spec: str) -> str:
     """The spec in label order (``dac+linear+actions`` -> ``dac+actions+linear``)."""
-    algo, variants, agent = parse_full_spec(spec)
-    return "+".join([algo, *variants]) + (f"@{agent}" if agent else "")
+    method, variants, agent = parse_full_spec(spec)
+    return "+".join([method, *variants]) + (f"@{agent}" if agent else "")

@@ -24,6 +24,7 @@ _HOMES = {
     "SMILING": "smiling.algos.smiling",
     "SMILING_PRESETS": "smiling.algos.smiling",
     "SmilingConfig": "smiling.algos.smiling",
+    "RL": "smiling.algos.rl",
     "TrueReward": "smiling.algos.rl",
     "RLConfig": "smiling.algos.rl",
     "DAC": "smiling.algos.dac",
@@ -44,6 +45,7 @@ __all__ = [
     "SMILING",
     "SMILING_PRESETS",
     "SmilingConfig",
+    "RL",
     "TrueReward",
     "RLConfig",
     "DAC",
@@ -64,7 +66,7 @@ if TYPE_CHECKING:
     from smiling.algos.loop_config import LoopConfig
     from smiling.algos.persistence import Learner
     from smiling.algos.registry import METHODS, get_method
-    from smiling.algos.rl import RLConfig, TrueReward
+    from smiling.algos.rl import RL, RLConfig, TrueReward
     from smiling.algos.smiling import SMILING, SMILING_PRESETS, SmilingConfig
 
 

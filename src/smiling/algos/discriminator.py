@@ -21,7 +21,6 @@ import jax.numpy as jnp
 import optax
 from jax.tree_util import Partial
 
-from smiling.diffusion.reward import normalize_rewards
 from smiling.errors import SmilingError
 from smiling.nn import (
     ACTIVATIONS,
@@ -32,7 +31,7 @@ from smiling.nn import (
     to_bytes,
     torch_like_init,
 )
-from smiling.rewards import takes_absorbing
+from smiling.rewards import normalize_rewards, takes_absorbing
 from smiling.termination import with_indicator
 
 Params = Any

@@ -5,7 +5,7 @@ whether it reads the expert's actions, the unit its step budget counts, and whic
 drive. The CLI, :mod:`smiling.variants`, :mod:`smiling.report`, :mod:`smiling.runs` and
 :mod:`smiling.sweep` ask the entry instead of keeping their own lists; so does the method's own
 class: declaring the entry binds it to the class (``cls.entry``), from which the learner reads
-its name (``algo``) and presets, so the class does not repeat them.
+its name (``method``) and presets, so the class does not repeat them.
 """
 
 from __future__ import annotations
@@ -67,7 +67,8 @@ class MethodEntry:
         )
 
     def label(self, config: Any, agent: str = DEFAULT_AGENT) -> str:
-        """``<algo>[+variant...][@agent]``: the run's experimental arm (reports group by it)."""
+        """``<method>[+variant...][@agent]``: the run's label, its experimental arm (reports
+        group by it)."""
         on = [v for v, variant in self.variants.items() if variant.is_on(config)]
         return "+".join([self.name, *on]) + ("" if agent == DEFAULT_AGENT else f"@{agent}")
 

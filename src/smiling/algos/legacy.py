@@ -13,25 +13,69 @@ import json
 from pathlib import Path
 from typing import Any
 
+from smiling.algos.registry import ALIASES
 from smiling.data.demos import Demonstrations
 from smiling.errors import CheckpointError, SmilingError
 
+# Keys renamed in config.json, summary.json and evaluation results: the method's name was
+# recorded as "algo" before it was called the method everywhere.
+OLD_METHOD_KEY = "algo"
+
 
 def upgrade_config(config: dict[str, Any], where: Path) -> dict[str, Any]:
-    """A run's ``config.json`` in today's shape. Runs written before agents were pluggable
-    record ``sac: {...}`` and a ``sac_preset`` in the method's settings, and the true-reward
-    method as ``algo: sac``; their runs and models load (and resume) as if written today."""
-    if "agent" in config:
+    """A run's ``config.json`` in today's shape: the method as ``method: {name, config}``, the
+    agent as ``agent: {name, config}``.
+
+    Two older shapes load (and resume) as if written today: runs written before the method was
+    called the method record ``algo: NAME`` beside ``method: {its settings}``; runs written
+    before agents were pluggable also record ``sac: {...}``, a ``sac_preset`` in the method's
+    settings, and the true-reward method as ``algo: sac`` (now ``rl``)."""
+    if OLD_METHOD_KEY not in config:
+        if "agent" not in config:
+            raise SmilingError(f"{where}: records no agent (neither 'agent' nor 'sac')")
         return config
-    if "sac" not in config:
-        raise SmilingError(f"{where}: records no agent (neither 'agent' nor 'sac')")
     config = json.loads(json.dumps(config))  # a deep copy
-    method = dict(config.get("method") or {})
-    preset = method.pop("sac_preset", "fast")
-    config["agent"] = {"name": "sac", "config": config.pop("sac")}
-    config["method"] = method
-    config.setdefault("preset", preset)
+    settings = dict(config.get("method") or {})
+    if "agent" not in config:
+        if "sac" not in config:
+            raise SmilingError(f"{where}: records no agent (neither 'agent' nor 'sac')")
+        preset = settings.pop("sac_preset", "fast")
+        config["agent"] = {"name": "sac", "config": config.pop("sac")}
+        config.setdefault("preset", preset)
+    config["method"] = {"name": method_name(config), "config": settings}
+    del config[OLD_METHOD_KEY]
     return config
+
+
+def recorded_method(record: dict[str, Any]) -> str:
+    """The method's name as a ``config.json``, ``summary.json`` or evaluation result records it,
+    in any shape ("" when it records none): ``method: {name, ...}`` (config), ``method: NAME``
+    (summary), or ``algo: NAME`` (older runs)."""
+    recorded = record.get("method")
+    if isinstance(recorded, dict):
+        recorded = recorded.get("name")
+    if not isinstance(recorded, str):
+        recorded = record.get(OLD_METHOD_KEY)
+    return str(recorded or "")
+
+
+def method_name(record: dict[str, Any]) -> str:
+    """The registered name of the method a record names (:func:`recorded_method`; ``sac``, the
+    true-reward method's old name, is ``rl``)."""
+    name = recorded_method(record)
+    return ALIASES.get(name, name)
+
+
+def run_label(config: dict[str, Any]) -> str:
+    """The label a run's ``config.json`` records; runs written before labels: its method as
+    recorded (an old ``sac`` run reports as ``sac``, beside the old runs that record that label)."""
+    return str(config.get("label") or recorded_method(config))
+
+
+def report_label(row: dict[str, Any]) -> str:
+    """The label of a row of a report's table or curves (``report.json``); reports written
+    before it was called the label name it ``algo``."""
+    return str(row["label"] if "label" in row else row[OLD_METHOD_KEY])
 
 
 def run_demos(d: Path, config: dict[str, Any]) -> Demonstrations | None:

@@ -1,6 +1,6 @@
 """The one training loop every method shares, and the hooks by which a method differs.
 
-A learner is an environment, an *agent* (the RL learner, injected by name from
+A learner is an environment, an *agent* (the RL algorithm, injected by name from
 :mod:`smiling.rl.registry`: SAC first) and a *method* (a subclass, declared by its
 :class:`~smiling.algos.entry.MethodEntry`: how states become rewards, and what the method learns
 to make them). The loop only loops: act, store, let the method see the step, update the agent
@@ -147,15 +147,20 @@ class TrainingLoop:
         self.setup()
 
     @property
-    def algo(self) -> str:
-        """The method's name (its entry's)."""
+    def method(self) -> str:
+        """The method's name (its entry's): ``smiling``, ``dac``, ``rl``, ..."""
         return self.entry.name
+
+    @property
+    def algo(self) -> str:
+        """The method's name under its old attribute name, kept for code written against it."""
+        return self.method
 
     # ------------------------------------------------------------------ hooks
     def check_demos(self, demos: Demonstrations | None) -> None:
         """Raise a :class:`SmilingError` when ``demos`` cannot train this method as configured."""
         if self.entry.needs_demos and demos is None:
-            raise SmilingError(f"{self.algo} needs demonstrations")
+            raise SmilingError(f"{self.method} needs demonstrations")
         if demos is not None and self.entry.reads_actions(self.config) and not demos.has_actions:
             raise SmilingError(self.entry.actions_error(demos.source))
 
@@ -196,12 +201,12 @@ class TrainingLoop:
     # ---------------------------------------------------------------- config
     @property
     def label(self) -> str:
-        """The experimental arm: the algo, its variants and a non-default agent."""
+        """The experimental arm: the method, its variants and a non-default agent."""
         return self.entry.label(self.config, self.agent_name)
 
     def config_dict(self) -> dict[str, Any]:
         return {
-            "algo": self.algo,
+            "method": {"name": self.method, "config": self.config.to_dict()},
             "label": self.label,
             "env_id": self.env_id,
             "seed": self.seed,
@@ -211,7 +216,6 @@ class TrainingLoop:
             "act_dim": self.act_dim,
             "agent": {"name": self.agent_name, "config": dataclasses.asdict(self.agent_config)},
             "loop": dataclasses.asdict(self.loop),
-            "method": self.config.to_dict(),
             "demos": None
             if self.demos is None
             else {
@@ -575,7 +579,7 @@ class TrainingLoop:
         last = self.curve[-1] if self.curve else [self.steps_done, None]
         norm = self.normalize(last[1]) if self.curve else None
         summary = {
-            "algo": self.algo,
+            "method": self.method,
             "label": self.label,
             "agent": self.agent_name,
             "env_id": self.env_id,

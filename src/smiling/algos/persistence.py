@@ -118,12 +118,14 @@ class Learner(TrainingLoop):
         """A fresh learner (no trained state) of the method ``d/config.json`` records, built
         from that config and the directory's demonstrations."""
         config = legacy.upgrade_config(RunDir(d).read_config(), d / "config.json")
-        entry = get_method(str(config.get("algo", "")), where=f"{d / 'config.json'}: ")
+        method = config.get("method")
+        name = method.get("name", "") if isinstance(method, dict) else ""
+        entry = get_method(str(name), where=f"{d / 'config.json'}: ")
         if not issubclass(entry.cls, cls):
-            raise SmilingError(f"'{d}' holds a '{config.get('algo')}' model, not {cls.entry.name}")
+            raise SmilingError(f"'{d}' holds a '{entry.name}' model, not {cls.entry.name}")
         agent = get_agent(config["agent"]["name"])
         try:
-            method_config = type(entry.default_config()).from_dict(config["method"])
+            method_config = type(entry.default_config()).from_dict(config["method"]["config"])
             agent_config = agent.config_type.from_dict(config["agent"]["config"])
         except (TypeError, KeyError) as err:
             raise SmilingError(f"{d / 'config.json'}: unreadable settings ({err})") from None

@@ -1,4 +1,4 @@
-"""Every method ``smiling train --algo NAME`` knows, by name.
+"""Every method ``smiling train --method NAME`` knows, by name.
 
 Adding a method: write a module with a :class:`~smiling.algos.Learner` subclass and the
 :class:`~smiling.algos.entry.MethodEntry` that declares it, then add one line to :data:`METHODS`
@@ -26,7 +26,8 @@ METHODS: Registry[MethodEntry] = Registry(
         "rl": "smiling.algos.rl:RL_ENTRY",
     }
 )
-# Older names that recorded commands and run directories use.
+# Older names that recorded commands and run directories use: ``sac`` named the true-reward
+# method before it could drive other agents (today ``sac`` only ever names the agent).
 ALIASES = {"sac": "rl"}
 
 
@@ -34,5 +35,5 @@ def get_method(name: str, where: str = "") -> MethodEntry:
     """The method ``name`` (or an alias of it), or one clear error listing the known ones."""
     name = ALIASES.get(name, name)
     if name not in METHODS:
-        raise SmilingError(f"{where}unknown algo '{name}'; known: {', '.join(METHODS)}")
+        raise SmilingError(f"{where}unknown method '{name}'; known: {', '.join(METHODS)}")
     return METHODS[name]

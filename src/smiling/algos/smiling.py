@@ -1,11 +1,15 @@
-"""SMILING: SAC on the diffusion-score reward, in the loop of the paper's reference
+"""SMILING: an RL agent on the diffusion-score reward, in the loop of the paper's reference
 implementation (docs/smiling.md, "How it works").
 
 1. Pre-train the expert score model g_e on the expert states (cached in the run directory).
-2. Repeat: environment steps of SAC whose sampled batches are relabelled, inside the jitted
-   update, with r(s) = learner denoising loss - expert denoising loss at s (the current g_e,
-   g_k); every ``learner_update_every`` steps, fit the learner score model g_k (warm-started,
-   never re-initialised) on states drawn with replacement from a FIFO of every visited state.
+2. Repeat: environment steps of the agent, whose replayed batches are relabelled, inside its
+   jitted update, with r(s) = learner denoising loss - expert denoising loss at s (the current
+   g_e, g_k); every ``learner_update_every`` steps, fit the learner score model g_k
+   (warm-started, never re-initialised) on states drawn with replacement from a FIFO of every
+   visited state.
+
+The agent is any registered one (``--agent``; :data:`smiling.rl.registry.AGENTS`): SAC, as in the
+paper, by default. The method only hands it a reward function (:mod:`smiling.rewards`).
 """
 
 from __future__ import annotations
@@ -86,9 +90,9 @@ SMILING_PRESETS: dict[str, SmilingConfig] = {
 class SMILING(Learner):
     """Score-matching imitation from (state-only) demonstrations.
 
-    >>> agent = SMILING("Pendulum-v1", smiling.bundled_demos("Pendulum-v1"), preset="fast")
-    >>> agent.learn(20_000, run_dir="runs/pendulum")
-    >>> action, state = agent.predict(obs)
+    >>> learner = SMILING("Pendulum-v1", smiling.bundled_demos("Pendulum-v1"), preset="fast")
+    >>> learner.learn(20_000, run_dir="runs/pendulum")
+    >>> action, state = learner.predict(obs)
     """
 
     def setup(self) -> None:

@@ -2,7 +2,7 @@
 "How it works").
 
 ``schedule`` holds the DDPM noise schedules, ``score_net`` the noise-prediction network and its
-trainer, ``reward`` the per-state cost estimator that the RL learner maximises (as a reward).
+trainer, ``reward`` the per-state cost estimator that the RL agent maximises (as a reward).
 """
 
 from smiling.diffusion.reward import (
@@ -13,7 +13,6 @@ from smiling.diffusion.reward import (
     make_reward_fn,
     naive_reward,
     network_predictor,
-    normalize_rewards,
     timestep_weights,
 )
 from smiling.diffusion.schedule import (
@@ -55,7 +54,6 @@ __all__ = [
     "make_reward_fn",
     "naive_reward",
     "network_predictor",
-    "normalize_rewards",
     "schedule_from_betas",
     "sinusoidal_embedding",
     "time_bias",

@@ -50,17 +50,12 @@ from smiling.diffusion.score_net import (
     trunk,
 )
 from smiling.errors import SmilingError
-from smiling.rewards import takes_absorbing
+from smiling.rewards import SCALES, normalize_rewards, takes_absorbing
 from smiling.termination import with_indicator
 
 Params = Any
 EpsPredictor = Callable[[jax.Array, jax.Array], jax.Array]  # (x (N, d), t (N,)) -> eps (N, d)
 WEIGHTINGS = ("simple", "score")
-SCALES = ("std", "robust")
-# The robust scale's clip, in its std-like units: where a normal's rows end (99.7% inside), so
-# a reward without heavy tails is hardly touched and a far outlier counts as three units.
-ROBUST_CLIP = 3.0
-_IQR_PER_STD = 1.349  # the interquartile range of a standard normal
 _OFFSET_STREAM = 2**31 - 1  # fold_in index of the stratified grid offset (never a grid index)
 DEFAULT_NET = ScoreNetConfig()  # the reference architecture
 # Rows (timesteps x signs x states) per tile of the fast estimator: a tile's (rows, 2 * hidden)
@@ -87,9 +82,10 @@ class RewardConfig:
         std, ``target_std`` 0.1).
     scale: how ``normalize`` measures the batch: ``'std'`` (mean and std, the reference) or
         ``'robust'`` (median and IQR / 1.349, the std of a normal with that IQR, then clipped
-        to ``ROBUST_CLIP`` of those units; :func:`normalize_rewards`). On cheetah-run the MLP
-        score models' reward is heavy-tailed: a few far-off states get very negative rewards,
-        and the std they inflate leaves the middle half of the states 0.09 std apart
+        to ``ROBUST_CLIP`` of those units; :func:`smiling.rewards.normalize_rewards`). On
+        cheetah-run the MLP score models' reward is heavy-tailed: a few far-off states get very
+        negative rewards, and the std they inflate leaves the middle half of the states 0.09 std
+        apart
         (benchmarks/results/reward_diagnosis/reward_diagnosis_cheetah.md); the robust scale gives
         the bulk its spread.
     target_std: the std of the normalised rewards; 0.1 is the reference's, tuned for SAC (whose
@@ -222,31 +218,6 @@ def check_noise_budget(batch: int, dim: int, config: RewardConfig) -> None:
             f"batch {batch} x input dim {dim} x {config.grid_size} grid timesteps exceeds the "
             f"noise generator's {MAX_COUNTER} counters per call; use a smaller batch or K"
         )
-
-
-def normalize_rewards(
-    r: jax.Array, absorbing: jax.Array | None = None, scale: str = "std", target_std: float = 0.1
-) -> jax.Array:
-    """Per-batch standardisation to mean 0 and std ``target_std`` (0.1: the reference's scale).
-
-    ``scale='robust'`` centres on the median and divides by IQR / 1.349 instead, then clips to
-    ``+-ROBUST_CLIP`` before the factor ``target_std``: the same numbers as ``'std'`` for a
-    normal batch, but a few extreme rows neither set the scale nor dominate the returns.
-
-    Rows marked ``absorbing`` are standardised with the statistics of the other rows, so the
-    absorbing state's reward is on the batch's scale without moving it.
-    """
-    if scale == "robust":
-        rows = r if absorbing is None else jnp.where(absorbing.astype(bool), jnp.nan, r)
-        q25, median, q75 = jnp.nanquantile(rows, jnp.array([0.25, 0.5, 0.75]))
-        z = (r - median) / ((q75 - q25) / _IQR_PER_STD + 1e-6)
-        return jnp.clip(z, -ROBUST_CLIP, ROBUST_CLIP) * target_std
-    if absorbing is None:
-        return (r - jnp.mean(r)) / (jnp.std(r) + 1e-6) * target_std
-    real = 1.0 - absorbing.astype(r.dtype)
-    mean = jnp.sum(real * r) / jnp.sum(real)
-    std = jnp.sqrt(jnp.sum(real * (r - mean) ** 2) / jnp.sum(real))
-    return (r - mean) / (std + 1e-6) * target_std
 
 
 def _finish(r: jax.Array, config: RewardConfig, absorbing: jax.Array | None) -> jax.Array:

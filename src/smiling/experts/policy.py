@@ -33,7 +33,7 @@ class ExpertPolicy:
 
 
 def load_expert(directory: str | Path) -> ExpertPolicy:
-    """Read an expert directory written by ``smiling expert`` (or ``smiling train --algo rl
+    """Read an expert directory written by ``smiling expert`` (or ``smiling train --method rl
     --keep-best``); clear errors when incomplete."""
     directory = Path(directory)
     config_path, actor_path = directory / "config.json", directory / "actor.msgpack"

@@ -1,4 +1,4 @@
-"""The agent protocol: everything the training loop may ask of an RL learner, and nothing more.
+"""The agent protocol: everything the training loop may ask of an RL agent, and nothing more.
 
 An agent is built from ``(obs_dim, act_dim, config)`` and holds no learning state: :meth:`init`
 makes a state (a pytree), :meth:`update` maps one state to the next, so checkpointing an agent is
@@ -50,7 +50,7 @@ class Replay(Protocol):
 
 @runtime_checkable
 class Agent(Protocol):
-    """An RL learner the loop drives (see the module docstring)."""
+    """An RL agent the loop drives (see the module docstring)."""
 
     name: ClassVar[str]
     config: Any
