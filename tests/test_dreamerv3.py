@@ -350,9 +350,11 @@ def _actor_gradient(actor_grad: str, imagine=None) -> tuple[float, np.ndarray]:
         horizon=DEBUG.horizon, discount=DEBUG.discount, lam=DEBUG.lam, entropy=DEBUG.entropy,
         scale_decay=DEBUG.return_scale_decay, actor_grad=actor_grad,
     )  # fmt: skip
+    # Jitted: one compile of the whole loss and gradient costs a fraction of running them op
+    # by op, each op compiled on its own. Traced inside the patch, so ``imagine`` is used.
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(behavior, "imagine", imagine or behavior.imagine)
-        loss, g = jax.value_and_grad(lambda p: behavior.actor_loss(p, **kwargs)[0])(
+        loss, g = jax.jit(jax.value_and_grad(lambda p: behavior.actor_loss(p, **kwargs)[0]))(
             state.actor_params
         )
     return float(loss), np.concatenate([np.ravel(x) for x in jax.tree.leaves(g)])
