@@ -112,7 +112,11 @@ def test_a_rerun_with_other_settings_names_them_and_asks_what_to_do(tmp_path, ca
 
 
 # ------------------------------------------------------------------------- Ctrl-C, for real
-@pytest.mark.parametrize("backend", ["local", "ray"])
+@pytest.mark.parametrize(
+    "backend",
+    # one Ray cluster at a time (test_tooling's Ray head too): a second one's auth token clashes
+    ["local", pytest.param("ray", marks=pytest.mark.xdist_group("ray"))],
+)
 def test_one_ctrl_c_stops_the_sweep_and_names_its_runs(tmp_path, backend):
     """SIGINT to the sweep's process group while its first run trains: the run finishes its
     episode and keeps a checkpoint there, the second never starts, exit 130, and the message

@@ -338,6 +338,7 @@ def _kill_session(sid: int) -> list[int]:
     return _session_members(sid)
 
 
+@pytest.mark.xdist_group("ray")  # one Ray cluster at a time: a second one's auth token clashes
 def test_sweep_on_a_local_ray_head(tmp_path, cli_env):
     pytest.importorskip("ray")
     port, temp = _free_port(), tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short socket paths
