@@ -128,6 +128,8 @@ def test_one_ctrl_c_stops_the_sweep_and_names_its_runs(tmp_path, backend):
     env = dict(os.environ)
     src = str(Path(__file__).resolve().parents[1] / "src")
     env["PYTHONPATH"] = os.pathsep.join([src, *filter(None, [env.get("PYTHONPATH")])])
+    if backend == "ray":  # the local Ray instance writes an auth token under $HOME/.ray
+        env["HOME"] = str(tmp_path / "home")
     args = [*BASE, "--algo", "smiling", "--seeds", "0-1", "--steps", "600", "--workers", "1"]
     args += ["--eval-every", "600", "--eval-episodes", "1", "--out", str(out)]
     args += ["--backend", backend]
