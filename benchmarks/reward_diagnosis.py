@@ -148,23 +148,23 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(_rank(a), _rank(b))[0, 1])
 
 
-def load_buffer(run_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The buffer's states and true rewards in the order visited (refuses a wrapped buffer)."""
+def load_buffer(run_dir: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The buffer's states and true rewards in the order visited (refuses a wrapped buffer),
+    and per step the steps until its episode terminates (:func:`steps_to_terminal`)."""
     with np.load(run_dir / "checkpoint" / "buffer.npz", allow_pickle=False) as data:
         size, pos = int(data["size"]), int(data["pos"])
         if pos not in (size, 0):  # 0: exactly full, never wrapped
             raise SystemExit(f"{run_dir}: the replay buffer wrapped; its order is lost")
-        return data["obs"][:size], data["rewards"][:size]
+        obs = data["obs"][:size]
+        to_end = steps_to_terminal(obs, data["next_obs"][:size], data["terminated"][:size] > 0)
+        return obs, data["rewards"][:size], to_end
 
 
-def steps_to_terminal(run_dir: Path) -> np.ndarray:
+def steps_to_terminal(obs: np.ndarray, next_obs: np.ndarray, terminated: np.ndarray) -> np.ndarray:
     """Per buffer step, the steps until its episode terminates (inf: it ended by time limit or
     is still running). Episodes are cut where a transition's next state is not the next row's
     state; a terminal transition is its episode's last."""
-    with np.load(run_dir / "checkpoint" / "buffer.npz", allow_pickle=False) as data:
-        size = int(data["size"])
-        obs, next_obs = data["obs"][:size], data["next_obs"][:size]
-        terminated = data["terminated"][:size] > 0
+    size = len(obs)
     ends = np.append(np.any(next_obs[:-1] != obs[1:], axis=1) | terminated[:-1], True)
     out = np.full(size, np.inf)
     left, falls = np.inf, False
@@ -223,7 +223,7 @@ def scale_shapes(models: RunModels, obs: np.ndarray, to_end: np.ndarray, idx: np
 
 def diagnose(run_dir: Path, rng: np.random.Generator) -> dict:
     models = RunModels(run_dir)
-    obs, true_r = load_buffer(run_dir)
+    obs, true_r, to_end = load_buffer(run_dir)
     n = len(obs)
 
     # The scale SAC sees: the reference reward over a uniform sample of the whole buffer.
@@ -282,7 +282,7 @@ def diagnose(run_dir: Path, rng: np.random.Generator) -> dict:
             "median_noise_to_iqr": float(np.median(sd) / iqr),
             "corr_single_vs_reference": float(np.mean([np.corrcoef(r, ref_u)[0, 1] for r in runs])),
         }
-    shapes = scale_shapes(models, obs, steps_to_terminal(run_dir), uniform)
+    shapes = scale_shapes(models, obs, to_end, uniform)
     return {
         "scales": shapes,
         "run": str(run_dir),
