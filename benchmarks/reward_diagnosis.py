@@ -210,6 +210,12 @@ def scale_shapes(models: RunModels, obs: np.ndarray, to_end: np.ndarray, idx: np
             "pre_fall": float(z[near].mean()) if near.any() else None,
             "other": float(z[~near].mean()),
         }
+        # how much worse the states before a fall are, against the spread of the bulk (what
+        # the agent has to tell apart): the per-batch scales differ most in this
+        q25_z, q75_z = np.quantile(z[~near], [0.25, 0.75])
+        row["fall_gap_iqr"] = (
+            float((row["other"] - row["pre_fall"]) / (q75_z - q25_z)) if near.any() else None
+        )
         if absorbing_ref is not None:
             # the absorbing row standardised with the real rows' statistics, then clipped
             batch = jnp.asarray(np.append(ref, absorbing_ref))
@@ -361,8 +367,8 @@ def to_markdown(results: list[dict], note: str) -> str:
         "the batch's mean -+ one std (unclipped in brackets):",
         "",
         "| run | scale | robust clip (std units) | clipped low / high | pre-fall share "
-        "| pre-fall mean | other mean | absorbing |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "| pre-fall mean | other mean | gap in IQRs of the others | absorbing |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         sh = r["scales"]
@@ -370,6 +376,7 @@ def to_markdown(results: list[dict], note: str) -> str:
         for scale in SCALES:
             row = sh[scale]
             pre = "-" if row["pre_fall"] is None else f"{row['pre_fall']:+.3f}"
+            gap = "-" if row.get("fall_gap_iqr") is None else f"{row['fall_gap_iqr']:.2f}"
             absorbing = (
                 f"{row['absorbing']:+.3f} ({row['absorbing_raw']:+.2f})"
                 if "absorbing" in row
@@ -378,7 +385,8 @@ def to_markdown(results: list[dict], note: str) -> str:
             lines.append(
                 f"| {r['label']} | {scale} | {lo:+.2f} / {hi:+.2f} "
                 f"| {row['clipped_low']:.3f} / {row['clipped_high']:.3f} "
-                f"| {sh['pre_fall_share']:.3f} | {pre} | {row['other']:+.3f} | {absorbing} |"
+                f"| {sh['pre_fall_share']:.3f} | {pre} | {row['other']:+.3f} | {gap} "
+                f"| {absorbing} |"
             )
     for r in results:
         lines += [

@@ -36,7 +36,7 @@ from smiling.diffusion import (
     schedule_from_betas,
 )
 from smiling.errors import SmilingError
-from smiling.rewards import normalize_rewards
+from smiling.rewards import log_tail, normalize_rewards
 
 SMALL_NET = ScoreNetConfig(hidden=32, temb_dim=16, temb_hidden=32)
 SCHEDULE = linear_schedule()
@@ -504,6 +504,27 @@ def test_robust_scale_matches_std_on_normal_rewards_and_caps_outliers():
     assert 0.08 < np.std(robust_h[1000:]) < 0.11
     np.testing.assert_allclose(robust_h[:1000], -0.3, rtol=1e-6)
     assert robust_h.max() <= 0.3 + 1e-6
+
+
+def test_robust_log_scale_keeps_the_bulk_and_the_order_of_the_tail():
+    raw = np.random.default_rng(0).normal(3.0, 7.0, 20_000).astype(np.float32)
+    raw[:3] = [-1e4, -1e3, -1e2]  # three outliers, far apart
+    robust = np.asarray(normalize_rewards(jnp.asarray(raw), scale="robust"))
+    soft = np.asarray(normalize_rewards(jnp.asarray(raw), scale="robust-log"))
+    inside = np.abs(robust) < 0.3 - 1e-6
+    np.testing.assert_array_equal(soft[inside], robust[inside])  # the bulk as robust's
+    assert soft[0] < soft[1] < soft[2] < -0.3  # the clip ties them at -0.3; the log tail does not
+    np.testing.assert_allclose(robust[:3], -0.3, rtol=1e-6)
+    # by hand: z = (r - median) / (IQR / 1.349); past 3 units, 3 + log(1 + (|z| - 3))
+    q25, median, q75 = np.quantile(raw, [0.25, 0.5, 0.75])
+    z = (raw[:3] - median) / ((q75 - q25) / 1.349 + 1e-6)
+    want = -(3.0 + np.log1p(-z - 3.0)) * 0.1
+    np.testing.assert_allclose(soft[:3], want, rtol=1e-4)
+    grid = jnp.linspace(-50.0, 50.0, 2001)
+    bent = np.asarray(log_tail(grid, 3.0))
+    assert np.all(np.diff(bent) > 0)  # strictly increasing
+    assert float(log_tail(jnp.asarray(3.0 + 1e-4), 3.0)) == pytest.approx(3.0 + 1e-4, abs=1e-6)
+    assert RewardConfig(scale="robust-log").scale == "robust-log"
 
 
 def test_robust_scale_ignores_absorbing_rows():

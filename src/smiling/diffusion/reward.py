@@ -82,7 +82,8 @@ class RewardConfig:
         std, ``target_std`` 0.1).
     scale: how ``normalize`` measures the batch: ``'std'`` (mean and std, the reference) or
         ``'robust'`` (median and IQR / 1.349, the std of a normal with that IQR, then clipped
-        to ``ROBUST_CLIP`` of those units; :func:`smiling.rewards.normalize_rewards`). On
+        to ``ROBUST_CLIP`` of those units; :func:`smiling.rewards.normalize_rewards`) or
+        ``'robust-log'`` (the same with a logarithmic tail past ``ROBUST_CLIP``). On
         cheetah-run the MLP score models' reward is heavy-tailed: a few far-off states get very
         negative rewards, and the std they inflate leaves the middle half of the states 0.09 std
         apart
