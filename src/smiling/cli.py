@@ -163,7 +163,6 @@ def _eval(args: argparse.Namespace) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> None:
-    from smiling.envs import make_env
     from smiling.sweep import parse_seeds, plan, record_settings, scoped_args, sweep
     from smiling.variants import canonical_spec
 
@@ -177,6 +176,8 @@ def _sweep(args: argparse.Namespace) -> None:
     # Each arm's settings as a run spec (the loop's are checked here, once), its --set pairs
     # only those that apply to it: checked from the JAX-free configs, before any environment.
     arm_args = scoped_args({arm: _spec(args, method_spec=arm, env=envs[0]) for arm in arms})
+    from smiling.envs import make_env  # imports the simulators: after the settings' checks
+
     for env_id in envs:
         make_env(env_id).close()  # an unknown env id fails here, before anything runs
     jobs = plan(arms, envs, parse_seeds(args.seeds), args.out, args.steps, arm_args, args.changed)
