@@ -1,5 +1,7 @@
 """Argument and path errors come at once (issue 38, items 5, 8 and 9): one line, exit 2, and
-before JAX or any environment is imported, so a typo costs no start-up; nothing is written."""
+before JAX or any environment is imported, so a typo costs no start-up; nothing is written.
+That includes a method's and an agent's settings (``--set``, ``--preset``), whose configs and
+registry entries import no JAX."""
 
 from __future__ import annotations
 
@@ -12,7 +14,12 @@ import pytest
 
 # Run in a fresh interpreter: each case calls the CLI's main, and once all are done the modules
 # that a slow start imports must still be absent.
-SCRIPT = """
+SLOW = ("jax", "flax", "gymnasium", "dm_control", "mujoco")  # what a slow start imports
+SCRIPT = (
+    f"""
+SLOW = {SLOW!r}
+"""
+    + """
 import contextlib, io, json, sys
 from smiling.cli import main
 
@@ -22,9 +29,10 @@ for args in json.loads(sys.argv[1]):
     with contextlib.redirect_stderr(err):
         code = main(args)
     results.append([code, err.getvalue()])
-slow = sorted(m for m in ("jax", "gymnasium", "dm_control", "mujoco") if m in sys.modules)
+slow = sorted(m for m in SLOW if m in sys.modules)
 print(json.dumps({"results": results, "slow": slow}))
 """
+)
 
 
 def _fake_run(path: Path, steps: int = 300, finished: bool = True) -> Path:
@@ -75,9 +83,9 @@ def _cases(tmp: Path) -> list[tuple[list[str], str]]:
     ]
 
 
-def test_argument_and_path_errors_come_before_jax_and_environments(tmp_path):
-    cases = _cases(tmp_path)
-    before = sorted(str(p) for p in tmp_path.rglob("*"))
+def _run_cases(cases: list[tuple[list[str], str]]) -> list[str]:
+    """Run every case's command in one fresh interpreter; check each fails with its one line,
+    and that none imported what a slow start imports. The slow modules loaded, if any."""
     argv = json.dumps([args for args, _ in cases])
     proc = subprocess.run(
         [sys.executable, "-c", SCRIPT, argv], capture_output=True, text=True, check=True
@@ -87,9 +95,93 @@ def test_argument_and_path_errors_come_before_jax_and_environments(tmp_path):
         assert code == 2, (args, err)
         assert err.startswith("smiling: error: ") and err.count("\n") == 1, (args, err)
         assert message in err, (args, err)
-    assert outcome["slow"] == [], "an argument error waited for these imports"
+    return outcome["slow"]
+
+
+def test_argument_and_path_errors_come_before_jax_and_environments(tmp_path):
+    cases = _cases(tmp_path)
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    assert _run_cases(cases) == [], "an argument error waited for these imports"
     assert sorted(str(p) for p in tmp_path.rglob("*")) == before  # nothing written
     assert (tmp_path / "notes" / "notes.txt").read_text() == "mine"
+
+
+def _settings_cases(tmp: Path) -> list[tuple[list[str], str]]:
+    """Unknown, malformed and out-of-range settings of methods and agents, in every command
+    that takes ``--set``."""
+    new = str(tmp / "new")
+    train = ["train", "--env", "Pendulum-v1", "--out", new]
+    expert = ["expert", "--env", "Pendulum-v1", "--steps", "10", "--out", new]
+    sweep = ["sweep", "--env", "Pendulum-v1", "--out", new]
+    return [
+        ([*train, "--set", "nosuch=1"], "--set nosuch: unknown setting 'nosuch'; known: ["),
+        ([*train, "--set", "sac.nosuch=1"], "--set sac.nosuch: unknown setting 'nosuch'"),
+        ([*train, "--set", "agent.nosuch=1"], "unknown setting 'nosuch'"),
+        ([*train, "--set", "reward.nosuch=1"], "--set reward.nosuch: unknown setting 'nosuch'"),
+        (
+            [*train, "--set", "reward.num_timesteps=many"],
+            "--set reward.num_timesteps=many: expected a value of type int",
+        ),
+        ([*train, "--set", "reward.scale=bogus"], "--set reward.scale=bogus: unknown scale"),
+        ([*train, "--set", "net.activation=swish"], "net.activation=swish: unknown activation"),
+        ([*train, "--set", "sac.batch_size=-5"], "sac.batch_size=-5: batch_size must be at least"),
+        ([*train, "--set", "noequals"], "--set expects key=value, got 'noequals'"),
+        ([*train, "--method", "dac", "--set", "reward_style=wgan"], "unknown reward_style 'wgan'"),
+        ([*train, "--method", "bc", "--set", "loss=l1"], "unknown BC loss 'l1'"),
+        ([*train, "--method", "iq-learn", "--set", "value_on=x"], "unknown value_on 'x'"),
+        (
+            [*train, "--agent", "dreamerv3", "--set", "dreamerv3.horizon=0"],
+            "--set dreamerv3.horizon=0: horizon must be at least 1, got 0",
+        ),
+        ([*train, "--agent", "simba", "--set", "simba.critics=0"], "critics must be at least 1"),
+        ([*train, "--method", "bc", "--agent", "dreamerv3"], "bc works only with the agent(s)"),
+        ([*train, "--method", "rl", "--linear"], "rl"),
+        ([*expert, "--set", "nosuch=1"], "--set nosuch=1: only sac.<field> settings apply here"),
+        ([*expert, "--set", "sac.nosuch=1"], "--set sac.nosuch: unknown setting 'nosuch'"),
+        ([*sweep, "--set", "nosuch=1"], "--set nosuch=1 applies to none of the sweep's arms"),
+        ([*sweep, "--set", "reward.num_timesteps=x"], "expected a value of type int (in arm"),
+    ]
+
+
+def test_method_and_agent_setting_errors_come_before_jax(tmp_path):
+    """A ``--set`` key that names nothing, a value of the wrong type or out of range, and a
+    method that cannot drive the agent: refused from the JAX-free configs, not after a start."""
+    cases = _settings_cases(tmp_path)
+    assert _run_cases(cases) == [], "a settings error waited for these imports"
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_an_unknown_preset_is_refused_before_jax():
+    """``--preset`` takes the names every method and agent defines; another name is refused
+    by the parser, naming the flag and the choices."""
+    code = (
+        "import sys\nfrom smiling.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit as stop:\n    code = stop.code\n"
+        f"print(code, sorted(m for m in {SLOW!r} if m in sys.modules))"
+    )
+    for command in ("train", "expert", "sweep"):
+        args = [command, "--env", "Pendulum-v1", "--steps", "10", "--preset", "turbo"]
+        proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+        assert proc.stdout.split() == ["2", "[]"], (command, proc.stdout, proc.stderr)
+        last = proc.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"smiling {command}: error: argument --preset: invalid choice")
+        assert "'turbo'" in last and "fast" in last
+
+
+def test_registry_entries_import_no_jax():
+    """Every method's and agent's entry, with its config and presets, resolves without JAX; the
+    class it names is imported on first use of ``entry.cls``, bound to that entry."""
+    code = """
+import sys
+from smiling.algos.registry import METHODS
+from smiling.rl.registry import AGENTS
+entries = [METHODS[name] for name in METHODS] + [AGENTS[name] for name in AGENTS]
+configs = [entry.presets[preset] for entry in entries for preset in entry.presets]
+print(sorted(m for m in ("jax", "flax", "optax", "gymnasium") if m in sys.modules))
+print(all(METHODS[name].cls.entry is METHODS[name] for name in METHODS))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.split("\n")[:2] == ["[]", "True"], proc.stdout
 
 
 def test_a_negative_seed_is_a_setting_error_in_the_library():

@@ -54,7 +54,9 @@ def _loaded_after(statement: str) -> set[str]:
     return {m for m in out.split() if m.split(".")[0] in ("smiling", "jax", "numpy")}
 
 
-METHOD_MODULES = {home.split(":")[0] for home in METHODS._homes.values()}
+# Each method's JAX-free config module (its registry home) and the module of its code.
+CONFIG_MODULES = {home.split(":")[0] for home in METHODS._homes.values()}
+METHOD_MODULES = CONFIG_MODULES | {m.removesuffix("_config") for m in CONFIG_MODULES}
 
 
 def test_the_loop_imports_no_registry_and_no_method():
@@ -96,6 +98,27 @@ def test_a_method_class_takes_its_name_and_presets_from_its_entry():
     entry = METHODS["rl"]
     with pytest.raises(ValueError, match="already the class of method 'rl'"):
         dataclasses.replace(entry, name="rl-again")
+
+
+def test_the_configs_check_the_names_the_networks_implement():
+    """Configs check activation names without JAX (smiling.config); the networks have one
+    function for each."""
+    import smiling.nn
+    from smiling.config import ACTIVATION_NAMES
+
+    assert tuple(smiling.nn.ACTIVATIONS) == ACTIVATION_NAMES
+
+
+def test_an_entry_that_names_its_class_binds_only_that_class():
+    """A registered entry names its class as "module:Class"; the class binds itself when it is
+    defined, and a class the entry does not name cannot."""
+    from smiling.algos.entry import MethodEntry
+
+    entry = MethodEntry(name="other", cls="smiling.algos.rl:RL", presets={}, summary="")
+    with pytest.raises(ValueError, match="names the class smiling.algos.rl:RL, not"):
+
+        class Other(Learner, entry=entry):
+            pass
 
 
 def test_every_registered_method_and_agent_defines_the_presets_and_variant_switches():

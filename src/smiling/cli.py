@@ -25,7 +25,11 @@ from smiling.algos.loop_config import LoopConfig
 from smiling.config import PRESETS
 from smiling.errors import SettingError, SmilingError
 from smiling.rl.registry import DEFAULT_AGENT
+from smiling.runspec import RunSpec
 from smiling.variants import VARIANT_FLAGS
+
+# A training command's run specification from its flags (and train's, preflight's and sweep's).
+_spec = RunSpec.from_args
 
 
 def _expert(args: argparse.Namespace) -> None:
@@ -39,12 +43,7 @@ def _expert(args: argparse.Namespace) -> None:
     from smiling.runs import RunDir
     from smiling.runspec import build_learner
 
-    spec = _spec(args)
-    if spec.method_overrides():  # the true-reward method has no settings of its own
-        agent = spec.agent
-        raise SmilingError(
-            f"--set {spec.method_overrides()[0]}: only {agent}.<field> settings apply here"
-        )
+    spec = _spec(args)  # its settings were checked by preflight
     out = Path(args.out or f"experts/{slug(args.env)}")
     run = RunDir(out)
     if args.resume:
@@ -68,40 +67,6 @@ def _expert(args: argparse.Namespace) -> None:
         f"expert for {summary['env_id']}: best eval return {summary['best_eval_return']:.1f} "
         f"after {summary['env_steps']} steps ({summary['env_steps_per_second']} steps/s) -> {out}"
     )
-
-
-def _spec(args: argparse.Namespace, method_spec: str | None = None, env: str | None = None):
-    """The run specification of a training command's flags (a method spec may carry variants
-    and an agent: ``smiling+linear``, ``smiling@sac``; the flags add to it). ``method_spec``
-    and ``env`` replace the flags' (a sweep's spec is that of its first run); flags a command
-    does not have keep their defaults."""
-    from smiling.runspec import RunSpec
-    from smiling.variants import parse_full_spec
-
-    method_spec = method_spec or args.method
-    method, spec_variants, spec_agent = parse_full_spec(method_spec)
-    flag_agent = getattr(args, "agent", None)
-    if spec_agent and flag_agent and spec_agent != flag_agent:
-        raise SmilingError(
-            f"--method {method_spec} names agent '{spec_agent}' but --agent is {flag_agent}"
-        )
-    switched = [v for v, flag in VARIANT_FLAGS.items() if getattr(args, flag.dest, False)]
-    optional = {k: getattr(args, k, None) for k in _OPTIONAL_SPEC_FLAGS}
-    return RunSpec(
-        method=method,
-        env_id=env or args.env,
-        agent=spec_agent or flag_agent or DEFAULT_AGENT,
-        preset=args.preset,
-        seed=getattr(args, "seed", 0),
-        variants=tuple(dict.fromkeys([*spec_variants, *switched])),
-        overrides=tuple(args.set),
-        loop=settings.from_args(LoopConfig, args),
-        **optional,
-    )
-
-
-# The RunSpec fields only `smiling train` has flags for (the other commands leave them None).
-_OPTIONAL_SPEC_FLAGS = ("demos", "expert_return", "random_return", "demo_episodes")
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -198,22 +163,23 @@ def _eval(args: argparse.Namespace) -> None:
 
 
 def _sweep(args: argparse.Namespace) -> None:
-    from smiling.envs import make_env
     from smiling.sweep import parse_seeds, plan, record_settings, scoped_args, sweep
     from smiling.variants import canonical_spec
 
     arms = [canonical_spec(a) for a in args.method.split(",") if a.strip()]  # fails if unknown
     envs = [e.strip() for e in args.env.split(",") if e.strip()]
-    for env_id in envs:
-        make_env(env_id).close()  # an unknown env id fails here, before anything runs
     if args.workers is not None and args.workers < 1:
         raise SmilingError("--workers must be at least 1")
     if not arms or not envs:
         raise SmilingError(f"--{'method' if not arms else 'env'} names nothing to run")
     arms = _sweep_arms(args, arms)
     # Each arm's settings as a run spec (the loop's are checked here, once), its --set pairs
-    # only those that apply to it.
+    # only those that apply to it: checked from the JAX-free configs, before any environment.
     arm_args = scoped_args({arm: _spec(args, method_spec=arm, env=envs[0]) for arm in arms})
+    from smiling.envs import make_env  # imports the simulators: after the settings' checks
+
+    for env_id in envs:
+        make_env(env_id).close()  # an unknown env id fails here, before anything runs
     jobs = plan(arms, envs, parse_seeds(args.seeds), args.out, args.steps, arm_args, args.changed)
     record_settings(args.out, jobs)
 

@@ -13,6 +13,28 @@ from smiling.errors import SmilingError
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
+# The choices some settings take, named here so that configs check them without JAX (the
+# command line builds a run's configs before JAX loads); the modules that implement them import
+# these names: smiling.nn (ACTIVATIONS: a function for each), smiling.termination, smiling.rewards.
+ACTIVATION_NAMES = ("leaky_relu", "relu", "silu", "gelu", "tanh")
+TERMINATIONS = ("absorbing", "none")
+DEFAULT_TERMINATION = "absorbing"
+# how rewards are normalised (smiling.rewards.normalize_rewards)
+SCALES = ("std", "robust", "robust-log")
+
+
+def check_activation(name: str) -> None:
+    """One clear error for an activation name the networks do not know."""
+    if name not in ACTIVATION_NAMES:
+        raise SmilingError(f"unknown activation '{name}'; choose one of {sorted(ACTIVATION_NAMES)}")
+
+
+def check_termination(value: str) -> None:
+    """Raise ``ValueError`` (for a config's ``__post_init__``) on an unknown setting."""
+    if value not in TERMINATIONS:
+        raise ValueError(f"termination must be one of {list(TERMINATIONS)}, got '{value}'")
+
+
 # The named settings every registered method and every registered agent defines (a test checks
 # the registries against it): one ``--preset`` name picks the method's and the agent's settings.
 # The command line takes its choices and help from here (naming them must not import JAX).

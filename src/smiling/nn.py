@@ -19,10 +19,11 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from smiling.errors import SmilingError
+from smiling.config import check_activation  # noqa: F401 - re-exported: its home was here
 
 Params = Any
 
+# One function per name of smiling.config.ACTIVATION_NAMES (where configs check them without JAX).
 ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "leaky_relu": nn.leaky_relu,  # slope 0.01, as PyTorch's default LeakyReLU
     "relu": nn.relu,
@@ -30,12 +31,6 @@ ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "gelu": nn.gelu,
     "tanh": jnp.tanh,
 }
-
-
-def check_activation(name: str) -> None:
-    """One clear error for an activation name the networks do not know."""
-    if name not in ACTIVATIONS:
-        raise SmilingError(f"unknown activation '{name}'; choose one of {sorted(ACTIVATIONS)}")
 
 
 def torch_like_init() -> nn.initializers.Initializer:

@@ -12,6 +12,10 @@ follow, and are why the table is lazy rather than a dict of imported entries:
   class of a saved config") without an import cycle held by imports inside functions.
 
 Entries can also be put in directly (``registry[name] = entry``), which tests use for stand-ins.
+
+An entry itself is light too: it names its class as ``"module:Class"`` (:class:`LazyClass`), so
+an entry module holds the config, presets and metadata and imports no JAX; the class's module
+(which does) is imported on the first use of ``entry.cls``.
 """
 
 from __future__ import annotations
@@ -63,11 +67,16 @@ class Registry(MutableMapping[str, E], Generic[E]):
         return f"Registry({list(self)})"
 
 
-def _resolve(home: str, name: str) -> Any:
+def import_attribute(home: str) -> Any:
+    """The attribute that ``"package.module:ATTRIBUTE"`` names, its module imported."""
     module_name, sep, attribute = home.partition(":")
     if not sep:
-        raise ValueError(f"registry home '{home}' must be 'module:ATTRIBUTE'")
-    entry = getattr(importlib.import_module(module_name), attribute)
+        raise ValueError(f"'{home}' must be 'module:ATTRIBUTE'")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def _resolve(home: str, name: str) -> Any:
+    entry = import_attribute(home)
     if getattr(entry, "name", None) != name:
         raise ValueError(f"{home} is named '{getattr(entry, 'name', None)}', not '{name}'")
     return entry
@@ -93,3 +102,39 @@ def lazy_exports(
         return sorted([*namespace, *public])
 
     return getattr_, dir_
+
+
+class LazyClass:
+    """A dataclass field (``cls``) that takes a class or its ``"module:Class"`` name and gives
+    the class: the name is imported on first read, then kept.
+
+    Why a descriptor: an entry is built with ``cls=...`` and read as ``entry.cls`` by everything
+    that builds a learner or an agent, so both keep their spelling whether the entry holds the
+    class (a test's stand-in) or only its name (a registered entry, which must stay importable
+    without JAX). Reading it on the class raises ``AttributeError``, which tells
+    :mod:`dataclasses` the field has no default.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = f"_{name}_ref"
+
+    def __get__(self, obj: Any, owner: type | None = None) -> type:
+        if obj is None:
+            raise AttributeError("a class reference has no default")
+        ref = obj.__dict__[self._slot]
+        if isinstance(ref, str):
+            ref = import_attribute(ref)
+            obj.__dict__[self._slot] = ref  # the class now, not its name
+        return ref
+
+    def __set__(self, obj: Any, value: type | str) -> None:
+        obj.__dict__[self._slot] = value  # frozen dataclasses set fields through here too
+
+    def reference(self, obj: Any) -> type | str:
+        """What ``obj`` holds: the class, or its name while it is not imported yet."""
+        return obj.__dict__[self._slot]
+
+
+def class_path(cls: type) -> str:
+    """``"module:Class"``: how an entry names ``cls`` without importing it."""
+    return f"{cls.__module__}:{cls.__qualname__}"

@@ -4,8 +4,11 @@ Building a learner imports JAX and the environment (seconds on a loaded machine,
 cold cache), so a typo in ``--steps`` or an ``--out`` that cannot be used would otherwise be
 refused only after that wait. :func:`check` runs every check that needs nothing but the
 arguments and the file system, before the command itself; the command repeats none of them
-(the library keeps its own checks for library users). Nothing here imports JAX, NumPy, an
-environment or a method: ``tests/test_cli_preflight.py`` asserts it.
+(the library keeps its own checks for library users). That includes a run's method and agent
+settings (``--preset``, variants, ``--set``): their configs and registry entries live in
+JAX-free modules (``smiling/algos/<method>_config.py``, ``smiling/rl/<agent>_config.py``), so
+they are built here exactly as the command builds them. Nothing here imports JAX, an
+environment or a method's code: ``tests/test_cli_preflight.py`` asserts it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from smiling import settings
 from smiling.algos.loop_config import LoopConfig
 from smiling.errors import DemonstrationsError, ExpertError, SmilingError
 from smiling.runs import RunDir, record_step
+from smiling.runspec import RunSpec
 
 
 def check(args: argparse.Namespace) -> None:
@@ -82,6 +86,13 @@ def _loop_settings(args: argparse.Namespace) -> None:
     settings.from_args(LoopConfig, args)
 
 
+def check_run_settings(spec: RunSpec) -> None:
+    """The method's and agent's configs of ``spec`` (preset, variants, ``--set``), built as the
+    command builds them (:meth:`RunSpec.configs`): an unknown or malformed setting is refused
+    here, from the JAX-free config modules, not after JAX and the environment are loaded."""
+    spec.configs()
+
+
 def check_names(method_spec: str, agent: str | None) -> None:
     """The method and agent names exist: looked up in the registries' tables, which name them
     without importing them (a method's variants and agents are checked when it is built)."""
@@ -104,6 +115,7 @@ def _train(args: argparse.Namespace) -> None:
     check_at_least_one(args.steps, "--steps")
     check_at_least_one(args.demo_episodes, "--demo-episodes")
     _loop_settings(args)
+    check_run_settings(RunSpec.from_args(args))
     if args.demos and not Path(args.demos).is_file():
         what = "is a directory, not a .npz file" if Path(args.demos).is_dir() else "does not exist"
         raise DemonstrationsError(f"demonstrations file '{args.demos}' {what}")
@@ -122,6 +134,12 @@ def _expert(args: argparse.Namespace) -> None:
     check_seed(args.seed)
     check_at_least_one(args.steps, "--steps")
     _loop_settings(args)
+    spec = RunSpec.from_args(args)
+    if spec.method_overrides():  # the true-reward method has no settings of its own
+        raise SmilingError(
+            f"--set {spec.method_overrides()[0]}: only {spec.agent}.<field> settings apply here"
+        )
+    check_run_settings(spec)
     out = Path(args.out or f"experts/{slug(args.env)}")
     if args.resume:
         if not RunDir(out).exists():

@@ -36,6 +36,8 @@ import jax
 import jax.numpy as jnp
 from jax.tree_util import Partial
 
+from smiling.config import SCALES  # noqa: F401 - re-exported: its home before smiling.config
+
 RewardFn = Callable[[jax.Array, jax.Array, jax.Array], jax.Array]
 
 
@@ -52,8 +54,8 @@ def as_traced(reward_fn: RewardFn | None) -> RewardFn | None:
 
 
 # How a method standardises each batch of rewards (:func:`normalize_rewards`; SMILING's and DAC's
-# rewards both go through it, so it belongs to the contract, not to either method).
-SCALES = ("std", "robust", "robust-log")
+# rewards both go through it, so it belongs to the contract, not to either method). Its choices
+# are smiling.config.SCALES, where the reward's config checks them without JAX.
 # The robust scale's clip, in its std-like units: where a normal's rows end (99.7% inside), so
 # a reward without heavy tails is hardly touched and a far outlier counts as three units.
 # ``robust-log`` bends its tail there instead of cutting it.

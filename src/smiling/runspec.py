@@ -10,6 +10,7 @@ directory needs with :func:`run_status`, the one rule for "finished".
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,8 @@ DEFAULT_STEPS = {
     "dmc:cheetah-run": 1_000_000,
 }
 AGENT_PREFIX = "agent."  # --set agent.<field>=V sets a field of whichever agent the run uses
+# The RunSpec fields only `smiling train` has flags for (the other commands leave them None).
+_OPTIONAL_SPEC_FLAGS = ("demos", "expert_return", "random_return", "demo_episodes")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +56,46 @@ class RunSpec:
     variants: tuple[str, ...] = ()
     overrides: tuple[str, ...] = ()  # key=value; <agent name>.<field> or agent.<field>: agent's
     loop: LoopConfig = LoopConfig()
+
+    @classmethod
+    def from_args(
+        cls, args: argparse.Namespace, method_spec: str | None = None, env: str | None = None
+    ) -> RunSpec:
+        """The run specification of a training command's flags (a method spec may carry
+        variants and an agent: ``smiling+linear``, ``smiling@sac``; the flags add to it).
+        ``method_spec`` and ``env`` replace the flags' (a sweep's spec is that of its first
+        run); flags a command does not have keep their defaults. Here, not in the CLI, because
+        :mod:`smiling.preflight` checks the same spec before the command builds it."""
+        method_spec = method_spec or args.method
+        method, spec_variants, spec_agent = variants.parse_full_spec(method_spec)
+        flag_agent = getattr(args, "agent", None)
+        if spec_agent and flag_agent and spec_agent != flag_agent:
+            raise SmilingError(
+                f"--method {method_spec} names agent '{spec_agent}' but --agent is {flag_agent}"
+            )
+        switched = [
+            v for v, flag in variants.VARIANT_FLAGS.items() if getattr(args, flag.dest, False)
+        ]
+        optional = {k: getattr(args, k, None) for k in _OPTIONAL_SPEC_FLAGS}
+        return cls(
+            method=method,
+            env_id=env or args.env,
+            agent=spec_agent or flag_agent or DEFAULT_AGENT,
+            preset=args.preset,
+            seed=getattr(args, "seed", 0),
+            variants=tuple(dict.fromkeys([*spec_variants, *switched])),
+            overrides=tuple(args.set),
+            loop=settings.from_args(LoopConfig, args),
+            **optional,
+        )
+
+    def configs(self) -> tuple[Any, Any]:
+        """The method's and the agent's configs (once the method is known to drive the agent):
+        what :func:`build_learner` builds the learner from, and what :mod:`smiling.preflight`
+        builds to refuse a bad ``--preset``, variant or ``--set`` before JAX is imported. The
+        configs and entries import no JAX (``smiling/algos/<method>_config.py``)."""
+        get_method(self.method).check_agent(self.agent)
+        return self.method_config(), self.agent_config()
 
     def shared_args(self) -> list[str]:
         """The ``smiling train`` arguments of every setting but the method, agent, environment
@@ -146,9 +189,7 @@ def build_learner(spec: RunSpec) -> Learner:
 
     make_env(spec.env_id).close()  # an unknown env id fails here, before anything is built
     entry = get_method(spec.method)
-    entry.check_agent(spec.agent)
-    config = spec.method_config()
-    agent_config = spec.agent_config()
+    config, agent_config = spec.configs()
     if spec.demos:
         demos = Demonstrations.load(spec.demos)
     elif entry.needs_demos or has_bundled_demos(spec.env_id):

@@ -44,16 +44,9 @@ import gymnasium as gym
 import jax.numpy as jnp
 import numpy as np
 
+# The setting's choices, where configs check them without JAX (re-exported: they were here).
+from smiling.config import DEFAULT_TERMINATION, TERMINATIONS, check_termination  # noqa: F401
 from smiling.envs import env_family, id_of
-
-TERMINATIONS = ("absorbing", "none")
-DEFAULT_TERMINATION = "absorbing"
-
-
-def check_termination(value: str) -> None:
-    """Raise ``ValueError`` (for a config's ``__post_init__``) on an unknown setting."""
-    if value not in TERMINATIONS:
-        raise ValueError(f"termination must be one of {list(TERMINATIONS)}, got '{value}'")
 
 
 def can_terminate(env: gym.Env) -> bool:

@@ -14,7 +14,6 @@ actor (the agent's critic is never trained), so BC drives only that agent.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import flax.serialization
@@ -24,40 +23,19 @@ import numpy as np
 import optax
 
 from smiling import interrupt
-from smiling.algos.entry import MethodEntry
+from smiling.algos.bc_config import (  # their home: JAX-free, for the command line
+    BC_ENTRY,
+    BC_PRESETS,  # noqa: F401 - re-exported
+    LOSSES,  # noqa: F401 - re-exported
+    BCConfig,  # noqa: F401 - re-exported
+)
 from smiling.algos.persistence import Learner
-from smiling.config import Config
-from smiling.errors import SmilingError
 from smiling.nn import TrainState, scan_steps
 
-LOSSES = ("mle", "mse")
 _STEPS_PER_CALL = 500  # gradient steps per jit call: bounds the minibatch tensor's size
 
 
-@dataclasses.dataclass(frozen=True)
-class BCConfig(Config):
-    """BC settings; the preset's agent config only chooses the actor's architecture."""
-
-    loss: str = "mle"
-    lr: float = 1e-3
-    batch_size: int = 256
-
-    def __post_init__(self) -> None:
-        if self.loss not in LOSSES:
-            raise SmilingError(f"unknown BC loss '{self.loss}'; choose one of {list(LOSSES)}")
-        if self.batch_size < 1 or self.lr <= 0:
-            raise SmilingError("BC needs batch_size >= 1 and lr > 0")
-
-
-BC_PRESETS: dict[str, BCConfig] = {
-    # The paper's actor (1024x2) with its SAC learning rate and batch.
-    "paper": BCConfig(lr=1e-4, batch_size=1024),
-    "fast": BCConfig(),
-    "debug": BCConfig(batch_size=32),  # tests, trying a setup
-}
-
-
-class BC(Learner):
+class BC(Learner, entry=BC_ENTRY):
     """Behavioural cloning of a tanh-Gaussian actor from state-action demonstrations.
 
     >>> agent = BC("Pendulum-v1", smiling.bundled_demos("Pendulum-v1"), loss="mle")
@@ -138,16 +116,3 @@ class BC(Learner):
         template = {"opt_state": self.opt_state, "gradient_steps": 0}
         blob = flax.serialization.from_bytes(template, blobs["bc"])
         self.opt_state, self.gradient_steps = blob["opt_state"], int(blob["gradient_steps"])
-
-
-BC_ENTRY = MethodEntry(
-    name="bc",
-    cls=BC,
-    presets=BC_PRESETS,
-    summary="behavioural cloning: needs expert actions; its budget counts gradient steps",
-    always_actions=True,
-    step_unit="gradient",
-    agents=("sac", "simba"),
-    agents_reason="its policy is a SAC-family tanh-Gaussian actor",
-    actions_need="it fits the expert's actions",
-)

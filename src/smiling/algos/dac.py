@@ -9,75 +9,22 @@ inside the jitted update, with the current discriminator's reward.
 
 from __future__ import annotations
 
-import dataclasses
-
 import flax.serialization
 import jax
 import numpy as np
 
-from smiling.algos.discriminator import (
-    REWARD_STYLES,
-    DiscriminatorConfig,
-    DiscriminatorModel,
-    make_dac_reward_fn,
+from smiling.algos.dac_config import (  # their home: JAX-free, for the command line
+    DAC_ENTRY,
+    DAC_PRESETS,  # noqa: F401 - re-exported
+    DACConfig,  # noqa: F401 - re-exported
 )
-from smiling.algos.entry import MethodEntry, Variant
+from smiling.algos.discriminator import DiscriminatorModel, make_dac_reward_fn
 from smiling.algos.persistence import Learner
 from smiling.algos.visited import VisitedStates
-from smiling.config import Config
-from smiling.errors import SmilingError
 from smiling.rewards import NOTHING, MethodStep, RewardFn
-from smiling.termination import DEFAULT_TERMINATION, check_termination
 
 
-@dataclasses.dataclass(frozen=True)
-class DACConfig(Config):
-    """Every number of DAC. ``DAC_PRESETS`` holds the named settings."""
-
-    net: DiscriminatorConfig = DiscriminatorConfig()
-    use_actions: bool = False  # the discriminator sees [s, a] (needs demos with actions)
-    reward_style: str = "gail"  # or "airl" (the logit)
-    normalize_reward: bool = False  # the paper does not normalise DAC's reward
-    lr: float = 5e-3
-    weight_decay: float = 1e-2
-    gp_weight: float = 10.0
-    batch_size: int = 1024
-    update_every: int = 1001
-    learner_samples: int = 100_000  # per discriminator update, with replacement from the FIFO
-    expert_samples: int = 100_000  # per discriminator update, with replacement from the demos
-    fifo_capacity: int = 200_000
-    # Episodes that end early (smiling.termination); runs recorded before it existed had none.
-    termination: str = dataclasses.field(
-        default=DEFAULT_TERMINATION, metadata={"unrecorded": "none"}
-    )
-
-    def __post_init__(self) -> None:
-        check_termination(self.termination)
-        if self.reward_style not in REWARD_STYLES:
-            raise SmilingError(
-                f"unknown reward_style '{self.reward_style}'; choose one of {list(REWARD_STYLES)}"
-            )
-        if min(self.batch_size, self.update_every, self.learner_samples, self.fifo_capacity) < 1:
-            raise SmilingError(
-                "batch_size, update_every, learner_samples and fifo_capacity must be >= 1"
-            )
-
-
-DAC_PRESETS: dict[str, DACConfig] = {
-    "paper": DACConfig(),  # the SMILING paper's DAC, with the agent's paper preset
-    "fast": DACConfig(),  # the same discriminator (it costs little), with the agent's fast preset
-    # The smallest settings that run every code path in seconds (tests, trying a setup).
-    "debug": DACConfig(
-        net=DiscriminatorConfig(hidden=16),
-        batch_size=64,
-        update_every=100,
-        learner_samples=256,
-        expert_samples=256,
-    ),
-}
-
-
-class DAC(Learner):
+class DAC(Learner, entry=DAC_ENTRY):
     """Discriminator-actor-critic imitation from (state-only by default) demonstrations.
 
     >>> agent = DAC("Pendulum-v1", smiling.bundled_demos("Pendulum-v1").state_only())
@@ -145,19 +92,3 @@ class DAC(Learner):
     def restore_method_state(self, blobs: dict[str, bytes]) -> None:
         self.disc = self.model.from_bytes(blobs["discriminator"])
         self.visited.fifo.load_state_dict(flax.serialization.msgpack_restore(blobs["fifo"]))
-
-
-DAC_ENTRY = MethodEntry(
-    name="dac",
-    cls=DAC,
-    presets=DAC_PRESETS,
-    summary="discriminator-actor-critic: the GAN-style baseline, state-only by default",
-    variants={
-        "actions": Variant(lambda c: c.replace(use_actions=True), lambda c: bool(c.use_actions)),
-        "linear": Variant(
-            lambda c: c.replace(net=dataclasses.replace(c.net, linear=True)),
-            lambda c: bool(c.net.linear),
-        ),
-    },
-    actions_need="--use-actions: its discriminator sees [s, a]",
-)

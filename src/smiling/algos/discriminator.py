@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from typing import Any
 
@@ -21,11 +20,13 @@ import jax.numpy as jnp
 import optax
 from jax.tree_util import Partial
 
+from smiling.algos.dac_config import (  # their home: JAX-free, for the command line
+    REWARD_STYLES,  # noqa: F401 - re-exported
+    DiscriminatorConfig,
+)
 from smiling.errors import SmilingError
 from smiling.nn import (
-    ACTIVATIONS,
     TrainState,
-    check_activation,
     from_bytes,
     scan_steps,
     to_bytes,
@@ -35,29 +36,6 @@ from smiling.rewards import normalize_rewards, takes_absorbing
 from smiling.termination import with_indicator
 
 Params = Any
-REWARD_STYLES = ("gail", "airl")
-
-
-@dataclasses.dataclass(frozen=True)
-class DiscriminatorConfig:
-    """Architecture: ``d -> hidden (act) -> ... -> 1`` with ``depth`` hidden layers.
-
-    ``linear=True`` removes every activation (the paper's linear-discriminator ablation), so
-    ``D`` is affine in its input. Frozen (hashable): it is a static jit argument.
-    """
-
-    hidden: int = 256
-    depth: int = 1
-    linear: bool = False
-    activation: str = "leaky_relu"
-
-    def __post_init__(self) -> None:
-        check_activation(self.activation)
-        if self.depth < 0 or self.hidden < 1:
-            raise SmilingError("a discriminator needs depth >= 0 and hidden >= 1")
-
-    def act(self, x: jax.Array) -> jax.Array:
-        return x if self.linear else ACTIVATIONS[self.activation](x)
 
 
 class Discriminator(nn.Module):

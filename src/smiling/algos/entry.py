@@ -4,8 +4,16 @@ Its name, class, config type and presets, the variants it offers and how each ma
 whether it reads the expert's actions, the unit its step budget counts, and which agents it can
 drive. The CLI, :mod:`smiling.variants`, :mod:`smiling.report`, :mod:`smiling.runs` and
 :mod:`smiling.sweep` ask the entry instead of keeping their own lists; so does the method's own
-class: declaring the entry binds it to the class (``cls.entry``), from which the learner reads
-its name (``method``) and presets, so the class does not repeat them.
+class, bound to its entry (``cls.entry``), from which the learner reads its name (``method``)
+and presets, so the class does not repeat them.
+
+A registered entry lives in a JAX-free module with its config and presets
+(``smiling/algos/<method>_config.py``) and names its class as ``"module:Class"``: the command
+line checks a method's settings (``--preset``, ``--set``) without importing JAX, and
+``entry.cls`` imports the class's module on first use. The class binds itself when it is
+defined (``class SMILING(Learner, entry=SMILING_ENTRY)``, :meth:`MethodEntry.bind`), not when
+the entry resolves it: a user who imports the class and never the registry gets a bound class
+too, and binding at definition happens exactly once, whichever is imported first.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from smiling.errors import SmilingError
+from smiling.plugins import LazyClass, class_path
 from smiling.rl.registry import DEFAULT_AGENT, get_agent
 
 STEP_UNITS = ("env", "gradient")
@@ -30,10 +39,11 @@ class Variant:
 
 @dataclasses.dataclass(frozen=True)
 class MethodEntry:
-    """Everything about one method; ``cls`` is its :class:`~smiling.algos.Learner` subclass."""
+    """Everything about one method; ``cls`` is its :class:`~smiling.algos.Learner` subclass,
+    given as the class or as its ``"module:Class"`` name (imported on first use)."""
 
     name: str
-    cls: type
+    cls: type = LazyClass()  # type: ignore[assignment]  # a class, or "module:Class"
     presets: dict[str, Any]
     summary: str  # one line for ``--help`` and the docs
     variants: dict[str, Variant] = dataclasses.field(default_factory=dict)
@@ -47,10 +57,20 @@ class MethodEntry:
     def __post_init__(self) -> None:
         if self.step_unit not in STEP_UNITS:
             raise ValueError(f"{self.name}: step_unit must be one of {STEP_UNITS}")
-        bound = self.cls.__dict__.get("entry")
+        given = _CLASS.reference(self)
+        if isinstance(given, type):  # a class given directly is bound at once
+            self.bind(given)
+
+    def bind(self, cls: type) -> None:
+        """Make ``cls`` this method's class: it takes its name and presets from this entry."""
+        given = _CLASS.reference(self)
+        named = given if isinstance(given, str) else class_path(given)
+        if named != class_path(cls):
+            raise ValueError(f"method '{self.name}' names the class {named}, not {class_path(cls)}")
+        bound = cls.__dict__.get("entry")
         if bound is not None and bound is not self:
-            raise ValueError(f"{self.cls.__name__} is already the class of method '{bound.name}'")
-        self.cls.entry = self  # the class's name and presets are this entry's
+            raise ValueError(f"{cls.__name__} is already the class of method '{bound.name}'")
+        cls.entry = self  # type: ignore[attr-defined]
 
     def default_config(self) -> Any:
         return self.presets.get("fast", next(iter(self.presets.values())))
@@ -80,3 +100,6 @@ class MethodEntry:
                 f"{self.name} works only with the agent(s) {', '.join(self.agents)}, "
                 f"not '{agent}': {self.agents_reason}"
             )
+
+
+_CLASS: LazyClass = MethodEntry.__dict__["cls"]

@@ -24,7 +24,6 @@ State-only demonstrations are rejected: the expert term needs the expert's actio
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Hashable
 
@@ -33,53 +32,17 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from smiling.algos.entry import MethodEntry
+from smiling.algos.iq_learn_config import (  # their home: JAX-free, for the command line
+    IQ_ENTRY,
+    IQ_PRESETS,  # noqa: F401 - re-exported
+    SAMPLES,  # noqa: F401 - re-exported
+    IQLearnConfig,
+)
 from smiling.algos.persistence import Learner
-from smiling.config import Config
 from smiling.data.demos import Demonstrations
 from smiling.errors import SmilingError
 from smiling.rl.agent import AgentEntry, Batch
 from smiling.rl.sac import SAC, SACConfig, SACState
-
-SAMPLES = ("expert", "policy", "mixture")
-
-
-@dataclasses.dataclass(frozen=True)
-class IQLearnConfig(Config):
-    """Every number of IQ-Learn's critic objective. ``IQ_PRESETS`` holds the named settings.
-
-    chi2_weight: ``c = 1 / (4 a)`` of the chi^2 regulariser (a = 0.5 gives c = 0.5).
-    value_on: samples of the value term ``V(s) - gamma V(s')``: expert, policy (replay) or both.
-    reg_on: samples of the chi^2 term: expert (``phi`` as written) or the expert/policy mixture.
-    use_target: ``V(s')`` from the Polyak-averaged target critic (no gradient) instead of ``Q``.
-    actor_states: states the actor is trained on: policy (replay, as SAC) or both.
-    """
-
-    chi2_weight: float = 0.5
-    value_on: str = "mixture"
-    reg_on: str = "mixture"
-    use_target: bool = False
-    actor_states: str = "policy"
-
-    def __post_init__(self) -> None:
-        for name, allowed in (
-            ("value_on", SAMPLES),
-            ("reg_on", ("expert", "mixture")),
-            ("actor_states", ("policy", "mixture")),
-        ):
-            if getattr(self, name) not in allowed:
-                raise SmilingError(
-                    f"unknown {name} '{getattr(self, name)}'; choose one of {list(allowed)}"
-                )
-        if self.chi2_weight < 0:
-            raise SmilingError(f"chi2_weight must be >= 0, got {self.chi2_weight}")
-
-
-IQ_PRESETS: dict[str, IQLearnConfig] = {
-    "paper": IQLearnConfig(),  # with the agent's paper preset: the SMILING paper's SAC
-    "fast": IQLearnConfig(),
-    "debug": IQLearnConfig(),  # with the agent's debug preset (tests, trying a setup)
-}
 
 
 def iq_loss(
@@ -233,7 +196,7 @@ def iq_agent(base: type[SAC]) -> type:
 IQSAC = iq_agent(SAC)
 
 
-class IQLearn(Learner):
+class IQLearn(Learner, entry=IQ_ENTRY):
     """Inverse soft-Q imitation from state-action demonstrations.
 
     >>> agent = IQLearn("Pendulum-v1", smiling.bundled_demos("Pendulum-v1"))
@@ -248,15 +211,3 @@ class IQLearn(Learner):
             raise SmilingError(f"{self.demos.source}: episodes of one step hold no transitions")
         cls = iq_agent(entry.cls)
         return cls(self.obs_dim, self.act_dim, self.agent_config, self.config, expert)
-
-
-IQ_ENTRY = MethodEntry(
-    name="iq-learn",
-    cls=IQLearn,
-    presets=IQ_PRESETS,
-    summary="inverse soft-Q learning: needs expert actions",
-    always_actions=True,
-    agents=("sac", "simba"),
-    agents_reason="its critic loss is a soft-Q loss on a SAC-family critic",
-    actions_need="it needs demonstrations with actions: its expert term is Q(s, a_E)",
-)

@@ -77,8 +77,15 @@ class TrainingLoop:
     model and its checkpoints) and implemented by :class:`smiling.algos.persistence.Learner`.
     """
 
-    # Bound by the method's MethodEntry when it is declared (smiling.algos.entry).
+    # Bound when the method's class is defined (``class SMILING(Learner, entry=...)``).
     entry: ClassVar[MethodEntry]
+
+    def __init_subclass__(cls, entry: MethodEntry | None = None, **kwargs: Any) -> None:
+        """``entry``: the registry entry of the method this class is (:mod:`smiling.algos.entry`
+        says why the class binds itself)."""
+        super().__init_subclass__(**kwargs)
+        if entry is not None:
+            entry.bind(cls)
 
     def __init__(
         self,
@@ -93,7 +100,10 @@ class TrainingLoop:
     ):
         if not isinstance(getattr(type(self), "entry", None), MethodEntry):
             name = type(self).__name__
-            raise TypeError(f"{name} is no method: declare a MethodEntry(cls={name}, ...)")
+            raise TypeError(
+                f"{name} is no method: declare a MethodEntry for it "
+                f"(class {name}(Learner, entry=MethodEntry(...)))"
+            )
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
             # NumPy's generators and Gymnasium's resets refuse negative seeds, with a traceback
             raise SettingError("seed", f"must be an integer of 0 or more, got {seed!r}")

@@ -1,10 +1,15 @@
 """Every method ``smiling train --method NAME`` knows, by name.
 
-Adding a method: write a module with a :class:`~smiling.algos.Learner` subclass and the
-:class:`~smiling.algos.entry.MethodEntry` that declares it, then add one line to :data:`METHODS`
-below (``"name": "module:ENTRY"``). The table is lazy (:mod:`smiling.plugins`): naming the
-methods imports none of them, and a method module may import :class:`~smiling.algos.Learner`,
-whose persistence looks saved runs' classes up here, without an import cycle.
+Adding a method ``name``: write ``smiling/algos/<name>_config.py`` with its config dataclass,
+its presets and the :class:`~smiling.algos.entry.MethodEntry` that declares it, naming its class
+as ``"smiling.algos.<name>:Class"``, and importing no JAX; write ``smiling/algos/<name>.py`` with
+the :class:`~smiling.algos.Learner` subclass, bound to the entry
+(``class Class(Learner, entry=ENTRY)``), and re-export the config's names there; then add one
+line to :data:`METHODS` below (``"name": "smiling.algos.<name>_config:ENTRY"``). The table is
+lazy (:mod:`smiling.plugins`): naming the methods imports none of them, and resolving one
+imports only its config module, so the command line checks a method's settings before JAX is
+imported; a method module may import :class:`~smiling.algos.Learner`, whose persistence looks
+saved runs' classes up here, without an import cycle.
 """
 
 from __future__ import annotations
@@ -19,11 +24,11 @@ if TYPE_CHECKING:
 
 METHODS: Registry[MethodEntry] = Registry(
     {
-        "smiling": "smiling.algos.smiling:SMILING_ENTRY",
-        "dac": "smiling.algos.dac:DAC_ENTRY",
-        "iq-learn": "smiling.algos.iq_learn:IQ_ENTRY",
-        "bc": "smiling.algos.bc:BC_ENTRY",
-        "rl": "smiling.algos.rl:RL_ENTRY",
+        "smiling": "smiling.algos.smiling_config:SMILING_ENTRY",
+        "dac": "smiling.algos.dac_config:DAC_ENTRY",
+        "iq-learn": "smiling.algos.iq_learn_config:IQ_ENTRY",
+        "bc": "smiling.algos.bc_config:BC_ENTRY",
+        "rl": "smiling.algos.rl_config:RL_ENTRY",
     }
 )
 # Older names that recorded commands and run directories use: ``sac`` named the true-reward

@@ -8,22 +8,15 @@ commands and run directories (today ``sac`` only ever names the agent).
 
 from __future__ import annotations
 
-import dataclasses
-
-from smiling.algos.entry import MethodEntry
 from smiling.algos.persistence import Learner
-from smiling.config import Config
+from smiling.algos.rl_config import (  # their home: JAX-free, for the command line
+    RL_ENTRY,
+    RL_PRESETS,  # noqa: F401 - re-exported
+    RLConfig,  # noqa: F401 - re-exported
+)
 
 
-@dataclasses.dataclass(frozen=True)
-class RLConfig(Config):
-    """The true-reward method has no settings of its own; the agent's are in ``agent``."""
-
-
-RL_PRESETS: dict[str, RLConfig] = {"fast": RLConfig(), "paper": RLConfig(), "debug": RLConfig()}
-
-
-class RL(Learner):
+class RL(Learner, entry=RL_ENTRY):
     """The agent with the environment's reward. ``demos`` (optional) only normalises returns.
 
     >>> expert = RL("Pendulum-v1", preset="fast")
@@ -32,12 +25,3 @@ class RL(Learner):
 
 
 TrueReward = RL  # the class's name before the method was called ``rl`` everywhere
-
-
-RL_ENTRY = MethodEntry(
-    name="rl",
-    cls=RL,
-    presets=RL_PRESETS,
-    summary="the agent on the environment's true reward (experts, reference curves)",
-    needs_demos=False,
-)

@@ -14,80 +14,25 @@ paper, by default. The method only hands it a reward function (:mod:`smiling.rew
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import flax.serialization
 import jax
 import numpy as np
 
-from smiling.algos.entry import MethodEntry, Variant
 from smiling.algos.persistence import Learner
-from smiling.algos.visited import VisitedStates
-from smiling.config import Config
-from smiling.diffusion import (
-    RewardConfig,
-    ScoreModel,
-    ScoreNetConfig,
-    cosine_schedule,
-    linear_schedule,
-    make_reward_fn,
+from smiling.algos.smiling_config import (  # their home: JAX-free, for the command line
+    SMILING_ENTRY,
+    SMILING_PRESETS,  # noqa: F401 - re-exported
+    SmilingConfig,  # noqa: F401 - re-exported
 )
+from smiling.algos.visited import VisitedStates
+from smiling.diffusion import ScoreModel, cosine_schedule, linear_schedule, make_reward_fn
 from smiling.errors import warn
 from smiling.rewards import NOTHING, MethodStep, RewardFn
-from smiling.termination import DEFAULT_TERMINATION, check_termination
 
 
-@dataclasses.dataclass(frozen=True)
-class SmilingConfig(Config):
-    """Every number of the SMILING loop. ``SMILING_PRESETS`` holds the named settings."""
-
-    reward: RewardConfig = RewardConfig()
-    net: ScoreNetConfig = ScoreNetConfig()
-    diffusion_steps: int = 5000
-    schedule: str = "linear"  # or "cosine"
-    score_lr: float = 5e-3
-    score_batch: int = 1024
-    expert_pretrain_steps: int = 20_000
-    learner_update_every: int = 1001
-    learner_samples: int = 100_000  # drawn with replacement from the FIFO per learner update
-    fifo_capacity: int = 200_000
-    val_episodes: int = 5  # demonstration episodes held out for the validation loss
-    # Episodes that end early (smiling.termination); runs recorded before it existed had none.
-    termination: str = dataclasses.field(
-        default=DEFAULT_TERMINATION, metadata={"unrecorded": "none"}
-    )
-
-    def __post_init__(self) -> None:
-        check_termination(self.termination)
-
-
-SMILING_PRESETS: dict[str, SmilingConfig] = {
-    # The paper's numbers exactly (arXiv 2410.13855 and its reference implementation).
-    "paper": SmilingConfig(
-        reward=RewardConfig(num_timesteps=500, antithetic=False, weighting="simple"),
-    ),
-    # CPU default, chosen from benchmarks/results/reward_estimator/reward_estimator.* and
-    # smiling_learning.*: (with the agent's fast preset, SAC 256x2) K = 8 on a stratified (randomly
-    # shifted) grid, fewer pre-training steps.
-    "fast": SmilingConfig(
-        reward=RewardConfig(num_timesteps=8, stratified=True, weighting="simple"),
-        expert_pretrain_steps=5000,
-    ),
-    # The smallest settings that run every code path in seconds (tests, trying a setup).
-    "debug": SmilingConfig(
-        reward=RewardConfig(num_timesteps=4, stratified=True, weighting="simple"),
-        net=ScoreNetConfig(hidden=16),
-        expert_pretrain_steps=10,
-        learner_update_every=100,
-        learner_samples=256,
-        score_batch=64,
-        val_episodes=1,
-    ),
-}
-
-
-class SMILING(Learner):
+class SMILING(Learner, entry=SMILING_ENTRY):
     """Score-matching imitation from (state-only) demonstrations.
 
     >>> learner = SMILING("Pendulum-v1", smiling.bundled_demos("Pendulum-v1"), preset="fast")
@@ -192,24 +137,3 @@ class SMILING(Learner):
         self.expert_score = self.score_model.from_bytes(blobs["expert_score"])
         self.learner_score = self.score_model.from_bytes(blobs["learner_score"])
         self.visited.fifo.load_state_dict(flax.serialization.msgpack_restore(blobs["fifo"]))
-
-
-def _use_actions(config: SmilingConfig) -> SmilingConfig:
-    return config.replace(reward=dataclasses.replace(config.reward, use_actions=True))
-
-
-def _linear(config: SmilingConfig) -> SmilingConfig:
-    return config.replace(net=dataclasses.replace(config.net, linear=True))
-
-
-SMILING_ENTRY = MethodEntry(
-    name="smiling",
-    cls=SMILING,
-    presets=SMILING_PRESETS,
-    summary="score-matching imitation from (state-only) demonstrations",
-    variants={
-        "actions": Variant(_use_actions, lambda c: bool(c.reward.use_actions)),
-        "linear": Variant(_linear, lambda c: bool(c.net.linear)),
-    },
-    actions_need="--use-actions: its score models see [s, a]",
-)

@@ -30,7 +30,6 @@ the chunked version reproduce the naive one exactly.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -40,119 +39,26 @@ import jax.numpy as jnp
 import numpy as np
 from jax.tree_util import Partial
 
+from smiling.diffusion.config import (  # their home: JAX-free, for the command line
+    WEIGHTINGS,  # noqa: F401 - re-exported
+    RewardConfig,
+    RewardConfigError,
+    ScoreNetConfig,
+)
 from smiling.diffusion.noise import MAX_COUNTER, counter_normal
 from smiling.diffusion.schedule import NoiseSchedule, diffuse, linear_schedule
-from smiling.diffusion.score_net import (
-    ScoreNet,
-    ScoreNetConfig,
-    first_layer_parts,
-    time_bias,
-    trunk,
-)
-from smiling.errors import SmilingError
-from smiling.rewards import SCALES, normalize_rewards, takes_absorbing
+from smiling.diffusion.score_net import ScoreNet, first_layer_parts, time_bias, trunk
+from smiling.rewards import normalize_rewards, takes_absorbing
 from smiling.termination import with_indicator
 
 Params = Any
 EpsPredictor = Callable[[jax.Array, jax.Array], jax.Array]  # (x (N, d), t (N,)) -> eps (N, d)
-WEIGHTINGS = ("simple", "score")
 _OFFSET_STREAM = 2**31 - 1  # fold_in index of the stratified grid offset (never a grid index)
 DEFAULT_NET = ScoreNetConfig()  # the reference architecture
 # Rows (timesteps x signs x states) per tile of the fast estimator: a tile's (rows, 2 * hidden)
 # float32 intermediates then stay in a core's L2 cache (256 x 512 x 4 B = 512 KiB at the
 # reference width). Chosen by benchmarks/reward_estimator.py's tile sweep.
 TILE_ROWS = 256
-
-
-class RewardConfigError(SmilingError, ValueError):
-    """A reward-estimator setting is out of range or inconsistent."""
-
-
-@dataclasses.dataclass(frozen=True)
-class RewardConfig:
-    """Settings of the reward estimator. Frozen (hashable): it is static under ``jit``.
-
-    num_timesteps: K, evaluations per state (grid timesteps x noise signs).
-    antithetic: use a K/2 grid and both ``+eps`` and ``-eps`` at the SAME timestep; the pair's
-        errors are negatively correlated, which lowers the noise at equal cost (pairing across
-        adjacent timesteps measured no gain when the project was planned).
-    weighting: ``'simple'`` (w = 1, the reference implementation's DDPM loss) or ``'score'``
-        (w = 1 / sigma_t^2, the theory's DS divergence on true score differences).
-    normalize: per batch ``(r - mean) / (std + 1e-6) * target_std`` as the reference (population
-        std, ``target_std`` 0.1).
-    scale: how ``normalize`` measures the batch: ``'std'`` (mean and std, the reference) or
-        ``'robust'`` (median and IQR / 1.349, the std of a normal with that IQR, then clipped
-        to ``ROBUST_CLIP`` of those units; :func:`smiling.rewards.normalize_rewards`) or
-        ``'robust-log'`` (the same with a logarithmic tail past ``ROBUST_CLIP``). On
-        cheetah-run the MLP score models' reward is heavy-tailed: a few far-off states get very
-        negative rewards, and the std they inflate leaves the middle half of the states 0.09 std
-        apart
-        (benchmarks/results/reward_diagnosis/reward_diagnosis_cheetah.md); the robust scale gives
-        the bulk its spread.
-    target_std: the std of the normalised rewards; 0.1 is the reference's, tuned for SAC (whose
-        temperature adapts to any scale). DreamerV3 divides its returns by ``max(1, S)``, ``S``
-        their 5th-95th percentile range, so returns whose range is below 1 are not scaled up and
-        its fixed entropy bonus weighs that much more against them: the knob to measure that with.
-    chunk_size: grid timesteps per tile in :func:`fast_reward`; 0 picks it so that a tile has
-        about ``TILE_ROWS`` rows (timesteps x signs x states). Never changes the values.
-    block_size: states per tile in :func:`fast_reward`; 0 means ``min(B, TILE_ROWS / signs)``.
-        Never changes the values.
-    use_actions: the models see ``[s, a]`` (state-action demonstrations).
-    absorbing: the models' inputs end with the absorbing-state indicator
-        (:mod:`smiling.termination`); the reward then accepts an ``absorbing`` row mask.
-    stratified: shift the whole grid by one random offset in ``[0, T // G)`` per call (shared by
-        the batch, so per-timestep precomputation still applies). The fixed grid is a biased
-        G-point quadrature of the average over all T timesteps, badly so for small K where most
-        grid points sit in the pure-noise range; the shifted grid is unbiased for every state
-        and keeps the stratification (measured on Pendulum, K = 8: correlation with the K = 500
-        reference 0.69 for one estimate vs 0.64 fixed, and the fixed grid's bias does not
-        average out over batches while the shifted grid's noise does).
-    """
-
-    num_timesteps: int = 500
-    antithetic: bool = False
-    weighting: str = "simple"
-    normalize: bool = True
-    chunk_size: int = 0
-    use_actions: bool = False
-    stratified: bool = False
-    block_size: int = 0
-    absorbing: bool = False
-    scale: str = "std"
-    target_std: float = 0.1
-
-    def __post_init__(self) -> None:
-        if self.num_timesteps < 1:
-            raise RewardConfigError(f"num_timesteps must be >= 1, got {self.num_timesteps}")
-        if self.antithetic and self.num_timesteps % 2:
-            raise RewardConfigError(
-                f"antithetic sampling needs an even num_timesteps, got {self.num_timesteps}"
-            )
-        if self.weighting not in WEIGHTINGS:
-            raise RewardConfigError(
-                f"unknown weighting '{self.weighting}'; choose one of {list(WEIGHTINGS)}"
-            )
-        if self.scale not in SCALES:
-            raise RewardConfigError(f"unknown scale '{self.scale}'; choose one of {list(SCALES)}")
-        if not self.target_std > 0:
-            raise RewardConfigError(f"target_std must be > 0, got {self.target_std}")
-        if self.chunk_size < 0 or self.block_size < 0:
-            raise RewardConfigError(
-                f"chunk_size and block_size must be >= 0 (0: automatic), got {self.chunk_size} "
-                f"and {self.block_size}"
-            )
-
-    @property
-    def grid_size(self) -> int:
-        """Distinct timesteps per state: K, or K/2 when each is used with both noise signs."""
-        return self.num_timesteps // 2 if self.antithetic else self.num_timesteps
-
-    @property
-    def signs(self) -> tuple[float, ...]:
-        return (1.0, -1.0) if self.antithetic else (1.0,)
-
-    def replace(self, **changes: Any) -> RewardConfig:
-        return dataclasses.replace(self, **changes)
 
 
 # ------------------------------------------------------------------------------------ pieces

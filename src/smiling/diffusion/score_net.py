@@ -15,7 +15,6 @@ per sample. ``__call__`` is built from the same pieces, so the two ways cannot d
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 from collections.abc import Callable
@@ -28,12 +27,11 @@ import numpy as np
 import optax
 
 from smiling import interrupt
+from smiling.diffusion.config import ScoreNetConfig  # its home: JAX-free, for the CLI
 from smiling.diffusion.schedule import NoiseSchedule, diffuse, linear_schedule
 from smiling.errors import SmilingError
 from smiling.nn import (
-    ACTIVATIONS,
     TrainState,
-    check_activation,
     from_bytes,
     scan_steps,
     to_bytes,
@@ -42,33 +40,6 @@ from smiling.nn import (
 
 Params = Any
 EpsFn = Callable[[Params, jax.Array, jax.Array], jax.Array]
-
-
-@dataclasses.dataclass(frozen=True)
-class ScoreNetConfig:
-    """Architecture of a score network. Frozen (hashable) so it can be a static jit argument.
-
-    ``linear=True`` is the paper's linear ablation: every activation, the time branch's included,
-    is removed, so the output is affine in ``x_t`` and in the sinusoidal features of ``t``.
-    """
-
-    hidden: int = 256
-    depth: int = 1
-    temb_dim: int = 16
-    temb_hidden: int = 32
-    linear: bool = False
-    activation: str = "leaky_relu"
-
-    def __post_init__(self) -> None:
-        check_activation(self.activation)
-        if self.depth < 1 or self.hidden < 1 or self.temb_hidden < 1:
-            raise SmilingError("a score network needs depth, hidden and temb_hidden >= 1")
-        if self.temb_dim < 2 or self.temb_dim % 2:
-            raise SmilingError(f"temb_dim must be even and >= 2, got {self.temb_dim}")
-
-    def act(self, x: jax.Array) -> jax.Array:
-        """The configured nonlinearity, or the identity for the linear ablation."""
-        return x if self.linear else ACTIVATIONS[self.activation](x)
 
 
 def sinusoidal_embedding(t: jax.Array, dim: int) -> jax.Array:

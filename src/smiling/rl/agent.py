@@ -20,7 +20,6 @@ records ``agent: {name, config}``.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -28,6 +27,7 @@ import jax
 import numpy as np
 
 from smiling.rewards import RewardFn
+from smiling.rl.entry import AgentEntry  # noqa: F401 - re-exported: its home was here
 
 Batch = dict[str, Any]
 
@@ -106,26 +106,6 @@ class Agent(Protocol):
         """A state holding the weights of :meth:`weights_bytes`, with fresh optimiser moments
         and target networks copied from the networks they track (:func:`with_weights`)."""
         ...
-
-
-@dataclasses.dataclass(frozen=True)
-class AgentEntry:
-    """One registered agent: its class, config type and named presets (``fast``, ``paper``)."""
-
-    name: str
-    cls: type
-    config_type: type
-    presets: dict[str, Any]
-    summary: str  # one line for ``--help`` and the docs
-    title: str = ""  # how messages name it (default: its name)
-
-    def preset(self, name: str) -> Any:
-        from smiling.config import pick_preset
-
-        return pick_preset(self.presets, name, f"{self.title or self.name} preset")
-
-    def build(self, obs_dim: int, act_dim: int, config: Any) -> Agent:
-        return self.cls(obs_dim, act_dim, config)
 
 
 def weights_only(state: Any, fields: tuple[str, ...]) -> bytes:

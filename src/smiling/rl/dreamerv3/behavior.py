@@ -30,6 +30,7 @@ from smiling.rl.dreamerv3.distributions import (
 )
 from smiling.rl.dreamerv3.networks import MLP
 from smiling.rl.dreamerv3.world_model import WorldModel, feature
+from smiling.rl.dreamerv3_config import CLIP_GRADIENTS  # noqa: F401 - re-exported: it was here
 
 sg = jax.lax.stop_gradient
 
@@ -60,9 +61,6 @@ class Critic(nn.Module):
     @nn.compact
     def __call__(self, feat: jax.Array) -> jax.Array:
         return MLP(self.hidden, self.layers, self.bins, zero_out=True)(feat)
-
-
-CLIP_GRADIENTS = ("straight_through", "exact")
 
 
 def sample_action(
