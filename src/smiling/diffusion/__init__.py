@@ -1,8 +1,9 @@
 """Diffusion score models and the SMILING reward built from them (docs/smiling.md,
 "How it works").
 
-``schedule`` holds the DDPM noise schedules, ``score_net`` the noise-prediction network and its
-trainer, ``reward`` the per-state cost estimator that the RL agent maximises (as a reward).
+``schedule`` holds the diffusion processes (variance-preserving DDPM schedules and the
+variance-exploding one), ``score_net`` the noise-prediction network and its trainer, ``reward``
+the per-state cost estimator that the RL agent maximises (as a reward).
 """
 
 from smiling.diffusion.reward import (
@@ -19,10 +20,13 @@ from smiling.diffusion.schedule import (
     NoiseSchedule,
     cosine_schedule,
     diffuse,
+    diffusion_process,
     linear_schedule,
     schedule_from_betas,
+    ve_schedule,
 )
 from smiling.diffusion.score_net import (
+    ResidualBlock,
     ScoreModel,
     ScoreModelState,
     ScoreNet,
@@ -39,12 +43,14 @@ __all__ = [
     "NoiseSchedule",
     "RewardConfig",
     "RewardConfigError",
+    "ResidualBlock",
     "ScoreModel",
     "ScoreModelState",
     "ScoreNet",
     "ScoreNetConfig",
     "cosine_schedule",
     "diffuse",
+    "diffusion_process",
     "dsm_loss",
     "fast_reward",
     "first_layer_parts",
@@ -59,4 +65,5 @@ __all__ = [
     "time_bias",
     "timestep_weights",
     "trunk",
+    "ve_schedule",
 ]
