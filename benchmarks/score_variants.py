@@ -13,28 +13,40 @@ variance-exploding process, ``process=ve``) on dmc:cheetah-run's input size (17)
   batch ``score_batch`` (97 x 1024) in one jitted call, as SMILING runs every
   ``learner_update_every`` (1001) environment steps; and its share per environment step.
 
-The machine is shared with long experiments, so the settings are measured interleaved: each round
-times every setting once (a block of reward calls, one score update), and the table gives the
-median over rounds; a load change then shifts all settings alike instead of one. Writes
+The machine is shared with long experiments at a higher priority, so the settings are measured
+interleaved: each round times every setting once (a block of reward calls, one score update), and
+the table gives the median over rounds; a load change then shifts all settings alike instead of
+one. XLA runs on one thread, as the grid's runs do, and the table gives CPU time (the process's,
+``time.process_time``): on the loaded machine wall-clock times of a few-ms call came out bimodal
+(11 or 23 ms for the same call, the waits for a time slice), CPU time is what a run on its own
+core pays. The JSON keeps the wall-clock medians too. Writes
 benchmarks/results/score_variants/score_variants.{json,md}.
 """
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
-import functools
-import json
 import os
-import time
 
-import jax
-import numpy as np
-from common import note_arg, provenance, results_dir
+# One core, as the SMILING runs of the grid use (XLA's CPU backend would otherwise spread each
+# matmul over both busy cores, and the times came out bimodal). Set before JAX loads; an
+# XLA_FLAGS given by the caller is kept (and recorded).
+os.environ.setdefault(
+    "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+)
 
-from smiling.algos.smiling import SMILING_PRESETS, SmilingConfig, smiling_process
-from smiling.bundled import bundled_demos
-from smiling.diffusion import ScoreModel, ScoreNetConfig, fast_reward
+import argparse  # noqa: E402
+import dataclasses  # noqa: E402
+import functools  # noqa: E402
+import json  # noqa: E402
+import time  # noqa: E402
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+from common import note_arg, provenance, results_dir  # noqa: E402
+
+from smiling.algos.smiling import SMILING_PRESETS, SmilingConfig, smiling_process  # noqa: E402
+from smiling.bundled import bundled_demos  # noqa: E402
+from smiling.diffusion import ScoreModel, ScoreNetConfig, fast_reward  # noqa: E402
 
 RESULTS = results_dir("score_variants")
 ENV = "dmc:cheetah-run"
@@ -61,6 +73,7 @@ class Setting:
     params: int
 
     def reward(self, states: np.ndarray, key: jax.Array) -> jax.Array:
+        """The reward of one SAC update's batch under this setting."""
         return _reward(
             self.expert.params,
             self.learner.params,
@@ -100,6 +113,13 @@ def median(values: list[float]) -> float:
     return float(np.median(values))
 
 
+def timed(fn, *args) -> tuple[float, float]:
+    """``(cpu ms, wall ms)`` of ``fn(*args)``, waited for with ``jax.block_until_ready``."""
+    c0, w0 = time.process_time(), time.perf_counter()
+    jax.block_until_ready(fn(*args))
+    return (time.process_time() - c0) * 1000, (time.perf_counter() - w0) * 1000
+
+
 def measure(rounds: int) -> dict:
     demos = bundled_demos(ENV)
     expert_states = np.asarray(demos.observations, np.float32)
@@ -114,25 +134,23 @@ def measure(rounds: int) -> dict:
     for s in settings:  # compile outside the timed rounds
         jax.block_until_ready(s.reward(states, jax.random.PRNGKey(0)))
         jax.block_until_ready(s.update(batches, jax.random.PRNGKey(0)))
-    reward_ms: dict[str, list[float]] = {s.name: [] for s in settings}
-    update_ms: dict[str, list[float]] = {s.name: [] for s in settings}
+    # per setting: (cpu, wall) medians of each round
+    reward_ms: dict[str, list[tuple[float, float]]] = {s.name: [] for s in settings}
+    update_ms: dict[str, list[tuple[float, float]]] = {s.name: [] for s in settings}
     load = [os.getloadavg()]
     for r in range(rounds):
         for s in settings:
-            times = []
-            for i in range(REWARD_CALLS):
-                key = jax.random.PRNGKey(1000 * r + i)
-                t0 = time.perf_counter()
-                jax.block_until_ready(s.reward(states, key))
-                times.append((time.perf_counter() - t0) * 1000)
-            reward_ms[s.name].append(median(times))
-            t0 = time.perf_counter()
-            jax.block_until_ready(s.update(batches, jax.random.PRNGKey(r)))
-            update_ms[s.name].append((time.perf_counter() - t0) * 1000)
+            calls = [
+                timed(s.reward, states, jax.random.PRNGKey(1000 * r + i))
+                for i in range(REWARD_CALLS)
+            ]
+            reward_ms[s.name].append((median([c for c, _ in calls]), median([w for _, w in calls])))
+            update_ms[s.name].append(timed(s.update, batches, jax.random.PRNGKey(r)))
     load.append(os.getloadavg())
     rows = []
     for s in settings:
-        reward, update = median(reward_ms[s.name]), median(update_ms[s.name])
+        reward = median([c for c, _ in reward_ms[s.name]])
+        update = median([c for c, _ in update_ms[s.name]])
         rows.append(
             {
                 "setting": s.name,
@@ -140,9 +158,11 @@ def measure(rounds: int) -> dict:
                 "net": dataclasses.asdict(s.config.net),
                 "parameters": s.params,
                 "reward_ms_median": reward,
-                "reward_ms_rounds": reward_ms[s.name],
+                "reward_wall_ms_median": median([w for _, w in reward_ms[s.name]]),
+                "reward_ms_rounds": [c for c, _ in reward_ms[s.name]],
                 "score_update_ms_median": update,
-                "score_update_ms_rounds": update_ms[s.name],
+                "score_update_wall_ms_median": median([w for _, w in update_ms[s.name]]),
+                "score_update_ms_rounds": [c for c, _ in update_ms[s.name]],
                 "adamw_step_ms": update / steps,
                 "per_env_step_ms": reward + update / FAST.learner_update_every,
             }
@@ -158,14 +178,15 @@ def measure(rounds: int) -> dict:
         "rounds": rounds,
         "reward_calls_per_round": REWARD_CALLS,
         "load_average_before_after": load,
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),
         "rows": rows,
     }
 
 
 def markdown(result: dict) -> str:
     lines = [
-        "| setting | parameters | reward ms (B=256, K=8) | score update ms (97 x 1024) | "
-        "ms per AdamW step | reward + update per env step (ms) |",
+        "| setting | parameters | reward CPU ms (B=256, K=8) | score update CPU ms (97 x 1024) | "
+        "CPU ms per AdamW step | reward + update per env step (CPU ms) |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for r in result["rows"]:
@@ -178,7 +199,8 @@ def markdown(result: dict) -> str:
     lines += [
         "",
         f"{result['env']} input size ({result['input_dim']}), the fast preset; medians over "
-        f"{result['rounds']} interleaved rounds. Load averages {load[0]} -> {load[1]} "
+        f"{result['rounds']} interleaved rounds, XLA on one thread (`{result['xla_flags']}`). "
+        f"Load averages {[round(x, 2) for x in load[0]]} -> {[round(x, 2) for x in load[1]]} "
         "(2 cores, shared with long experiments).",
     ]
     return "\n".join(lines) + "\n"
