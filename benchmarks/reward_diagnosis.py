@@ -41,14 +41,13 @@ import numpy as np
 from common import note_arg, provenance, results_dir
 
 from smiling.algos.legacy import upgrade_config
+from smiling.algos.smiling import SmilingConfig, smiling_process
 from smiling.data.demos import Demonstrations
 from smiling.diffusion import (
     RewardConfig,
     ScoreModel,
     ScoreNetConfig,
-    cosine_schedule,
     fast_reward,
-    linear_schedule,
 )
 from smiling.rewards import ROBUST_CLIP, SCALES, normalize_rewards
 
@@ -80,10 +79,11 @@ class RunModels:
             )
         # A task that terminates: the models' input ends with the absorbing-state indicator.
         self.absorbing = bool(reward.get("absorbing"))
-        steps = method["diffusion_steps"]
-        schedule = linear_schedule if method["schedule"] == "linear" else cosine_schedule
-        self.schedule = schedule(steps)
-        self.net = ScoreNetConfig(**method["net"])
+        # The run's own diffusion process and network (VP or VE, plain or residual), rebuilt
+        # the way SMILING builds them; configs from before those settings read as VP and MLP.
+        smiling_config = SmilingConfig.from_dict(method)
+        self.schedule = smiling_process(smiling_config)
+        self.net = smiling_config.net
         self.run_k = reward["num_timesteps"]
         self.fifo_capacity = method["fifo_capacity"]
         model = ScoreModel(self.config["obs_dim"] + self.absorbing, self.net, self.schedule)

@@ -25,6 +25,7 @@ from smiling.diffusion import (
     ScoreNetConfig,
     cosine_schedule,
     diffuse,
+    diffusion_process,
     dsm_loss,
     fast_reward,
     grid_timesteps,
@@ -34,19 +35,32 @@ from smiling.diffusion import (
     naive_reward,
     network_predictor,
     schedule_from_betas,
+    ve_schedule,
 )
 from smiling.errors import SmilingError
 from smiling.rewards import log_tail, normalize_rewards
 
 SMALL_NET = ScoreNetConfig(hidden=32, temb_dim=16, temb_hidden=32)
+RESIDUAL_NET = ScoreNetConfig(hidden=16, depth=2, residual=True)
 SCHEDULE = linear_schedule()
+VE = ve_schedule(5000)
 
 
 def random_params(seed: int, dim: int, config: ScoreNetConfig = SMALL_NET):
-    """Initialised parameters with a larger spread, so expert and learner clearly differ."""
+    """Initialised parameters with a larger spread, so expert and learner clearly differ.
+
+    A residual net's blocks start as the identity (zero output layers): they get random output
+    layers here, so that the tests exercise them.
+    """
     net = ScoreNet(dim, config)
     params = net.init(jax.random.PRNGKey(seed), jnp.zeros((1, dim)), jnp.zeros((1,), jnp.int32))
-    return jax.tree.map(lambda p: 2.0 * p, params)
+    params = jax.tree.map(lambda p: 2.0 * p, params)
+    for i in range(config.depth if config.residual else 0):
+        outer = params["params"][f"blocks_{i}"]["outer"]
+        key = jax.random.PRNGKey(1000 * seed + i)
+        outer["kernel"] = 0.3 * jax.random.normal(key, outer["kernel"].shape)
+        outer["bias"] = 0.1 * jax.random.normal(jax.random.fold_in(key, 1), outer["bias"].shape)
+    return params
 
 
 def states_of(seed: int, b: int, d: int, scale: float = 1.0) -> jnp.ndarray:
@@ -79,6 +93,99 @@ def test_schedule_rejects_bad_betas():
         linear_schedule(T=0)
 
 
+def test_ve_schedule_is_geometric_from_sigma_min_to_sigma_max():
+    s = ve_schedule(1000, sigma_min=0.02, sigma_max=30.0)
+    assert s.num_steps == 1000
+    np.testing.assert_allclose(s.sigmas[jnp.array([0, -1])], [0.02, 30.0], rtol=1e-6)
+    # Even steps in log sigma: sigma(t) = sigma_min (sigma_max / sigma_min)^(t / (T - 1)).
+    t = np.arange(1000)
+    np.testing.assert_allclose(s.sigmas, 0.02 * (30.0 / 0.02) ** (t / 999), rtol=1e-5)
+    np.testing.assert_array_equal(s.mean_coef(jnp.asarray(t)), np.ones(1000, np.float32))
+    np.testing.assert_array_equal(s.noise_scale(jnp.asarray(t)), s.sigmas)
+    default = ve_schedule(5000)  # the defaults: 0.01 (VP's sqrt(beta_1)) to 50
+    np.testing.assert_allclose(default.sigmas[jnp.array([0, -1])], [0.01, 50.0], rtol=1e-6)
+    np.testing.assert_allclose(default.sigmas[0], jnp.sqrt(SCHEDULE.betas[0]), rtol=1e-6)
+
+
+def test_ve_forward_diffusion_has_mean_x0_and_std_sigma():
+    x0 = jnp.array([[2.0, -1.0, 0.5]])
+    n = 200_000
+    eps = jax.random.normal(jax.random.PRNGKey(0), (n, 3))
+    for t in (0, 2500, 4999):
+        sigma = float(VE.sigmas[t])
+        xt = np.asarray(diffuse(VE, jnp.broadcast_to(x0, (n, 3)), t, eps), np.float64)
+        np.testing.assert_array_equal(xt, np.asarray(x0 + VE.sigmas[t] * eps, np.float64))
+        sem = sigma / np.sqrt(n)
+        assert np.all(np.abs(xt.mean(0) - np.asarray(x0[0])) < 5 * sem), (t, xt.mean(0))
+        np.testing.assert_allclose(xt.std(0), sigma, rtol=0.01)
+
+
+def test_ve_schedule_and_process_names_are_checked():
+    with pytest.raises(SmilingError, match="T >= 2"):
+        ve_schedule(1)
+    with pytest.raises(SmilingError, match="sigma_min < sigma_max"):
+        ve_schedule(100, sigma_min=1.0, sigma_max=0.5)
+    with pytest.raises(SmilingError, match="sigma_min < sigma_max"):
+        ve_schedule(100, sigma_min=0.0)
+    with pytest.raises(SmilingError, match="unknown diffusion process 'ddim'"):
+        diffusion_process("ddim", "linear", 100)
+    with pytest.raises(SmilingError, match="unknown noise schedule 'quadratic'"):
+        diffusion_process("vp", "quadratic", 100)
+
+
+def test_vp_process_is_the_schedule_it_always_was():
+    # The process abstraction reads the same tables: VP is bit-identical to the direct formula.
+    for process, made in (
+        (diffusion_process("vp", "linear", 5000), linear_schedule(5000)),
+        (diffusion_process("vp", "cosine", 1000), cosine_schedule(1000)),
+    ):
+        for a, b in zip(jax.tree.leaves(process), jax.tree.leaves(made), strict=True):
+            np.testing.assert_array_equal(a, b)
+        t = jnp.arange(process.num_steps)
+        np.testing.assert_array_equal(process.mean_coef(t), process.sqrt_alpha_bars)
+        np.testing.assert_array_equal(process.noise_scale(t), process.sigmas)
+    ve = diffusion_process("ve", "linear", 300, sigma_min=0.1, sigma_max=5.0)
+    np.testing.assert_array_equal(ve.sigmas, ve_schedule(300, 0.1, 5.0).sigmas)
+
+
+# Computed by the code before the diffusion process was a setting (commit 635910d), on the same
+# seeds: 20 AdamW steps of a small score model and the K = 8 stratified reward after them.
+VP_BEFORE = {
+    "linear": (
+        [0.9444653, 0.8175397, 0.4248433],
+        [0.8196849, 1.2777197, 1.5950236, 1.3228186, 0.66965944, 0.8062693],
+    ),
+    "cosine": (
+        [0.93367636, 0.9550891, 0.6759933],
+        [0.49809492, 0.61896455, 0.9816229, 0.56146944, 0.43880346, 0.8065679],
+    ),
+}
+
+
+@pytest.mark.parametrize("schedule", ["linear", "cosine"])
+def test_vp_training_and_reward_reproduce_the_values_from_before_the_ve_process(schedule):
+    process = diffusion_process("vp", schedule, 5000 if schedule == "linear" else 1000)
+    model = ScoreModel(3, SMALL_NET, process)
+    x = np.asarray(0.5 + jax.random.normal(jax.random.PRNGKey(0), (256, 3)))
+    state, losses = model.fit(x, 20, jax.random.PRNGKey(1), batch_size=64, steps_per_call=20)
+    config = RewardConfig(num_timesteps=8, stratified=True, normalize=False)
+    r = FAST(
+        state.params,
+        random_params(5, 3),
+        x[:6],
+        None,
+        jax.random.PRNGKey(3),
+        schedule=process,
+        config=config,
+        net_config=SMALL_NET,
+    )
+    # Equal bit for bit on the machine they were recorded on; the tolerance is float32 rounding
+    # on another CPU, far below any change of the process (VE's rewards differ in the 1st digit).
+    want_losses, want_reward = VP_BEFORE[schedule]
+    np.testing.assert_allclose(losses[[0, 9, 19]], want_losses, rtol=1e-5)
+    np.testing.assert_allclose(r, want_reward, rtol=1e-5)
+
+
 def test_diffuse_is_the_forward_process():
     x0, eps = states_of(0, 4, 3), states_of(1, 4, 3)
     t = jnp.array([0, 10, 2000, 4999])
@@ -89,18 +196,62 @@ def test_diffuse_is_the_forward_process():
 
 
 # ------------------------------------------------------------------------------ score network
-def test_score_net_shapes_and_first_layer_split():
+@pytest.mark.parametrize("net", [SMALL_NET, RESIDUAL_NET], ids=["mlp", "residual"])
+def test_score_net_shapes_and_first_layer_split(net):
     from smiling.diffusion import first_layer_parts, time_bias, trunk
 
-    params = random_params(0, 3)
+    params = random_params(0, 3, net)
     x, t = states_of(1, 5, 3), jnp.array([0, 1, 50, 999, 4999])
-    out = ScoreNet(3, SMALL_NET).apply(params, x, t)
+    out = ScoreNet(3, net).apply(params, x, t)
     assert out.shape == (5, 3)
     w_x, w_t, b = first_layer_parts(params)
-    assert w_x.shape == (3, 32) and w_t.shape == (16, 32) and b.shape == (32,)
-    # The pieces the fast estimator uses rebuild the full network.
-    rebuilt = trunk(params, x @ w_x + time_bias(params, t, 3, SMALL_NET), 3, SMALL_NET)
+    h = net.hidden
+    assert w_x.shape == (3, h) and w_t.shape == (16, h) and b.shape == (h,)
+    # The pieces the fast estimator uses rebuild the full network (__call__).
+    rebuilt = trunk(params, x @ w_x + time_bias(params, t, 3, net), 3, net)
     np.testing.assert_allclose(rebuilt, out, rtol=1e-5, atol=1e-6)
+
+
+def test_residual_net_starts_as_the_one_layer_mlp_and_its_blocks_are_live():
+    plain, residual = ScoreNetConfig(hidden=32), ScoreNetConfig(hidden=32, depth=4, residual=True)
+    init = lambda c: ScoreNet(3, c).init(
+        jax.random.PRNGKey(7), jnp.zeros((1, 3)), jnp.zeros((1,), jnp.int32)
+    )
+    p_plain, p_res = init(plain), init(residual)
+    # The shared layers initialise identically; each block's output layer starts at zero.
+    for name in ("temb_in", "temb_out", "layers_0", "out"):
+        for a, b in zip(
+            jax.tree.leaves(p_plain["params"][name]),
+            jax.tree.leaves(p_res["params"][name]),
+            strict=True,
+        ):
+            np.testing.assert_array_equal(a, b)
+    assert sorted(k for k in p_res["params"] if k.startswith("blocks_")) == [
+        f"blocks_{i}" for i in range(4)
+    ]
+    for i in range(4):
+        assert not any(np.any(v) for v in jax.tree.leaves(p_res["params"][f"blocks_{i}"]["outer"]))
+    # So the residual net of depth 4 computes exactly the plain one-hidden-layer MLP at init.
+    x, t = states_of(1, 6, 3), jnp.array([0, 1, 50, 999, 2000, 4999])
+    out_res = ScoreNet(3, residual).apply(p_res, x, t)
+    np.testing.assert_array_equal(out_res, ScoreNet(3, plain).apply(p_plain, x, t))
+    # ... and once a block's output layer is non-zero, the blocks change the output.
+    live = random_params(0, 3, residual)
+    assert float(jnp.max(jnp.abs(ScoreNet(3, residual).apply(live, x, t) - out_res))) > 1e-2
+
+
+def test_residual_block_normalises_its_input():
+    # Pre-LayerNorm: the branch sees LN(h), so scaling the stream by c leaves the branch's
+    # output unchanged and the block adds the same vector (h -> c h + branch(h)).
+    from smiling.diffusion import ResidualBlock
+
+    block = ResidualBlock(ScoreNetConfig(hidden=8, residual=True))
+    params = block.init(jax.random.PRNGKey(0), jnp.zeros((1, 8)))
+    params = jax.tree.map(lambda p: p + 0.5, params)  # a non-zero branch
+    h = states_of(2, 4, 8)
+    branch = block.apply(params, h) - h
+    np.testing.assert_allclose(block.apply(params, 100.0 * h) - 100.0 * h, branch, atol=2e-3)
+    assert float(jnp.max(jnp.abs(branch))) > 0.1
 
 
 def test_score_net_config_validates():
@@ -108,6 +259,9 @@ def test_score_net_config_validates():
         ScoreNetConfig(activation="swish-ish")
     with pytest.raises(SmilingError):
         ScoreNetConfig(temb_dim=15)
+    with pytest.raises(SmilingError, match="both residual and linear"):
+        ScoreNetConfig(residual=True, linear=True)
+    assert not ScoreNetConfig().residual  # the plain MLP stays the default
 
 
 def _affine_gap(config: ScoreNetConfig) -> dict[str, float]:
@@ -135,14 +289,32 @@ def test_linear_variant_has_no_nonlinearity():
     assert all(v > 1e-2 for v in nonlinear.values()), nonlinear
 
 
-def test_dsm_loss_is_zero_for_the_exact_noise_predictor():
-    # With x0 = 0 the noise is x_t / sigma_t exactly.
-    oracle = lambda params, x, t: x / SCHEDULE.sigmas[t][:, None]
-    loss = dsm_loss(None, oracle, SCHEDULE, jnp.zeros((4096, 2)), jax.random.PRNGKey(0))
+@pytest.mark.parametrize("schedule", [SCHEDULE, VE], ids=["vp", "ve"])
+def test_dsm_loss_is_zero_for_the_exact_noise_predictor(schedule):
+    # With x0 = 0 the noise is x_t / sigma_t exactly (for both processes: x_t = sigma_t eps).
+    oracle = lambda params, x, t: x / schedule.sigmas[t][:, None]
+    loss = dsm_loss(None, oracle, schedule, jnp.zeros((4096, 2)), jax.random.PRNGKey(0))
     assert float(loss) < 1e-8
     zero = lambda params, x, t: jnp.zeros_like(x)
-    loss = dsm_loss(None, zero, SCHEDULE, jnp.zeros((4096, 2)), jax.random.PRNGKey(0))
+    loss = dsm_loss(None, zero, schedule, jnp.zeros((4096, 2)), jax.random.PRNGKey(0))
     assert abs(float(loss) - 1.0) < 0.05  # E eps^2 = 1
+    # With x0 = 1 the oracle is (x_t - a_t) / sigma_t, a_t the process's mean coefficient.
+    ones = jnp.ones((4096, 2))
+    mean = lambda t: schedule.sqrt_alpha_bars[t][:, None]
+    oracle = lambda params, x, t: (x - mean(t)) / schedule.sigmas[t][:, None]
+    assert float(dsm_loss(None, oracle, schedule, ones, jax.random.PRNGKey(0))) < 1e-6
+
+
+@pytest.mark.parametrize("net", [SMALL_NET, RESIDUAL_NET], ids=["mlp", "residual"])
+def test_score_model_learns_under_the_ve_process(net):
+    rng = np.random.default_rng(0)
+    data = rng.normal(1.0, 0.2, size=(600, 2)).astype(np.float32)
+    model, fresh = init_score_model(jax.random.PRNGKey(0), 2, net, schedule=VE)
+    assert model.schedule is VE
+    before = model.validation_loss(fresh.params, data, jax.random.PRNGKey(1), n_repeats=4)
+    state, _ = model.fit(data, 100, jax.random.PRNGKey(2), batch_size=128, steps_per_call=50)
+    after = model.validation_loss(state.params, data, jax.random.PRNGKey(1), n_repeats=4)
+    assert after < 0.7 * before, (before, after)
 
 
 def test_score_model_trains_checkpoints_and_warm_starts():
@@ -182,14 +354,14 @@ FAST = jax.jit(fast_reward, static_argnames=("config", "net_config"))
 OBS, ACT, B = 3, 2, 16
 
 
-def fast(config, expert, learner, states, actions, key, net_config=SMALL_NET):
+def fast(config, expert, learner, states, actions, key, net_config=SMALL_NET, schedule=SCHEDULE):
     out = FAST(
         expert,
         learner,
         states,
         actions,
         key,
-        schedule=SCHEDULE,
+        schedule=schedule,
         config=config,
         net_config=net_config,
     )
@@ -197,20 +369,22 @@ def fast(config, expert, learner, states, actions, key, net_config=SMALL_NET):
 
 
 @functools.partial(jax.jit, static_argnames=("config", "net_config"))
-def _naive_jit(expert, learner, states, actions, key, *, config, net_config):
+def _naive_jit(expert, learner, states, actions, key, schedule, *, config, net_config):
     return naive_reward(
         network_predictor(expert, net_config),
         network_predictor(learner, net_config),
         states,
         actions,
         key,
-        schedule=SCHEDULE,
+        schedule=schedule,
         config=config,
     )
 
 
-def naive(config, expert, learner, states, actions, key, net_config=SMALL_NET):
-    out = _naive_jit(expert, learner, states, actions, key, config=config, net_config=net_config)
+def naive(config, expert, learner, states, actions, key, net_config=SMALL_NET, schedule=SCHEDULE):
+    out = _naive_jit(
+        expert, learner, states, actions, key, schedule, config=config, net_config=net_config
+    )
     return np.asarray(out)
 
 
@@ -220,15 +394,20 @@ def naive(config, expert, learner, states, actions, key, net_config=SMALL_NET):
 # Each option value appears at least once.
 DEEP, LINEAR = ScoreNetConfig(hidden=16, depth=3), ScoreNetConfig(hidden=16, linear=True)
 CASES = [
-    # antithetic, weighting, use_actions, chunk_size, block_size, normalize, net
-    (False, "simple", False, 5, 0, False, SMALL_NET),
-    (False, "score", True, 0, 6, False, DEEP),
-    (True, "simple", True, 2, 5, False, LINEAR),
-    (True, "score", False, 7, 3, True, SMALL_NET),
+    # antithetic, weighting, use_actions, chunk_size, block_size, normalize, net, schedule
+    (False, "simple", False, 5, 0, False, SMALL_NET, SCHEDULE),
+    (False, "score", True, 0, 6, False, DEEP, SCHEDULE),
+    (True, "simple", True, 2, 5, False, LINEAR, SCHEDULE),
+    (True, "score", False, 7, 3, True, SMALL_NET, SCHEDULE),
+    (False, "simple", False, 5, 6, False, RESIDUAL_NET, SCHEDULE),
+    (True, "score", True, 2, 0, False, RESIDUAL_NET, VE),
+    (False, "score", False, 0, 5, False, SMALL_NET, VE),
 ]
 
 
-def case_config(antithetic, weighting, use_actions, chunk_size, block_size, normalize, net=None):
+def case_config(
+    antithetic, weighting, use_actions, chunk_size, block_size, normalize, net=None, schedule=None
+):
     return RewardConfig(
         num_timesteps=14,
         antithetic=antithetic,
@@ -242,7 +421,7 @@ def case_config(antithetic, weighting, use_actions, chunk_size, block_size, norm
 
 @pytest.mark.parametrize("case", CASES)
 def test_fast_estimator_equals_naive(case):
-    net, use_actions = case[-1], case[2]
+    net, schedule, use_actions = case[-2], case[-1], case[2]
     dim = OBS + ACT if use_actions else OBS
     config = case_config(*case)
     args = (
@@ -253,6 +432,7 @@ def test_fast_estimator_equals_naive(case):
         states_of(1, B, ACT),
         jax.random.PRNGKey(3),
         net,
+        schedule,
     )
     got, want = fast(*args), naive(*args)
     assert got.shape == (B,)
@@ -360,17 +540,26 @@ def gaussian_eps(schedule, mu, std):
 
 
 def ds_per_dim(schedule, t, mu_k, std_k, mu_e, std_e):
-    """E_{x ~ p_k,t} ||score_k - score_e||^2 / d for isotropic Gaussians, per timestep t."""
+    """E_{x ~ p_k,t} ||score_k - score_e||^2 / d for isotropic Gaussians, per timestep t
+    (either process: ``alpha_bar`` is the squared mean coefficient, 1 for VE)."""
     ab = np.asarray(schedule.alpha_bars, np.float64)[t]
-    v_k, v_e = ab * std_k**2 + (1 - ab), ab * std_e**2 + (1 - ab)
+    sig2 = np.asarray(schedule.sigmas, np.float64)[t] ** 2
+    v_k, v_e = ab * std_k**2 + sig2, ab * std_e**2 + sig2
     dmu2 = np.sum((np.asarray(mu_k) - np.asarray(mu_e)) ** 2)
     return v_k * (1 / v_e - 1 / v_k) ** 2 + ab * dmu2 / (len(mu_k) * v_e**2)
 
 
+GAUSSIAN_PROCESSES = {
+    "vp": linear_schedule(T=200, beta_1=1e-3, beta_T=0.05),
+    "ve": ve_schedule(200, sigma_min=0.03, sigma_max=5.0),
+}
+
+
 @pytest.mark.parametrize("weighting", ["score", "simple"])
 @pytest.mark.parametrize("antithetic", [False, True])
-def test_mean_reward_is_minus_the_ds_divergence(weighting, antithetic):
-    schedule = linear_schedule(T=200, beta_1=1e-3, beta_T=0.05)
+@pytest.mark.parametrize("process", ["vp", "ve"])
+def test_mean_reward_is_minus_the_ds_divergence(weighting, antithetic, process):
+    schedule = GAUSSIAN_PROCESSES[process]
     mu_e, std_e, mu_k, std_k = [0.5, -0.5], 0.6, [-0.3, 0.2], 0.9
     config = RewardConfig(
         num_timesteps=20, antithetic=antithetic, weighting=weighting, normalize=False
@@ -389,7 +578,7 @@ def test_mean_reward_is_minus_the_ds_divergence(weighting, antithetic):
     grid = grid_timesteps(schedule.num_steps, config.grid_size)
     per_t = ds_per_dim(schedule, grid, mu_k, std_k, mu_e, std_e)
     if weighting == "simple":
-        per_t = per_t * (1 - np.asarray(schedule.alpha_bars, np.float64)[grid])
+        per_t = per_t * np.asarray(schedule.sigmas, np.float64)[grid] ** 2
     expected = -float(np.mean(per_t))
     sem = r.std() / np.sqrt(len(r))
     assert abs(r.mean() - expected) < max(4 * sem, 1e-3 * abs(expected)), (r.mean(), expected, sem)

@@ -127,12 +127,64 @@ def test_cli_train_smiling_end_to_end(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
+    "option, recorded",
+    [
+        (["net.residual=true", "net.depth=2"], {"net": {"residual": True, "depth": 2}}),
+        (["process=ve", "sigma_max=20"], {"process": "ve", "sigma_max": 20.0}),
+    ],
+    ids=["residual", "ve"],
+)
+def test_cli_train_with_a_step_2_option_records_it(tmp_path, option, recorded):
+    """The residual score network and the variance-exploding process (issue 41, step 2) are
+    settings: a run trains with them and its config.json records them."""
+    demos_path = tmp_path / "d.npz"
+    make_demos(episodes=2, length=100).save(demos_path)
+    out = tmp_path / "run"
+    args = ["train", "--algo", "smiling", "--env", "Pendulum-v1", "--demos", str(demos_path)]
+    args += ["--steps", "200", "--eval-every", "200", "--eval-episodes", "1", "--out", str(out)]
+    args += TINY_SAC_ARGS + ["--preset", "debug"]
+    for pair in option:
+        args += ["--set", pair]
+    assert main(args) == 0
+    method = json.loads((out / "config.json").read_text())["method"]["config"]
+    for key, value in recorded.items():
+        if isinstance(value, dict):
+            assert {k: method[key][k] for k in value} == value
+        else:
+            assert method[key] == value
+    metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert math.isfinite(metrics[-1]["losses/learner_score"])
+    loaded = SMILING.load(out / "model")
+    expect = SmilingConfig.from_dict(method)
+    assert loaded.config == expect
+    if expect.process == "ve":
+        np.testing.assert_allclose(loaded.schedule.sigmas[-1], 20.0, rtol=1e-6)
+        np.testing.assert_array_equal(loaded.schedule.sqrt_alpha_bars, 1.0)
+    else:
+        assert "blocks_1" in loaded.learner_score.params["params"]
+
+
+def test_a_config_recorded_before_the_step_2_options_loads_as_it_ran():
+    """A config.json without ``process`` or ``net.residual`` (runs before them) reads back as
+    the variance-preserving process and the plain MLP."""
+    recorded = SmilingConfig().to_dict()
+    del recorded["process"], recorded["net"]["residual"]
+    old = SmilingConfig.from_dict(recorded)
+    assert old.process == "vp" and old.net.residual is False and old == SmilingConfig()
+
+
+@pytest.mark.parametrize(
     "extra, message",
     [
         (["--demos", "missing.npz"], "does not exist"),
         (["--set", "reward.num_timesteps=many"], "expected a value of type int"),
         (["--set", "bogus=1"], "unknown setting 'bogus'"),
         (["--set", "reward.antithetic=true", "--set", "reward.num_timesteps=5"], "even"),
+        (["--set", "process=vx"], "process must be one of ['vp', 've'], got 'vx'"),
+        (["--set", "schedule=cosin"], "schedule must be one of ['linear', 'cosine']"),
+        (["--set", "schedule=cosine", "--set", "process=ve"], "process=ve has its own"),
+        (["--set", "process=ve", "--set", "sigma_max=0.001"], "0 < sigma_min < sigma_max"),
+        (["--set", "net.residual=true", "--set", "net.linear=true"], "both residual and linear"),
     ],
 )
 def test_cli_train_bad_input(tmp_path, capsys, extra, message):

@@ -27,7 +27,7 @@ from smiling.algos.smiling_config import (  # their home: JAX-free, for the comm
     SmilingConfig,  # noqa: F401 - re-exported
 )
 from smiling.algos.visited import VisitedStates
-from smiling.diffusion import ScoreModel, cosine_schedule, linear_schedule, make_reward_fn
+from smiling.diffusion import NoiseSchedule, ScoreModel, diffusion_process, make_reward_fn
 from smiling.errors import warn
 from smiling.rewards import NOTHING, MethodStep, RewardFn
 
@@ -50,11 +50,7 @@ class SMILING(Learner, entry=SMILING_ENTRY):
             reward=cfg.reward.replace(absorbing=self.visited.absorbing.active)
         )
         self.input_dim = self.visited.dim
-        self.schedule = (
-            linear_schedule(cfg.diffusion_steps)
-            if cfg.schedule == "linear"
-            else cosine_schedule(cfg.diffusion_steps)
-        )
+        self.schedule = smiling_process(cfg)
         self.score_model = ScoreModel(self.input_dim, cfg.net, self.schedule, lr=cfg.score_lr)
         self.key, k_e, k_k = jax.random.split(self.key, 3)
         self.expert_score = self.score_model.init(k_e)
@@ -137,3 +133,15 @@ class SMILING(Learner, entry=SMILING_ENTRY):
         self.expert_score = self.score_model.from_bytes(blobs["expert_score"])
         self.learner_score = self.score_model.from_bytes(blobs["learner_score"])
         self.visited.fifo.load_state_dict(flax.serialization.msgpack_restore(blobs["fifo"]))
+
+
+def smiling_process(config: SmilingConfig) -> NoiseSchedule:
+    """The diffusion process a SMILING config names; the score models' training and the reward
+    both read it (benchmarks/reward_diagnosis.py rebuilds a run's with it)."""
+    return diffusion_process(
+        config.process,
+        config.schedule,
+        config.diffusion_steps,
+        config.sigma_min,
+        config.sigma_max,
+    )

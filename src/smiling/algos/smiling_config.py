@@ -13,15 +13,28 @@ from smiling.algos.entry import MethodEntry, Variant
 from smiling.config import DEFAULT_TERMINATION, Config, check_termination
 from smiling.diffusion.config import RewardConfig, ScoreNetConfig
 
+# The diffusion processes (smiling.diffusion.schedule.diffusion_process builds them) and the
+# variance-preserving process's noise schedules; plain names, so the config needs no JAX.
+DIFFUSION_PROCESSES = ("vp", "ve")
+NOISE_SCHEDULES = ("linear", "cosine")
+
 
 @dataclasses.dataclass(frozen=True)
 class SmilingConfig(Config):
-    """Every number of the SMILING loop. ``SMILING_PRESETS`` holds the named settings."""
+    """Every number of the SMILING loop. ``SMILING_PRESETS`` holds the named settings.
+
+    ``process`` is the diffusion: ``'vp'`` (variance-preserving, the paper's DDPM, with the noise
+    ``schedule`` ``'linear'`` or ``'cosine'``) or ``'ve'`` (variance-exploding, ``x_t = x0 +
+    sigma(t) eps`` with ``sigma`` geometric from ``sigma_min`` to ``sigma_max`` over the
+    ``diffusion_steps``; :func:`smiling.diffusion.schedule.ve_schedule` says why 0.01 and 50).
+    Both train the score models with the same noise-prediction loss and give the same reward
+    form; ``sigma_min`` and ``sigma_max`` are unused by ``'vp'``.
+    """
 
     reward: RewardConfig = RewardConfig()
     net: ScoreNetConfig = ScoreNetConfig()
     diffusion_steps: int = 5000
-    schedule: str = "linear"  # or "cosine"
+    schedule: str = "linear"  # or "cosine"; the variance-preserving process's only
     score_lr: float = 5e-3
     score_batch: int = 1024
     expert_pretrain_steps: int = 20_000
@@ -33,9 +46,41 @@ class SmilingConfig(Config):
     termination: str = dataclasses.field(
         default=DEFAULT_TERMINATION, metadata={"unrecorded": "none"}
     )
+    # Runs recorded before the variance-exploding process existed used the variance-preserving.
+    process: str = dataclasses.field(default="vp", metadata={"unrecorded": "vp"})
+    sigma_min: float = 0.01
+    sigma_max: float = 50.0
 
     def __post_init__(self) -> None:
         check_termination(self.termination)
+        self._check_diffusion()
+
+    def _check_diffusion(self) -> None:
+        """The diffusion settings name a process that exists (one line naming the setting)."""
+        if self.process not in DIFFUSION_PROCESSES:
+            raise ValueError(
+                f"process must be one of {list(DIFFUSION_PROCESSES)}, got '{self.process}'"
+            )
+        if self.schedule not in NOISE_SCHEDULES:
+            raise ValueError(
+                f"schedule must be one of {list(NOISE_SCHEDULES)}, got '{self.schedule}'"
+            )
+        if self.process == "ve" and self.schedule != "linear":
+            raise ValueError(
+                f"schedule={self.schedule} is a variance-preserving schedule; process=ve has "
+                "its own geometric one (set sigma_min and sigma_max instead)"
+            )
+        minimum_steps = 2 if self.process == "ve" else 1
+        if self.diffusion_steps < minimum_steps:
+            raise ValueError(
+                f"diffusion_steps must be at least {minimum_steps} for process={self.process}, "
+                f"got {self.diffusion_steps}"
+            )
+        if not 0 < self.sigma_min < self.sigma_max:
+            raise ValueError(
+                f"sigma_min and sigma_max need 0 < sigma_min < sigma_max, got {self.sigma_min} "
+                f"and {self.sigma_max}"
+            )
 
 
 SMILING_PRESETS: dict[str, SmilingConfig] = {

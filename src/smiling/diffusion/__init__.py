@@ -1,7 +1,8 @@
 """Diffusion score models and the SMILING reward built from them (docs/smiling.md,
 "How it works").
 
-``schedule`` holds the DDPM noise schedules, ``score_net`` the noise-prediction network and its
+``schedule`` holds the diffusion processes (variance-preserving DDPM schedules and the
+variance-exploding one), ``score_net`` the noise-prediction network and its
 trainer, ``reward`` the per-state cost estimator that the RL agent maximises (as a reward),
 ``config`` the settings of both (:class:`ScoreNetConfig`, :class:`RewardConfig`).
 
@@ -28,6 +29,9 @@ _HOMES = {
     "NoiseSchedule": "smiling.diffusion.schedule",
     "cosine_schedule": "smiling.diffusion.schedule",
     "diffuse": "smiling.diffusion.schedule",
+    "diffusion_process": "smiling.diffusion.schedule",
+    "ve_schedule": "smiling.diffusion.schedule",
+    "ResidualBlock": "smiling.diffusion.score_net",
     "linear_schedule": "smiling.diffusion.schedule",
     "schedule_from_betas": "smiling.diffusion.schedule",
     "ScoreModel": "smiling.diffusion.score_net",
@@ -45,12 +49,14 @@ __all__ = [
     "NoiseSchedule",
     "RewardConfig",
     "RewardConfigError",
+    "ResidualBlock",
     "ScoreModel",
     "ScoreModelState",
     "ScoreNet",
     "ScoreNetConfig",
     "cosine_schedule",
     "diffuse",
+    "diffusion_process",
     "dsm_loss",
     "fast_reward",
     "first_layer_parts",
@@ -65,6 +71,7 @@ __all__ = [
     "time_bias",
     "timestep_weights",
     "trunk",
+    "ve_schedule",
 ]
 
 if TYPE_CHECKING:
@@ -81,10 +88,13 @@ if TYPE_CHECKING:
         NoiseSchedule,
         cosine_schedule,
         diffuse,
+        diffusion_process,
         linear_schedule,
         schedule_from_betas,
+        ve_schedule,
     )
     from smiling.diffusion.score_net import (
+        ResidualBlock,
         ScoreModel,
         ScoreModelState,
         ScoreNet,

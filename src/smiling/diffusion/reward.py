@@ -6,7 +6,11 @@ For a state ``s`` (or ``[s, a]``), with K timesteps on the grid ``t_k = k * T //
 
     r(s) = mean_k w(t_k) * ( mean_dims (eps_learner(x_k, t_k) - eps_k)^2
                            - mean_dims (eps_expert(x_k, t_k) - eps_k)^2 ),
-    x_k  = sqrt(alpha_bar_{t_k}) s + sigma_{t_k} eps_k.
+    x_k  = a_{t_k} s + sigma_{t_k} eps_k,
+
+with the process's mean coefficient ``a_t`` (``sqrt(alpha_bar_t)`` for the variance-preserving
+process, 1 for the variance-exploding one) and noise scale ``sigma_t``
+(:class:`smiling.diffusion.schedule.NoiseSchedule`).
 
 Every state sees every grid timestep: unlike the reference implementation, states and timesteps
 are never paired by tiling, so the estimate of one state does not depend on its batch index.
@@ -17,7 +21,7 @@ Two implementations compute the same numbers from the same key:
   once. It is the readable definition and the reference in tests (and accepts analytic predictors).
 * :func:`fast_reward` is what training uses. It relies on the network's structure: the first
   layer is ``x @ w_x + temb(t) @ w_t + b``, so ``temb(t) @ w_t + b`` is computed once per grid
-  timestep, ``x @ w_x`` splits into ``sqrt(alpha_bar) * (s @ w_x) + sigma * (eps @ w_x)`` with
+  timestep, ``x @ w_x`` splits into ``a_t * (s @ w_x) + sigma_t * (eps @ w_x)`` with
   ``s @ w_x`` computed once per state, and the expert's and learner's ``w_x`` are concatenated so
   one matmul serves both models (and both signs when antithetic). The work is cut into tiles of
   about ``TILE_ROWS`` rows (a chunk of timesteps x both signs x a block of states): a
@@ -82,9 +86,13 @@ def timestep_grid(num_steps: int, grid_size: int, key: jax.Array, stratified: bo
 
 
 def timestep_weights(schedule: NoiseSchedule, t: jax.Array, weighting: str) -> jax.Array:
-    """``w(t)``: 1 for 'simple'; ``1 / sigma_t^2`` for 'score' (turns eps errors into scores)."""
+    """``w(t)``: 1 for 'simple'; ``1 / sigma_t^2`` for 'score' (turns eps errors into scores).
+
+    The same for both processes: VP's and VE's ``x_t`` given ``x0`` are Gaussian with std
+    ``sigma_t``, so the score is ``-eps / sigma_t`` in both (docs/smiling.md's weighting).
+    """
     if weighting == "score":
-        return 1.0 / jnp.square(schedule.sigmas[t])
+        return 1.0 / jnp.square(schedule.noise_scale(t))
     return jnp.ones(jnp.shape(t), jnp.float32)
 
 
@@ -222,8 +230,8 @@ def fast_reward(
     )  # (slots, 2H)
     # s @ w_x once per state, reused at every timestep; stored per block of states.
     s_w = _pad_axis(x0 @ w_x, 0, n_blocks * block).reshape(n_blocks, block, 2 * hidden)
-    coef_s = schedule.sqrt_alpha_bars[grid]
-    coef_eps = schedule.sigmas[grid]
+    coef_s = schedule.mean_coef(grid)
+    coef_eps = schedule.noise_scale(grid)
     weights = jnp.where(slots < n_grid, timestep_weights(schedule, grid, config.weighting), 0.0)
     signs = jnp.asarray(config.signs, jnp.float32)[:, None, None, None]  # (S, 1, 1, 1)
 

@@ -6,6 +6,12 @@ The network is the SMILING paper's reference architecture (arXiv 2410.13855, its
     h    = Dense(hidden)([x_t, temb])            # first layer
     out  = Dense(d)(act(... act(h) ...))          # depth hidden layers in all
 
+With ``residual=True`` the same time branch and first layer are followed by ``depth`` residual
+blocks, then the same output layer (:class:`ResidualBlock`)::
+
+    h    = h + Dense(hidden)(act(Dense(hidden)(LayerNorm(h))))   # depth times
+    out  = Dense(d)(act(h))
+
 It is split into :meth:`ScoreNet.time_features`, the first layer and :meth:`ScoreNet.trunk`
 because the reward estimator evaluates it on a fixed grid of timesteps: the time branch and the
 time part of the first layer do not depend on the state, so the estimator computes them once per
@@ -51,6 +57,30 @@ def sinusoidal_embedding(t: jax.Array, dim: int) -> jax.Array:
     return jnp.concatenate([jnp.sin(args), jnp.cos(args)], axis=-1)
 
 
+class ResidualBlock(nn.Module):
+    """``h + Dense(act(Dense(LayerNorm(h))))``, the pre-LayerNorm residual block.
+
+    Why this form: the LayerNorm sits on the branch, not on the skip path, so whatever the
+    size the residual stream ``h`` grows to, each branch sees a normalised input, and the
+    gradient reaches the first layer through an identity path at any depth (pre-LN is what
+    keeps deep transformers trainable without warm-up). The branch's last layer starts at zero
+    (kernel and bias), so every block is the identity at initialisation and a residual net of
+    any depth starts as exactly the plain one-hidden-layer MLP with the same first and output
+    layers; depth is added by training, not by the initial scale.
+    """
+
+    config: ScoreNetConfig
+
+    def setup(self) -> None:
+        c = self.config
+        self.norm = nn.LayerNorm()
+        self.inner = nn.Dense(c.hidden, kernel_init=torch_like_init())
+        self.outer = nn.Dense(c.hidden, kernel_init=nn.initializers.zeros)
+
+    def __call__(self, h: jax.Array) -> jax.Array:
+        return h + self.outer(self.config.act(self.inner(self.norm(h))))
+
+
 class ScoreNet(nn.Module):
     """``eps_theta(x_t, t)``: predicts the noise that was added to a ``dim``-dim input."""
 
@@ -61,7 +91,10 @@ class ScoreNet(nn.Module):
         c, init = self.config, torch_like_init()
         self.temb_in = nn.Dense(c.temb_hidden, kernel_init=init)
         self.temb_out = nn.Dense(c.temb_dim, kernel_init=init)
-        self.layers = [nn.Dense(c.hidden, kernel_init=init) for _ in range(c.depth)]
+        # ``layers_0`` is the first layer in both forms (first_layer_parts reads it by name).
+        n_plain = 1 if c.residual else c.depth
+        self.layers = [nn.Dense(c.hidden, kernel_init=init) for _ in range(n_plain)]
+        self.blocks = [ResidualBlock(c) for _ in range(c.depth if c.residual else 0)]
         self.out = nn.Dense(self.dim, kernel_init=init)
 
     def time_mlp(self, emb: jax.Array) -> jax.Array:
@@ -76,6 +109,8 @@ class ScoreNet(nn.Module):
         """Everything after the first layer, given its pre-activation ``h``."""
         for layer in self.layers[1:]:
             h = layer(self.config.act(h))
+        for block in self.blocks:
+            h = block(h)
         return self.out(self.config.act(h))
 
     def predict(self, x: jax.Array, emb: jax.Array) -> jax.Array:
