@@ -114,8 +114,7 @@ def _train(args: argparse.Namespace) -> None:
     check_seed(args.seed)
     check_at_least_one(args.steps, "--steps")
     check_at_least_one(args.demo_episodes, "--demo-episodes")
-    _loop_settings(args)
-    check_run_settings(RunSpec.from_args(args))
+    check_run_settings(RunSpec.from_args(args))  # builds the loop's settings too
     if args.demos and not Path(args.demos).is_file():
         what = "is a directory, not a .npz file" if Path(args.demos).is_dir() else "does not exist"
         raise DemonstrationsError(f"demonstrations file '{args.demos}' {what}")
@@ -133,8 +132,7 @@ def _expert(args: argparse.Namespace) -> None:
     check_names(args.method, args.agent)
     check_seed(args.seed)
     check_at_least_one(args.steps, "--steps")
-    _loop_settings(args)
-    spec = RunSpec.from_args(args)
+    spec = RunSpec.from_args(args)  # builds the loop's settings too
     if spec.method_overrides():  # the true-reward method has no settings of its own
         raise SmilingError(
             f"--set {spec.method_overrides()[0]}: only {spec.agent}.<field> settings apply here"
